@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
+import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
+import { collectionRoutes } from './features/collections/collections.routes.ts';
+import { CollectionService } from './features/collections/collections.service.ts';
+import { healthRoutes } from './features/health/health.routes.ts';
+import { tenantRoutes } from './features/tenants/tenants.routes.ts';
+import { TenantService } from './features/tenants/tenants.service.ts';
+import { registerAuth } from './http/auth.ts';
+import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
+import { registerValidation } from './http/validation.ts';
+import { loggerOptions } from './logger.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  /** In-memory platform secrets: the local CLI's or the running server's operator token. */
+  operatorTokens?: string[];
+  /** false in tests and the CLI's in-process app. */
+  logRequests?: boolean;
+}
+
+/** Default body limit for JSON bodies; the sync route raises it for feeds. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** The composition root: config, database, logger and services wired by hand. No listen here. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db } = deps;
+  const app = Fastify({
+    logger: deps.logRequests === false ? false : loggerOptions(config.logLevel),
+    bodyLimit: BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const routes: RoutePattern[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    routes.push(routePattern(route.url, methods));
+  });
+
+  registerValidation(app);
+  registerErrorHandling(app, () => routes);
+
+  const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
+  const tenants = new TenantService(db, keys);
+  const collections = new CollectionService(db);
+  registerAuth(app, keys, tenants);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Sync Manager API', version: '1.0.0', description: 'Keeps website data in step with upstream JSON feeds without losing manual edits.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: smk_… (tenant) or smp_… (platform admin)' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { db });
+  await app.register(tenantRoutes, { tenants });
+  await app.register(apiKeyRoutes, { keys });
+  await app.register(collectionRoutes, { collections });
+  return app;
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.ts';
+import type { Config } from '../config.ts';
+import { dataDirHolder } from '../db/data-dir-lock.ts';
+import type { Database } from '../db/database.ts';
+import { migrate, pendingMigrations } from '../db/migrate.ts';
+import { openDatabase } from '../db/open.ts';
+import { AppError, type ErrorCode } from '../errors.ts';
+import { generateKey } from '../features/api-keys/key-format.ts';
+import { TENANT_HEADER } from '../http/auth.ts';
+import { serverFile } from '../server.ts';
+
+/**
+ * The CLI is a thin adapter over the HTTP API: every command is a request. When a server holds the
+ * embedded data folder, requests go to it (with the operator token it left in the folder); otherwise
+ * the CLI opens the database itself and serves the request in-process. Either way the same routes,
+ * validation and errors apply.
+ */
+export interface ApiRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  tenant?: string;
+  body?: unknown;
+  /** A stream body (sync feeds), sent as is with this content type. */
+  stream?: { body: Readable; contentType: string };
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | number | string[] | undefined>;
+  body: string;
+  json<T = unknown>(): T;
+}
+
+export interface ApiClient {
+  request(request: ApiRequest): Promise<ApiResponse>;
+  /** Like request, but a problem+json answer becomes a thrown CliApiError. */
+  call<T = unknown>(request: ApiRequest): Promise<T>;
+  close(): Promise<void>;
+  /** Where requests go: 'server at http://…' or 'embedded database …'. */
+  readonly target: string;
+}
+
+export class CliApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: ErrorCode | string,
+    readonly status: number,
+    readonly problem: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export async function openClient(config: Config): Promise<ApiClient> {
+  if (!config.databaseUrl && dataDirHolder(config.dataDir)) {
+    const server = readServerFile(config);
+    if (server) return remoteClient(server.url, server.token);
+  }
+  const db = await openDatabase(config, `sync-manager ${process.argv.slice(2, 4).join(' ')}`);
+  try {
+    await ensureSchema(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const token = generateKey('platform');
+  const app = await buildApp({ config, db, operatorTokens: [token], logRequests: false });
+  await app.ready();
+  return inProcessClient(app, db, token);
+}
+
+async function ensureSchema(db: Database): Promise<void> {
+  if (db.kind === 'pglite') await migrate(db);
+  else if ((await pendingMigrations(db)).length > 0) {
+    throw new AppError('service_unavailable', 'the database schema is not up to date: run `sync-manager migrate`');
+  }
+}
+
+function readServerFile(config: Config): { url: string; token: string } | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(serverFile(config), 'utf8')) as { url?: string; token?: string };
+    return parsed.url && parsed.token ? { url: parsed.url, token: parsed.token } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function headersFor(request: ApiRequest, token: string): Record<string, string> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...request.headers };
+  if (request.tenant) headers[TENANT_HEADER] = request.tenant;
+  if (request.stream) headers['content-type'] = request.stream.contentType;
+  else if (request.body !== undefined) headers['content-type'] = 'application/json';
+  return headers;
+}
+
+function withCall(client: Omit<ApiClient, 'call'>): ApiClient {
+  return {
+    ...client,
+    async call<T>(request: ApiRequest): Promise<T> {
+      const response = await client.request(request);
+      if (response.status >= 400) throw problemError(response);
+      return (response.body === '' ? undefined : response.json()) as T;
+    },
+  };
+}
+
+function problemError(response: ApiResponse): CliApiError {
+  let problem: Record<string, unknown> = {};
+  try {
+    problem = response.json();
+  } catch {
+    // not JSON: keep the raw text as the message
+  }
+  const detail = typeof problem.detail === 'string' ? problem.detail : response.body || `HTTP ${response.status}`;
+  return new CliApiError(detail, String(problem.code ?? response.status), response.status, problem);
+}
+
+function inProcessClient(app: FastifyInstance, db: Database, token: string): ApiClient {
+  return withCall({
+    target: `embedded database (${db.kind})`,
+    async request(request) {
+      const response = await app.inject({
+        method: request.method,
+        url: request.path,
+        headers: headersFor(request, token),
+        payload: request.stream ? request.stream.body : request.body === undefined ? undefined : JSON.stringify(request.body),
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body, json: () => response.json() };
+    },
+    async close() {
+      await app.close();
+      await db.close();
+    },
+  });
+}
+
+function remoteClient(baseUrl: string, token: string): ApiClient {
+  return withCall({
+    target: `server at ${baseUrl}`,
+    async request(request) {
+      const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: headersFor(request, token) };
+      if (request.stream) {
+        init.body = request.stream.body as unknown as ReadableStream;
+        init.duplex = 'half';
+      } else if (request.body !== undefined) init.body = JSON.stringify(request.body);
+      const response = await fetch(baseUrl + request.path, init);
+      const body = await response.text();
+      return {
+        status: response.status,
+        headers: Object.fromEntries(response.headers.entries()),
+        body,
+        json: () => JSON.parse(body),
+      };
+    },
+    async close() {},
+  });
+}

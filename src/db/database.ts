@@ -1,0 +1,44 @@
+/**
+ * The one narrow database port. Everything above src/db/ talks to this interface and never learns
+ * whether PostgreSQL or embedded PGlite runs underneath.
+ *
+ * Conventions every adapter honours, so SQL reads the same on both:
+ * - parameters are positional (`$1`); a jsonb parameter is passed as JSON text (`JSON.stringify(v)`)
+ *   and written `$1::jsonb` in SQL;
+ * - int8 values come back as decimal strings, jsonb as parsed values, timestamptz as Date.
+ */
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export type Row = Record<string, unknown>;
+
+/** One SQL statement with its positional values, as the `<feature>.sql.ts` files build them. */
+export interface Statement {
+  text: string;
+  values: readonly unknown[];
+}
+
+export interface Queryable {
+  query<T = Row>(statement: Statement): Promise<T[]>;
+  query<T = Row>(text: string, values?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Bulk-loads rows with `COPY … FROM STDIN` (text format). `statement` is the COPY statement without
+   * its source, e.g. `COPY staging (id, hash, doc)`. Each chunk must end on a row boundary.
+   */
+  copyFrom(statement: string, chunks: AsyncIterable<string>): Promise<void>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: DatabaseKind;
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function statementParts(
+  textOrStatement: string | Statement,
+  values: readonly unknown[],
+): [string, readonly unknown[]] {
+  return typeof textOrStatement === 'string' ? [textOrStatement, values] : [textOrStatement.text, textOrStatement.values];
+}

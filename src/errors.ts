@@ -1,0 +1,51 @@
+/**
+ * The error catalog: every error a user can cause, with its HTTP status and title. Services throw
+ * `AppError(code)`; only src/http/ turns one into problem+json, and the CLI maps it to exit code 1.
+ * A test checks codes are unique and each is documented in docs/errors.md.
+ */
+export const ERROR_CATALOG = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  invalid_json: { status: 400, title: 'The body is not valid JSON' },
+  unsafe_json: { status: 422, title: 'The JSON holds a value that cannot be stored exactly' },
+  invalid_cursor: { status: 400, title: 'The pagination cursor is not valid' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'The API key lacks the scope for this operation' },
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No such route' },
+  tenant_not_found: { status: 404, title: 'Tenant not found' },
+  api_key_not_found: { status: 404, title: 'API key not found' },
+  collection_not_found: { status: 404, title: 'Collection not found' },
+  record_not_found: { status: 404, title: 'Record not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
+  tenant_exists: { status: 409, title: 'A tenant with this slug already exists' },
+  sync_in_progress: { status: 409, title: 'Another sync of this collection is running' },
+  precondition_failed: { status: 412, title: 'The resource changed since the given ETag' },
+  payload_too_large: { status: 413, title: 'The body is larger than this route accepts' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  unprocessable: { status: 422, title: 'The request cannot be carried out' },
+  internal_error: { status: 500, title: 'Internal server error' },
+  service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  /** `extensions` are extra members of the problem document, e.g. `{ errors: [...] }`. */
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    const entry = ERROR_CATALOG[code];
+    super(detail ?? entry.title);
+    this.status = entry.status;
+    this.title = entry.title;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

@@ -1,0 +1,38 @@
+import { Type } from 'typebox';
+import { Name } from '../../http/schemas.ts';
+
+export const CollectionParams = Type.Object({ collection: Name });
+
+/** A JSON member name to read record ids from (top-level only). */
+const IdField = Type.String({ minLength: 1, maxLength: 128 });
+
+export const CollectionSettingsBody = Type.Object(
+  {
+    idField: Type.Optional(IdField),
+    deletePolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('keep')])),
+    conflictPolicy: Type.Optional(Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')])),
+    maxDeleteRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CollectionView = Type.Object({
+  name: Type.String(),
+  idField: Type.String(),
+  deletePolicy: Type.String(),
+  conflictPolicy: Type.String(),
+  maxDeleteRatio: Type.Number(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  counts: Type.Object({ records: Type.Integer(), overridden: Type.Integer(), openConflicts: Type.Integer() }),
+  lastSync: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      status: Type.String(),
+      mode: Type.String(),
+      startedAt: Type.String(),
+      finishedAt: Type.Union([Type.String(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+});

@@ -1,0 +1,114 @@
+import type { Database, Queryable } from '../../db/database.ts';
+import { withTenant } from '../../db/tenant-scope.ts';
+import { AppError } from '../../errors.ts';
+import * as sql from './collections.sql.ts';
+import type { CollectionSettings } from './collections.sql.ts';
+
+export type { CollectionSettings };
+
+export interface Collection extends CollectionSettings {
+  /** Internal id, used by other features' SQL; not part of the API. */
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CollectionWithCounts extends Collection {
+  counts: { records: number; overridden: number; openConflicts: number };
+  lastSync: { id: string; status: string; mode: string; startedAt: string; finishedAt: string | null } | null;
+}
+
+interface CollectionRow {
+  id: string;
+  name: string;
+  id_field: string;
+  delete_policy: CollectionSettings['deletePolicy'];
+  conflict_policy: CollectionSettings['conflictPolicy'];
+  max_delete_ratio: number;
+  created_at: Date;
+  updated_at: Date;
+  inserted?: boolean;
+  record_count?: number;
+  overridden_count?: number;
+  open_conflict_count?: number;
+  last_sync?: CollectionWithCounts['lastSync'];
+}
+
+export const DEFAULT_SETTINGS: CollectionSettings = {
+  idField: 'id',
+  deletePolicy: 'delete',
+  conflictPolicy: 'keep-manual',
+  maxDeleteRatio: 0.5,
+};
+
+export class CollectionService {
+  constructor(private readonly db: Database) {}
+
+  /** Creates the collection or replaces its settings (omitted settings take their defaults). */
+  async put(tenantId: string, name: string, settings: Partial<CollectionSettings>) {
+    const full = { ...DEFAULT_SETTINGS, ...settings };
+    const row = await withTenant(this.db, tenantId, async (tx) => {
+      const [upserted] = await tx.query<CollectionRow>(sql.upsertCollection(tenantId, name, full));
+      const [withCounts] = await tx.query<CollectionRow>(sql.findCollectionWithCounts(tenantId, name));
+      return { ...withCounts!, inserted: upserted!.inserted };
+    });
+    return { created: row.inserted === true, collection: withCounts(row) };
+  }
+
+  async get(tenantId: string, name: string): Promise<CollectionWithCounts> {
+    const [row] = await withTenant(this.db, tenantId, (tx) =>
+      tx.query<CollectionRow>(sql.findCollectionWithCounts(tenantId, name)),
+    );
+    if (!row) throw notFound(name);
+    return withCounts(row);
+  }
+
+  /** The collection's settings inside a transaction another feature already holds. */
+  async require(tx: Queryable, tenantId: string, name: string): Promise<Collection> {
+    const [row] = await tx.query<CollectionRow>(sql.findCollection(tenantId, name));
+    if (!row) throw notFound(name);
+    return toCollection(row);
+  }
+
+  async list(tenantId: string, afterName: string | null, limit: number): Promise<CollectionWithCounts[]> {
+    const rows = await withTenant(this.db, tenantId, (tx) =>
+      tx.query<CollectionRow>(sql.listCollectionsWithCounts(tenantId, afterName, limit)),
+    );
+    return rows.map(withCounts);
+  }
+
+  async delete(tenantId: string, name: string): Promise<void> {
+    const rows = await withTenant(this.db, tenantId, (tx) => tx.query(sql.deleteCollection(tenantId, name)));
+    if (rows.length === 0) throw notFound(name);
+  }
+}
+
+function notFound(name: string): AppError {
+  return new AppError('collection_not_found', `No collection "${name}"`);
+}
+
+function toCollection(row: CollectionRow): Collection {
+  return {
+    id: row.id,
+    name: row.name,
+    idField: row.id_field,
+    deletePolicy: row.delete_policy,
+    conflictPolicy: row.conflict_policy,
+    maxDeleteRatio: Number(row.max_delete_ratio),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function withCounts(row: CollectionRow): CollectionWithCounts {
+  return {
+    ...toCollection(row),
+    counts: {
+      records: row.record_count ?? 0,
+      overridden: row.overridden_count ?? 0,
+      openConflicts: row.open_conflict_count ?? 0,
+    },
+    lastSync: row.last_sync ?? null,
+  };
+}

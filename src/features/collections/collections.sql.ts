@@ -1,0 +1,51 @@
+export interface CollectionSettings {
+  idField: string;
+  deletePolicy: 'delete' | 'keep';
+  conflictPolicy: 'keep-manual' | 'take-source';
+  maxDeleteRatio: number;
+}
+
+const COLUMNS = `c.id, c.name, c.id_field, c.delete_policy, c.conflict_policy, c.max_delete_ratio,
+  c.created_at, c.updated_at`;
+
+const COUNTS = `
+  (SELECT count(*)::int FROM records r WHERE r.tenant_id = c.tenant_id AND r.collection_id = c.id
+     AND r.data IS NOT NULL) AS record_count,
+  (SELECT count(*)::int FROM records r WHERE r.tenant_id = c.tenant_id AND r.collection_id = c.id
+     AND (r.overrides <> '{}'::jsonb OR r.manual_delete IS NOT NULL)) AS overridden_count,
+  (SELECT count(*)::int FROM conflicts f WHERE f.tenant_id = c.tenant_id AND f.collection_id = c.id
+     AND f.status = 'open') AS open_conflict_count,
+  (SELECT row_to_json(s) FROM (SELECT id, status, mode, started_at AS "startedAt", finished_at AS "finishedAt"
+     FROM sync_runs s WHERE s.tenant_id = c.tenant_id AND s.collection_id = c.id AND NOT s.dry_run
+     ORDER BY started_at DESC LIMIT 1) s) AS last_sync`;
+
+/** Creates or updates; `inserted` tells which (xmax = 0 only on a fresh insert). */
+export const upsertCollection = (tenantId: string, name: string, s: CollectionSettings) => ({
+  text: `INSERT INTO collections AS c (tenant_id, name, id_field, delete_policy, conflict_policy, max_delete_ratio)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant_id, name) DO UPDATE SET id_field = $3, delete_policy = $4, conflict_policy = $5,
+           max_delete_ratio = $6, updated_at = now()
+         RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
+  values: [tenantId, name, s.idField, s.deletePolicy, s.conflictPolicy, s.maxDeleteRatio],
+});
+
+export const findCollection = (tenantId: string, name: string) => ({
+  text: `SELECT ${COLUMNS} FROM collections c WHERE c.tenant_id = $1 AND c.name = $2`,
+  values: [tenantId, name],
+});
+
+export const findCollectionWithCounts = (tenantId: string, name: string) => ({
+  text: `SELECT ${COLUMNS}, ${COUNTS} FROM collections c WHERE c.tenant_id = $1 AND c.name = $2`,
+  values: [tenantId, name],
+});
+
+export const listCollectionsWithCounts = (tenantId: string, afterName: string | null, limit: number) => ({
+  text: `SELECT ${COLUMNS}, ${COUNTS} FROM collections c
+          WHERE c.tenant_id = $1 AND ($2::text IS NULL OR c.name > $2) ORDER BY c.name LIMIT $3`,
+  values: [tenantId, afterName, limit],
+});
+
+export const deleteCollection = (tenantId: string, name: string) => ({
+  text: 'DELETE FROM collections WHERE tenant_id = $1 AND name = $2 RETURNING id',
+  values: [tenantId, name],
+});

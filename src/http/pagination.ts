@@ -1,0 +1,27 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * Cursors are opaque to clients: base64url of the last key seen. Keyset pagination (WHERE key > last)
+ * stays stable while others write, unlike OFFSET.
+ */
+export function encodeCursor(lastKey: string): string {
+  return Buffer.from(JSON.stringify([lastKey])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 1 && typeof parsed[0] === 'string') return parsed[0];
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError('invalid_cursor', 'The cursor is not one this API returned');
+}
+
+/** Fetch limit + 1 rows, return limit of them and a cursor when there was more. */
+export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => string): { items: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: encodeCursor(keyOf(items[items.length - 1]!)) };
+}

@@ -1,0 +1,86 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_CATALOG, type ErrorCode } from '../errors.ts';
+
+/** Only this file builds error responses: RFC 9457 problem+json with a stable `code`. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .send({
+      type: `https://sync-manager.dev/problems/${error.code.replaceAll('_', '-')}`,
+      title: error.title,
+      status: error.status,
+      detail: error.message,
+      code: error.code,
+      instance: request.id,
+      ...error.extensions,
+    });
+}
+
+/** Fastify's own errors (parsing, limits, validation) mapped onto the catalog. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_VALIDATION: 'validation_failed',
+};
+
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError & { validation?: unknown[]; validationContext?: string };
+  if (fastifyError.validation) {
+    const where = fastifyError.validationContext ?? 'request';
+    return new AppError('validation_failed', `${where}: ${fastifyError.message}`, {
+      errors: fastifyError.validation,
+    });
+  }
+  const code = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (code) return new AppError(code, fastifyError.message);
+  // secure-json-parse and JSON.parse throw a SyntaxError with status 400 for a malformed body.
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new AppError('invalid_json', error.message);
+  }
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    const match = Object.entries(ERROR_CATALOG).find(([, entry]) => entry.status === status);
+    if (match) return new AppError(match[0] as ErrorCode, fastifyError.message);
+  }
+  return undefined;
+}
+
+export function registerErrorHandling(app: FastifyInstance, routePatterns: () => RoutePattern[]): void {
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError) return sendProblem(request, reply, appError);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, new AppError('internal_error', 'An unexpected error occurred'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = routePatterns()
+      .filter((route) => route.regex.test(path))
+      .flatMap((route) => route.methods);
+    if (allowed.length > 0) {
+      reply.header('allow', [...new Set(allowed)].join(', '));
+      return sendProblem(request, reply, new AppError('method_not_allowed', `${request.method} is not allowed here`));
+    }
+    return sendProblem(request, reply, new AppError('route_not_found', `No route ${request.method} ${path}`));
+  });
+}
+
+export interface RoutePattern {
+  regex: RegExp;
+  methods: string[];
+}
+
+/** `/v1/collections/:collection` → a regex matching concrete paths, for the 405 check. */
+export function routePattern(url: string, methods: string[]): RoutePattern {
+  const source = url
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return { regex: new RegExp(`^${source}/?$`), methods };
+}

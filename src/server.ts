@@ -1,0 +1,81 @@
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { migrate, pendingMigrations } from './db/migrate.ts';
+import { openDatabase } from './db/open.ts';
+import { AppError } from './errors.ts';
+import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
+import { generateKey } from './features/api-keys/key-format.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Database;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Where a server on the embedded database tells local CLI commands how to reach it. */
+export function serverFile(config: Config): string {
+  return join(config.dataDir, 'server.json');
+}
+
+/**
+ * Opens the database, checks the schema, and listens. On the embedded database the schema is brought
+ * up to date here (the server is its only user); on PostgreSQL a pending migration stops the start:
+ * migrations there are an operator's step (`sync-manager migrate`).
+ */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const db = await openDatabase(config, 'sync-manager serve');
+  try {
+    await prepareSchema(db);
+    if (config.adminKey) await new ApiKeyService(db).addPlatformKey(config.adminKey);
+    const operatorToken = generateKey('platform');
+    const app = await buildApp({ config, db, operatorTokens: [operatorToken] });
+    await app.listen({ host: config.host, port: config.port });
+    const url = `http://${formatHost(config.host)}:${(app.server.address() as { port: number }).port}`;
+    const localFile = db.kind === 'pglite' ? serverFile(config) : undefined;
+    if (localFile) {
+      writeFileSync(localFile, JSON.stringify({ pid: process.pid, url, token: operatorToken }), { mode: 0o600 });
+      chmodSync(localFile, 0o600);
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      db,
+      url,
+      close: () => {
+        closing ??= (async () => {
+          if (localFile) rmSync(localFile, { force: true });
+          await app.close();
+          await db.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function prepareSchema(db: Database): Promise<void> {
+  if (db.kind === 'pglite') {
+    await migrate(db);
+    return;
+  }
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) {
+    throw new AppError(
+      'service_unavailable',
+      `the database schema is ${pending.length} migration(s) behind: run \`sync-manager migrate\` first`,
+    );
+  }
+}
+
+function formatHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,11 @@
+export { detectFormatFromName, sniffFormat } from './format-sniffing.ts';
+export { FeedReader, readFeed, readFeedFromFile } from './read-feed.ts';
+export type {
+  FeedBatch,
+  FeedError,
+  FeedErrorCode,
+  FeedFormat,
+  FeedRecord,
+  FeedSummary,
+  ReadFeedOptions,
+} from './types.ts';

@@ -1,0 +1,164 @@
+import { isUtf8 } from 'node:buffer';
+import { hash } from 'node:crypto';
+import { IdIndex } from './id-index.ts';
+import type { FeedBatch, FeedError, FeedRecord, ReadFeedOptions } from './types.ts';
+import { unsafeValueMessage } from './unsafe-values.ts';
+import { firstInvalidUtf8 } from './utf8.ts';
+
+const MAX_ID_LENGTH = 512;
+
+function isJsonSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+type Position = Pick<FeedError, 'row' | 'line' | 'offset'>;
+
+/** NDJSON errors say the line; JSON-array errors say the byte offset where the record starts. */
+function position(row: number, line: number, offset: number): Position {
+  return line > 0 ? { row, line } : { row, offset };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/**
+ * Turns the byte span of one record into a FeedRecord, or into a FeedError. Both scanners feed it; it
+ * owns the row count, the error list, the duplicate index and the batches waiting to be yielded.
+ *
+ * @example
+ * const collector = new RecordCollector({ format: 'ndjson', idField: 'id' });
+ * collector.add(Buffer.from('{"id":1}'), 0, 8, 0, 1, true);
+ * collector.finish();
+ * collector.takeBatches(); // [{ records: [{ row: 1, id: '1', text: '{"id":1}', hash: '…' }] }]
+ */
+export class RecordCollector {
+  rows = 0;
+  errorCount = 0;
+  readonly errors: FeedError[] = [];
+  private readonly idField: string;
+  private readonly batchSize: number;
+  private readonly maxErrors: number;
+  private readonly ids: IdIndex | null;
+  private batch: FeedRecord[] = [];
+  private ready: FeedBatch[] = [];
+
+  constructor(options: ReadFeedOptions) {
+    this.idField = options.idField;
+    this.batchSize = Math.max(1, options.batchSize ?? 5000);
+    this.maxErrors = Math.max(0, options.maxErrors ?? 100);
+    this.ids = options.checkDuplicates === false ? null : new IdIndex();
+  }
+
+  /** Records one error. From the first one on, no record is kept: the feed will be refused anyway. */
+  fail(error: FeedError): void {
+    this.errorCount++;
+    if (this.errors.length < this.maxErrors) this.errors.push(error);
+    this.batch = [];
+    this.ready = [];
+  }
+
+  /**
+   * One record's bytes, `bytes[start, end)`, which start at byte `offset` of the feed (and on `line`,
+   * 0 when lines are not counted). Surrounding whitespace is dropped; an empty span is a blank NDJSON line
+   * and is not a row. `utf8Checked` says the caller already validated these bytes as UTF-8.
+   */
+  add(bytes: Buffer, start: number, end: number, offset: number, line: number, utf8Checked: boolean): void {
+    let from = start;
+    let to = end;
+    while (from < to && isJsonSpace(bytes[from]!)) from++;
+    while (to > from && isJsonSpace(bytes[to - 1]!)) to--;
+    if (from === to) return;
+    const row = ++this.rows;
+    const recordOffset = offset + from - start;
+    if (!utf8Checked && !isUtf8(bytes.subarray(from, to))) {
+      const bad = firstInvalidUtf8(bytes, from, to);
+      const where = offset + (bad === -1 ? from : bad) - start;
+      this.fail({
+        ...position(row, line, recordOffset),
+        offset: where,
+        code: 'invalid_utf8',
+        message: `invalid UTF-8 at byte ${where}`,
+      });
+      return;
+    }
+    const text = bytes.toString('utf8', from, to);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      this.fail({
+        ...position(row, line, recordOffset),
+        code: 'invalid_json',
+        message: `invalid JSON: ${(error as Error).message}`,
+      });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.fail({
+        ...position(row, line, recordOffset),
+        code: 'not_an_object',
+        message: `row is ${describe(value)}, not an object`,
+      });
+      return;
+    }
+    const id = this.extractId(value as Record<string, unknown>, position(row, line, recordOffset));
+    if (id === null) return;
+    if (this.ids !== null) {
+      const firstRow = this.ids.add(id, row);
+      if (firstRow !== 0) {
+        const message = `duplicate id ${JSON.stringify(id)}: first seen at row ${firstRow}`;
+        this.fail({ ...position(row, line, recordOffset), id, code: 'duplicate_id', message });
+        return;
+      }
+    }
+    const unsafe = unsafeValueMessage(text, value);
+    if (unsafe !== null) {
+      this.fail({ ...position(row, line, recordOffset), id, code: 'unsafe_value', message: unsafe });
+      return;
+    }
+    if (this.errorCount > 0) return;
+    this.batch.push({ row, id, text, hash: hash('sha1', text, 'base64') });
+    if (this.batch.length >= this.batchSize) {
+      this.ready.push({ records: this.batch });
+      this.batch = [];
+    }
+  }
+
+  private extractId(record: Record<string, unknown>, at: Position): string | null {
+    const raw = record[this.idField];
+    if (typeof raw === 'string') {
+      if (raw.length > 0 && raw.length <= MAX_ID_LENGTH) return raw;
+      const message = `id "${this.idField}" must be 1 to ${MAX_ID_LENGTH} characters, got ${raw.length}`;
+      this.fail({ ...at, code: 'invalid_id', message });
+      return null;
+    }
+    if (typeof raw === 'number' && Number.isSafeInteger(raw)) return String(raw);
+    if (raw === undefined || !Object.hasOwn(record, this.idField)) {
+      this.fail({ ...at, code: 'missing_id', message: `no "${this.idField}" member` });
+      return null;
+    }
+    const why = typeof raw === 'number' ? `${raw} is not a safe integer` : `it is ${describe(raw)}`;
+    this.fail({
+      ...at,
+      code: 'invalid_id',
+      message: `id "${this.idField}" must be a string or an integer: ${why}`,
+    });
+    return null;
+  }
+
+  /** Closes the last, partial batch. */
+  finish(): void {
+    if (this.batch.length > 0 && this.errorCount === 0) this.ready.push({ records: this.batch });
+    this.batch = [];
+  }
+
+  /** Batches completed since the last call. */
+  takeBatches(): FeedBatch[] {
+    const ready = this.ready;
+    this.ready = [];
+    return ready;
+  }
+}
