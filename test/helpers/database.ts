@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { openPglite } from '../../src/db/adapters/pglite.ts';
+import { openPostgres } from '../../src/db/adapters/postgres.ts';
+import type { Database } from '../../src/db/database.ts';
+import { listMigrations, migrate } from '../../src/db/migrate.ts';
+
+/** The suite runs on PGlite by default, on PostgreSQL when TEST_DATABASE_URL is set. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+export const BACKEND = TEST_DATABASE_URL ? 'postgres' : 'pglite';
+
+export interface TestDatabase {
+  db: Database;
+  /** The PostgreSQL URL of this database (undefined on PGlite). */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database for one test file. On PostgreSQL the migrations run once into a template
+ * named after their content, and each test database is a CREATE DATABASE … TEMPLATE copy of it; on
+ * PGlite each call is a new in-memory instance.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    return { db, url: undefined, close: () => db.close() };
+  }
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    const template = await ensureTemplate(admin);
+    const name = `sm_test_${randomBytes(6).toString('hex')}`;
+    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    const url = withDatabase(TEST_DATABASE_URL, name);
+    const db = openPostgres(url);
+    return {
+      db,
+      url,
+      async close() {
+        await db.close();
+        const cleanup = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+        await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await cleanup.end();
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+async function ensureTemplate(admin: postgres.Sql): Promise<string> {
+  const digest = createHash('sha1');
+  for (const migration of listMigrations()) digest.update(migration.sql);
+  const name = `sm_template_${digest.digest('hex').slice(0, 12)}`;
+  await admin.unsafe(`SELECT pg_advisory_lock(hashtext('sync-manager-test-template'))`);
+  try {
+    const exists = await admin.unsafe('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.length === 0) {
+      const building = `${name}_building`;
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
+      await admin.unsafe(`CREATE DATABASE ${building}`);
+      const db = openPostgres(withDatabase(TEST_DATABASE_URL!, building));
+      try {
+        await migrate(db);
+      } finally {
+        await db.close();
+      }
+      await admin.unsafe(`ALTER DATABASE ${building} RENAME TO ${name}`);
+    }
+  } finally {
+    await admin.unsafe(`SELECT pg_advisory_unlock(hashtext('sync-manager-test-template'))`);
+  }
+  return name;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
