@@ -4,8 +4,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
-import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
+import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
@@ -61,9 +61,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Sync Manager API', version: '1.0.0', description: 'Keeps website data in step with upstream JSON feeds without losing manual edits.' },
+      info: {
+        title: 'Sync Manager API',
+        version: '1.0.0',
+        description: 'Keeps website data in step with upstream JSON feeds without losing manual edits.',
+      },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: smk_… (tenant) or smp_… (platform admin)' } },
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key: smk_… (tenant) or smp_… (platform admin)',
+          },
+        },
       },
       security: [{ bearer: [] }],
     },

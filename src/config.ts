@@ -67,6 +67,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: string[], fallback: string): string {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
-  if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!allowed.includes(raw))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw;
 }

@@ -38,7 +38,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const url = `http://${formatHost(config.host)}:${(app.server.address() as { port: number }).port}`;
     const localFile = db.kind === 'pglite' ? serverFile(config) : undefined;
     if (localFile) {
-      writeFileSync(localFile, JSON.stringify({ pid: process.pid, url, token: operatorToken }), { mode: 0o600 });
+      writeFileSync(localFile, JSON.stringify({ pid: process.pid, url, token: operatorToken }), {
+        mode: 0o600,
+      });
       chmodSync(localFile, 0o600);
     }
     let closing: Promise<void> | undefined;

@@ -76,7 +76,10 @@ export async function openClient(config: Config): Promise<ApiClient> {
 async function ensureSchema(db: Database): Promise<void> {
   if (db.kind === 'pglite') await migrate(db);
   else if ((await pendingMigrations(db)).length > 0) {
-    throw new AppError('service_unavailable', 'the database schema is not up to date: run `sync-manager migrate`');
+    throw new AppError(
+      'service_unavailable',
+      'the database schema is not up to date: run `sync-manager migrate`',
+    );
   }
 }
 
@@ -115,7 +118,8 @@ function problemError(response: ApiResponse): CliApiError {
   } catch {
     // not JSON: keep the raw text as the message
   }
-  const detail = typeof problem.detail === 'string' ? problem.detail : response.body || `HTTP ${response.status}`;
+  const detail =
+    typeof problem.detail === 'string' ? problem.detail : response.body || `HTTP ${response.status}`;
   return new CliApiError(detail, String(problem.code ?? response.status), response.status, problem);
 }
 
@@ -127,9 +131,18 @@ function inProcessClient(app: FastifyInstance, db: Database, token: string): Api
         method: request.method,
         url: request.path,
         headers: headersFor(request, token),
-        payload: request.stream ? request.stream.body : request.body === undefined ? undefined : JSON.stringify(request.body),
+        payload: request.stream
+          ? request.stream.body
+          : request.body === undefined
+            ? undefined
+            : JSON.stringify(request.body),
       });
-      return { status: response.statusCode, headers: response.headers, body: response.body, json: () => response.json() };
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: response.body,
+        json: () => response.json(),
+      };
     },
     async close() {
       await app.close();
@@ -142,7 +155,10 @@ function remoteClient(baseUrl: string, token: string): ApiClient {
   return withCall({
     target: `server at ${baseUrl}`,
     async request(request) {
-      const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: headersFor(request, token) };
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: request.method,
+        headers: headersFor(request, token),
+      };
       if (request.stream) {
         init.body = request.stream.body as unknown as ReadableStream;
         init.duplex = 'half';

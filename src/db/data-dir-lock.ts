@@ -48,7 +48,8 @@ export function lockDataDir(dataDir: string, command: string): DataDirLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readHolder(path);
-      if (holder && holder.pid !== process.pid && isAlive(holder.pid)) throw new DataDirLockedError(dataDir, holder);
+      if (holder && holder.pid !== process.pid && isAlive(holder.pid))
+        throw new DataDirLockedError(dataDir, holder);
       rmSync(path, { force: true }); // stale: its process is gone
     }
   }
@@ -64,7 +65,9 @@ export function dataDirHolder(dataDir: string): LockHolder | undefined {
 function readHolder(path: string): LockHolder | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
-    return typeof parsed.pid === 'number' ? { pid: parsed.pid, command: String(parsed.command ?? '') } : undefined;
+    return typeof parsed.pid === 'number'
+      ? { pid: parsed.pid, command: String(parsed.command ?? '') }
+      : undefined;
   } catch {
     return undefined; // unreadable or half-written: treated as stale
   }

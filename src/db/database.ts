@@ -40,5 +40,7 @@ export function statementParts(
   textOrStatement: string | Statement,
   values: readonly unknown[],
 ): [string, readonly unknown[]] {
-  return typeof textOrStatement === 'string' ? [textOrStatement, values] : [textOrStatement.text, textOrStatement.values];
+  return typeof textOrStatement === 'string'
+    ? [textOrStatement, values]
+    : [textOrStatement.text, textOrStatement.values];
 }

@@ -28,10 +28,12 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyService, tenants:
     const needed = request.routeOptions.config.auth ?? 'none';
     if (needed === 'none') return;
     const principal = await authenticate(request, keys);
-    if (!principal) throw new AppError('unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
+    if (!principal)
+      throw new AppError('unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
     request.principal = await actingPrincipal(request, principal, tenants);
     if (needed === 'platform') {
-      if (request.principal.kind !== 'platform') throw new AppError('forbidden', 'This route needs the platform admin key');
+      if (request.principal.kind !== 'platform')
+        throw new AppError('forbidden', 'This route needs the platform admin key');
       return;
     }
     if (request.principal.kind !== 'tenant') {

@@ -65,7 +65,11 @@ export function registerErrorHandling(app: FastifyInstance, routePatterns: () =>
       .flatMap((route) => route.methods);
     if (allowed.length > 0) {
       reply.header('allow', [...new Set(allowed)].join(', '));
-      return sendProblem(request, reply, new AppError('method_not_allowed', `${request.method} is not allowed here`));
+      return sendProblem(
+        request,
+        reply,
+        new AppError('method_not_allowed', `${request.method} is not allowed here`),
+      );
     }
     return sendProblem(request, reply, new AppError('route_not_found', `No route ${request.method} ${path}`));
   });

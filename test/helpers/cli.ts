@@ -10,7 +10,11 @@ export interface CliResult {
 }
 
 /** Runs the real sync-manager executable with only the given environment (plus PATH). */
-export function runCli(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,

@@ -5,6 +5,7 @@ import type { Database } from '../../src/db/database.ts';
 import { ApiKeyService } from '../../src/features/api-keys/api-keys.service.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
 export interface TestResponse<T = any> {
   status: number;
   headers: Headers;
@@ -27,6 +28,7 @@ export interface TestServer {
   database: TestDatabase;
   config: Config;
   adminKey: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
   /** Creates a tenant through the API; returns its slug, id and first admin key. */
   createTenant(slug: string): Promise<{ id: string; slug: string; key: string }>;
@@ -44,7 +46,11 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const adminKey = await new ApiKeyService(database.db).createPlatformKey();
 
-  async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
+  async function request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<TestResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     let body: string | Uint8Array | undefined = options.rawBody;
@@ -72,12 +78,19 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     adminKey,
     request,
     async createTenant(slug) {
-      const response = await request('POST', '/v1/tenants', { key: adminKey, body: { slug } });
+      const response = await request<{ tenant: { id: string }; apiKey: { key: string } }>(
+        'POST',
+        '/v1/tenants',
+        { key: adminKey, body: { slug } },
+      );
       if (response.status !== 201) throw new Error(`createTenant: ${response.status} ${response.text}`);
       return { id: response.body.tenant.id, slug, key: response.body.apiKey.key };
     },
     async createKey(tenantAdminKey, scopes) {
-      const response = await request('POST', '/v1/api-keys', { key: tenantAdminKey, body: { name: 'test', scopes } });
+      const response = await request<{ id: string; key: string }>('POST', '/v1/api-keys', {
+        key: tenantAdminKey,
+        body: { name: 'test', scopes },
+      });
       if (response.status !== 201) throw new Error(`createKey: ${response.status} ${response.text}`);
       return { id: response.body.id, key: response.body.key };
     },

@@ -4,7 +4,8 @@ import { printJson, printTable } from '../output.ts';
 
 function ratio(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new InvalidArgumentError('a number from 0 to 1');
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1)
+    throw new InvalidArgumentError('a number from 0 to 1');
   return parsed;
 }
 
@@ -29,7 +30,15 @@ export function registerCollections(program: Command): void {
         const items = await listAll<Record<string, unknown>>(client, '/v1/collections', options.tenant);
         if (options.json) return printJson(items);
         const rows = items.map((item) => ({ ...item, ...(item.counts as object) }));
-        printTable(rows, ['name', 'idField', 'deletePolicy', 'conflictPolicy', 'records', 'overridden', 'openConflicts']);
+        printTable(rows, [
+          'name',
+          'idField',
+          'deletePolicy',
+          'conflictPolicy',
+          'records',
+          'overridden',
+          'openConflicts',
+        ]);
       });
     });
   collections
@@ -38,7 +47,13 @@ export function registerCollections(program: Command): void {
     .requiredOption('--tenant <slug>', 'the tenant')
     .action(async (name: string, options: { tenant: string }) => {
       await withClient(async (client) => {
-        printJson(await client.call({ method: 'GET', path: `/v1/collections/${encodeURIComponent(name)}`, tenant: options.tenant }));
+        printJson(
+          await client.call({
+            method: 'GET',
+            path: `/v1/collections/${encodeURIComponent(name)}`,
+            tenant: options.tenant,
+          }),
+        );
       });
     });
   collections
@@ -48,7 +63,11 @@ export function registerCollections(program: Command): void {
     .option('--id-field <field>', 'the member that identifies a record (default id)')
     .option('--delete-policy <policy>', 'delete | keep: what a full sync does with records gone upstream')
     .option('--conflict-policy <policy>', 'keep-manual | take-source')
-    .option('--max-delete-ratio <ratio>', 'refuse a full sync deleting more than this share (default 0.5)', ratio)
+    .option(
+      '--max-delete-ratio <ratio>',
+      'refuse a full sync deleting more than this share (default 0.5)',
+      ratio,
+    )
     .option('--json', 'print JSON')
     .action(async (name: string, options: PutOptions) => {
       await withClient(async (client) => {
@@ -58,7 +77,12 @@ export function registerCollections(program: Command): void {
           ...(options.conflictPolicy ? { conflictPolicy: options.conflictPolicy } : {}),
           ...(options.maxDeleteRatio !== undefined ? { maxDeleteRatio: options.maxDeleteRatio } : {}),
         };
-        const result = await client.call({ method: 'PUT', path: `/v1/collections/${encodeURIComponent(name)}`, tenant: options.tenant, body });
+        const result = await client.call({
+          method: 'PUT',
+          path: `/v1/collections/${encodeURIComponent(name)}`,
+          tenant: options.tenant,
+          body,
+        });
         if (options.json) printJson(result);
         else process.stdout.write(`collection ${name} saved\n`);
       });
@@ -69,7 +93,11 @@ export function registerCollections(program: Command): void {
     .requiredOption('--tenant <slug>', 'the tenant')
     .action(async (name: string, options: { tenant: string }) => {
       await withClient(async (client) => {
-        await client.call({ method: 'DELETE', path: `/v1/collections/${encodeURIComponent(name)}`, tenant: options.tenant });
+        await client.call({
+          method: 'DELETE',
+          path: `/v1/collections/${encodeURIComponent(name)}`,
+          tenant: options.tenant,
+        });
         process.stdout.write(`collection ${name} deleted\n`);
       });
     });

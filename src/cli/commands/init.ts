@@ -27,7 +27,9 @@ export function registerInit(program: Command): void {
         };
         if (options.json) return printJson(result);
         process.stdout.write(`database: ${db.kind}${db.kind === 'pglite' ? ` in ${config.dataDir}` : ''}\n`);
-        process.stdout.write(`migrations applied: ${result.migrationsApplied.join(', ') || 'none (up to date)'}\n`);
+        process.stdout.write(
+          `migrations applied: ${result.migrationsApplied.join(', ') || 'none (up to date)'}\n`,
+        );
         if (adminKey) {
           process.stdout.write(`platform admin key (shown once, keep it safe):\n${adminKey}\n`);
         } else {

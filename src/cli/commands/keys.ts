@@ -5,7 +5,8 @@ import { printJson, printTable } from '../output.ts';
 function scopeList(value: string): string[] {
   const scopes = value.split(',').map((scope) => scope.trim());
   for (const scope of scopes) {
-    if (!['read', 'write', 'admin'].includes(scope)) throw new InvalidArgumentError(`unknown scope "${scope}"`);
+    if (!['read', 'write', 'admin'].includes(scope))
+      throw new InvalidArgumentError(`unknown scope "${scope}"`);
   }
   return scopes;
 }
@@ -28,7 +29,9 @@ export function registerKeys(program: Command): void {
           body: { name: options.name, scopes: options.scopes },
         });
         if (options.json) return printJson(created);
-        process.stdout.write(`key ${created.id} (${created.scopes.join(',')}), shown once:\n${created.key}\n`);
+        process.stdout.write(
+          `key ${created.id} (${created.scopes.join(',')}), shown once:\n${created.key}\n`,
+        );
       });
     });
   keys
@@ -49,7 +52,11 @@ export function registerKeys(program: Command): void {
     .requiredOption('--tenant <slug>', 'the tenant')
     .action(async (keyId: string, options: { tenant: string }) => {
       await withClient(async (client) => {
-        await client.call({ method: 'DELETE', path: `/v1/api-keys/${encodeURIComponent(keyId)}`, tenant: options.tenant });
+        await client.call({
+          method: 'DELETE',
+          path: `/v1/api-keys/${encodeURIComponent(keyId)}`,
+          tenant: options.tenant,
+        });
         process.stdout.write(`key ${keyId} revoked\n`);
       });
     });

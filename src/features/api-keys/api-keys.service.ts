@@ -53,9 +53,7 @@ export class ApiKeyService {
       if (this.operatorTokens.some((token) => safeEqual(hashKey(token), hash))) {
         return { kind: 'platform', keyId: null };
       }
-      const [row] = await this.db.query<{ id: string; key_hash: Buffer }>(
-        sql.findPlatformKeyByHash(hash),
-      );
+      const [row] = await this.db.query<{ id: string; key_hash: Buffer }>(sql.findPlatformKeyByHash(hash));
       return row && safeEqual(row.key_hash, hash) ? { kind: 'platform', keyId: row.id } : undefined;
     }
     const [row] = await this.db.query<{ id: string; tenant_id: string; scopes: string[]; key_hash: Buffer }>(
@@ -69,7 +67,10 @@ export class ApiKeyService {
   /** Registers a platform admin key (from init or SYNC_MANAGER_ADMIN_KEY). Idempotent. */
   async addPlatformKey(key: string): Promise<void> {
     if (parseKey(key) !== 'platform') {
-      throw new AppError('validation_failed', 'a platform admin key looks like smp_… (made by `sync-manager init`)');
+      throw new AppError(
+        'validation_failed',
+        'a platform admin key looks like smp_… (made by `sync-manager init`)',
+      );
     }
     await this.db.query(sql.insertPlatformKey(hashKey(key)));
   }
@@ -131,4 +132,3 @@ function toView(row: KeyRow): ApiKeyView {
     revokedAt: row.revoked_at?.toISOString() ?? null,
   };
 }
-

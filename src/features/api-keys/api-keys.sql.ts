@@ -14,7 +14,13 @@ export const touchTenantKey = (tenantId: string, keyId: string) => ({
   values: [tenantId, keyId],
 });
 
-export const insertTenantKey = (tenantId: string, name: string, hash: Buffer, hint: string, scopes: string[]) => ({
+export const insertTenantKey = (
+  tenantId: string,
+  name: string,
+  hash: Buffer,
+  hint: string,
+  scopes: string[],
+) => ({
   text: `INSERT INTO api_keys (tenant_id, name, key_hash, hint, scopes) VALUES ($1, $2, $3, $4, $5::text[])
          RETURNING id, name, hint, scopes, created_at, last_used_at, revoked_at`,
   values: [tenantId, name, hash, hint, scopes],

@@ -33,7 +33,7 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ collections: Collecti
     {
       config: { auth: 'admin' },
       schema: {
-        summary: "Create a collection or replace its settings (omitted settings take their defaults)",
+        summary: 'Create a collection or replace its settings (omitted settings take their defaults)',
         tags: ['collections'],
         params: CollectionParams,
         body: CollectionSettingsBody,

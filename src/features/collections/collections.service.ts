@@ -1,8 +1,8 @@
 import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
-import * as sql from './collections.sql.ts';
 import type { CollectionSettings } from './collections.sql.ts';
+import * as sql from './collections.sql.ts';
 
 export type { CollectionSettings };
 

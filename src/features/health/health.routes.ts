@@ -11,7 +11,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
         summary: 'Liveness and the kind of database in use',
         tags: ['health'],
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]) }),
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+          }),
         },
       },
     },

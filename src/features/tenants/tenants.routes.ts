@@ -4,7 +4,10 @@ import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
 import { CreateTenantBody, Tenant, TenantCreated } from './tenants.schemas.ts';
 import type { TenantService } from './tenants.service.ts';
 
-export const tenantRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantService }> = async (app, { tenants }) => {
+export const tenantRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantService }> = async (
+  app,
+  { tenants },
+) => {
   app.post(
     '/v1/tenants',
     {

@@ -25,11 +25,18 @@ export class TenantService {
   ) {}
 
   /** Creates the tenant and its first admin key in one transaction: both or neither. */
-  async create(input: { slug: string; name?: string }): Promise<{ tenant: Tenant; apiKey: ApiKeyView & { key: string } }> {
+  async create(input: {
+    slug: string;
+    name?: string;
+  }): Promise<{ tenant: Tenant; apiKey: ApiKeyView & { key: string } }> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query<TenantRow>(sql.insertTenant(input.slug, input.name ?? input.slug));
       if (!row) throw new AppError('tenant_exists', `A tenant "${input.slug}" already exists`);
-      const apiKey = await this.keys.create(row.id, { name: 'first admin key', scopes: ['read', 'write', 'admin'] }, tx);
+      const apiKey = await this.keys.create(
+        row.id,
+        { name: 'first admin key', scopes: ['read', 'write', 'admin'] },
+        tx,
+      );
       return { tenant: toTenant(row), apiKey };
     });
   }
