@@ -11,7 +11,7 @@ import { CollectionService } from './features/collections/collections.service.ts
 import { healthRoutes } from './features/health/health.routes.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
-import { registerAuth } from './http/auth.ts';
+import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
@@ -27,6 +27,20 @@ export interface AppDeps {
 
 /** Default body limit for JSON bodies; the sync route raises it for feeds. */
 export const BODY_LIMIT = 1024 * 1024;
+
+/** One route as registered, with the auth it declares ('none' when it declares none). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  auth: RouteAuth;
+}
+
+const registeredRouteLists = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route an app built by buildApp registered, e.g. to check each one in a test. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registeredRouteLists.get(app) ?? [];
+}
 
 /** The composition root: config, database, logger and services wired by hand. No listen here. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -45,9 +59,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const routes: RoutePattern[] = [];
+  const registered: RegisteredRoute[] = [];
+  registeredRouteLists.set(app, registered);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     routes.push(routePattern(route.url, methods));
+    const auth = (route.config as { auth?: RouteAuth } | undefined)?.auth ?? 'none';
+    for (const method of methods) registered.push({ method, url: route.url, auth });
   });
 
   registerValidation(app);
