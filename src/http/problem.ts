@@ -3,6 +3,8 @@ import { AppError, ERROR_CATALOG, type ErrorCode } from '../errors.ts';
 
 /** Only this file builds error responses: RFC 9457 problem+json with a stable `code`. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  // RFC 9110: a 401 must say which scheme would be accepted.
+  if (error.status === 401) reply.header('www-authenticate', 'Bearer');
   return reply
     .code(error.status)
     .type('application/problem+json')
