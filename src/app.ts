@@ -69,6 +69,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerValidation(app);
+  // JSON everywhere: a JSON route sent text/plain answers 415, not a confusing "body must be object".
+  // A route that takes another type (feeds) adds its parser in its own plugin.
+  app.removeContentTypeParser('text/plain');
   registerErrorHandling(app, () => routes);
 
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
