@@ -33,7 +33,8 @@ export async function tenantFingerprint(db: Database, tenantId: string): Promise
       `SELECT row_to_json(t)::text AS row FROM "${table}" t WHERE tenant_id = $1 ORDER BY 1`,
       [tenantId],
     );
-    result[table] = rows.map((r) => r.row);
+    // last_used_at is bookkeeping written on use, not data a request could change.
+    result[table] = rows.map((r) => r.row.replace(/"last_used_at":(null|"[^"]*")/, '"last_used_at":"-"'));
   }
   result.tenants = (
     await db.query<{ row: string }>('SELECT row_to_json(t)::text AS row FROM tenants t WHERE id = $1', [
