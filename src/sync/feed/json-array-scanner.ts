@@ -183,7 +183,7 @@ export class JsonArrayScanner {
       );
       return;
     }
-    this.at = terminator === COMMA ? At.WrapperNextKey : At.End;
+    this.at = terminator === COMMA ? At.WrapperNextKey : this.endWrapper(this.offset + end);
   }
 
   /** One non-space byte outside any captured value: returns the next state. */

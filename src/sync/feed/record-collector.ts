@@ -104,8 +104,11 @@ export class RecordCollector {
       });
       return;
     }
-    const id = this.extractId(value as Record<string, unknown>, position(row, line, recordOffset));
-    if (id === null) return;
+    const id = this.extractId(value as Record<string, unknown>);
+    if (typeof id !== 'string') {
+      this.fail({ ...position(row, line, recordOffset), ...id });
+      return;
+    }
     if (this.ids !== null) {
       const firstRow = this.ids.add(id, row);
       if (firstRow !== 0) {
@@ -114,7 +117,7 @@ export class RecordCollector {
         return;
       }
     }
-    const unsafe = unsafeValueMessage(text, value);
+    const unsafe = unsafeValueMessage(text, bytes, from, to, value);
     if (unsafe !== null) {
       this.fail({ ...position(row, line, recordOffset), id, code: 'unsafe_value', message: unsafe });
       return;
@@ -127,26 +130,20 @@ export class RecordCollector {
     }
   }
 
-  private extractId(record: Record<string, unknown>, at: Position): string | null {
+  /** The record's id, or what is wrong with it. */
+  private extractId(record: Record<string, unknown>): string | Pick<FeedError, 'code' | 'message'> {
     const raw = record[this.idField];
     if (typeof raw === 'string') {
       if (raw.length > 0 && raw.length <= MAX_ID_LENGTH) return raw;
       const message = `id "${this.idField}" must be 1 to ${MAX_ID_LENGTH} characters, got ${raw.length}`;
-      this.fail({ ...at, code: 'invalid_id', message });
-      return null;
+      return { code: 'invalid_id', message };
     }
     if (typeof raw === 'number' && Number.isSafeInteger(raw)) return String(raw);
     if (raw === undefined || !Object.hasOwn(record, this.idField)) {
-      this.fail({ ...at, code: 'missing_id', message: `no "${this.idField}" member` });
-      return null;
+      return { code: 'missing_id', message: `no "${this.idField}" member` };
     }
     const why = typeof raw === 'number' ? `${raw} is not a safe integer` : `it is ${describe(raw)}`;
-    this.fail({
-      ...at,
-      code: 'invalid_id',
-      message: `id "${this.idField}" must be a string or an integer: ${why}`,
-    });
-    return null;
+    return { code: 'invalid_id', message: `id "${this.idField}" must be a string or an integer: ${why}` };
   }
 
   /** Closes the last, partial batch. */
