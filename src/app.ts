@@ -8,6 +8,10 @@ import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
+import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
+import { ConflictService } from './features/conflicts/conflicts.service.ts';
+import { syncRoutes } from './features/syncs/syncs.routes.ts';
+import { SyncService } from './features/syncs/syncs.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
@@ -106,5 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });
+  const syncs = new SyncService(db, collections, { snapshotRetentionDays: config.snapshotRetentionDays });
+  await app.register(syncRoutes, { syncs, bodyLimit: config.syncBodyLimit });
+  await app.register(conflictRoutes, { conflicts: new ConflictService(db, collections) });
+  // Runs left 'running' by a process that died are marked failed when a server or the CLI starts.
+  app.addHook('onReady', async () => {
+    await syncs.recoverInterruptedRuns();
+  });
   return app;
 }

@@ -1,0 +1,108 @@
+import type { Database } from '../../db/database.ts';
+import { withTenant } from '../../db/tenant-scope.ts';
+import { AppError } from '../../errors.ts';
+import { applyOverrides, type JsonObject, type JsonValue, keepManual, type OverrideSet, takeSource } from '../../json/index.ts';
+import type { CollectionService } from '../collections/collections.service.ts';
+import * as sql from './conflicts.sql.ts';
+
+export type Resolution = 'keep-manual' | 'take-source';
+
+export type ConflictView = {
+  id: string;
+  recordId: string;
+  path: string;
+  manualValue: JsonValue | null;
+  sourceValue: JsonValue | null;
+  previousSourceValue: JsonValue | null;
+  status: 'open' | 'resolved';
+  resolution: Resolution | null;
+  syncId: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+};
+
+type ConflictRow = {
+  id: string;
+  record_id: string;
+  path: string;
+  manual_value: JsonValue | null;
+  source_value: JsonValue | null;
+  previous_source_value: JsonValue | null;
+  status: 'open' | 'resolved';
+  resolution: Resolution | null;
+  sync_run_id: string | null;
+  created_at: Date;
+  resolved_at: Date | null;
+};
+
+export class ConflictService {
+  constructor(
+    private readonly db: Database,
+    private readonly collections: CollectionService,
+  ) {}
+
+  async list(
+    tenantId: string,
+    collectionName: string,
+    status: 'open' | 'resolved' | null,
+    after: { createdAt: string; id: string } | null,
+    limit: number,
+  ): Promise<ConflictView[]> {
+    return withTenant(this.db, tenantId, async (tx) => {
+      const collection = await this.collections.require(tx, tenantId, collectionName);
+      const rows = await tx.query<ConflictRow>(sql.listConflicts(tenantId, collection.id, status, after, limit));
+      return rows.map(toView);
+    });
+  }
+
+  /**
+   * Settles one open conflict. keep-manual: the override stays, re-based on the current source value so
+   * the next sync reports a conflict only if upstream moves again. take-source: the override goes and
+   * the source value shows through. Either way the record gets a new version (its overrides changed).
+   */
+  async resolve(
+    tenantId: string,
+    collectionName: string,
+    conflictId: string,
+    resolution: Resolution,
+    by: string | null,
+  ): Promise<ConflictView> {
+    return withTenant(this.db, tenantId, async (tx) => {
+      const collection = await this.collections.require(tx, tenantId, collectionName);
+      const [conflict] = await tx.query<ConflictRow>(sql.lockConflict(tenantId, collection.id, conflictId));
+      if (!conflict) throw new AppError('conflict_not_found', `No conflict ${conflictId}`);
+      if (conflict.status !== 'open') throw new AppError('conflict_resolved', `Conflict ${conflictId} is already resolved`);
+      const [record] = await tx.query<{ source: JsonObject | null; overrides: OverrideSet; manual_delete: unknown }>(
+        sql.lockRecord(tenantId, collection.id, conflict.record_id),
+      );
+      if (record && Object.hasOwn(record.overrides, conflict.path)) {
+        const overrides =
+          resolution === 'keep-manual'
+            ? keepManual(record.overrides, [conflict.path], record.source)
+            : takeSource(record.overrides, [conflict.path]);
+        const data = record.manual_delete ? null : applyOverrides(record.source, overrides);
+        const [change] = await tx.query<{ id: string }>(sql.nextChangeId);
+        await tx.query(sql.insertApiChange(tenantId, change!.id, by));
+        await tx.query(sql.writeRecord(tenantId, collection.id, conflict.record_id, overrides, data, change!.id));
+      }
+      const [resolved] = await tx.query<ConflictRow>(sql.resolveConflict(tenantId, conflictId, resolution, by));
+      return toView(resolved!);
+    });
+  }
+}
+
+function toView(row: ConflictRow): ConflictView {
+  return {
+    id: row.id,
+    recordId: row.record_id,
+    path: row.path,
+    manualValue: row.manual_value,
+    sourceValue: row.source_value,
+    previousSourceValue: row.previous_source_value,
+    status: row.status,
+    resolution: row.resolution,
+    syncId: row.sync_run_id,
+    createdAt: row.created_at.toISOString(),
+    resolvedAt: row.resolved_at ? row.resolved_at.toISOString() : null,
+  };
+}

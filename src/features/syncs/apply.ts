@@ -1,0 +1,230 @@
+import type { Queryable } from '../../db/database.ts';
+import { AppError } from '../../errors.ts';
+import type { JsonObject, OverrideSet } from '../../json/index.ts';
+import { copyRow } from '../../sync/copy-text.ts';
+import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
+import type { Collection } from '../collections/collections.service.ts';
+import * as sql from './syncs.sql.ts';
+
+export type SyncMode = 'full' | 'partial';
+
+export type SyncCounts = {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  conflicts: number;
+  /** Part of `created`: records that came back after being deleted as gone upstream. */
+  revived: number;
+  /** Overrides that retired themselves because upstream now has the manual value. */
+  overridesRetired: number;
+  /** Rows in the feed. */
+  rows: number;
+};
+
+export type SyncPlan = { create: string[]; update: string[]; delete: string[] };
+
+export type ApplyResult = {
+  counts: SyncCounts;
+  plan: SyncPlan | null;
+  /** Set when applying would trip the delete guard (dry runs report it instead of refusing). */
+  guard: string | null;
+  snapshotId: string | null;
+  changeId: string | null;
+  timings: Record<string, number>;
+};
+
+const MERGE_PAGE = 2000;
+const PLAN_SAMPLE = 20;
+
+export class DeleteGuardTripped extends AppError {
+  constructor(
+    message: string,
+    readonly counts: SyncCounts,
+  ) {
+    super('delete_guard', message);
+  }
+}
+
+/**
+ * The set-based apply of a staged feed (sync_feed), inside the run's transaction and under the
+ * collection's lock: plan with two counting queries, check the delete guard, merge the few changed
+ * records that carry overrides in JS, then one statement per kind of write. Every written row gets
+ * version + 1 and the run's change id; the history trigger keeps the old rows.
+ */
+export async function applyStaged(
+  tx: Queryable,
+  input: {
+    tenantId: string;
+    runId: string;
+    collection: Collection;
+    mode: SyncMode;
+    dryRun: boolean;
+    force: boolean;
+    rows: number;
+    snapshotRetentionDays: number;
+  },
+): Promise<ApplyResult> {
+  const { tenantId, runId, collection, mode, dryRun } = input;
+  const cid = collection.id;
+  const full = mode === 'full';
+  const timings: Record<string, number> = {};
+  let clock = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - clock);
+    clock = now;
+  };
+
+  const [feedPlan] = await tx.query<{
+    upserts: number;
+    created: number;
+    changed: number;
+    revived: number;
+    to_merge: number;
+    tombstoned: number;
+  }>(sql.planFeed(tenantId, cid));
+  const gone = full
+    ? (await tx.query<{ gone: number; live_gone: number }>(sql.planGone(tenantId, cid)))[0]!
+    : { gone: 0, live_gone: 0 };
+  const [{ live }] = (await tx.query<{ live: number }>(sql.countLive(tenantId, cid))) as [{ live: number }];
+  const p = feedPlan!;
+  const goneDeletes = full && collection.deletePolicy === 'delete' ? gone.live_gone : 0;
+  const counts: SyncCounts = {
+    created: p.created + p.revived,
+    updated: p.changed - p.revived,
+    unchanged: p.upserts - p.created - p.changed,
+    deleted: p.tombstoned + goneDeletes,
+    conflicts: 0,
+    revived: p.revived,
+    overridesRetired: 0,
+    rows: input.rows,
+  };
+  lap('planMs');
+
+  const guard = deleteGuard(full, input.rows, live, counts.deleted, collection.maxDeleteRatio);
+  if (guard && !input.force && !dryRun) throw new DeleteGuardTripped(guard, counts);
+
+  let snapshotId: string | null = null;
+  let changeId: string | null = null;
+  if (!dryRun) {
+    const [snapshot] = await tx.query<{ id: string }>(sql.snapshotBefore(tenantId, input.snapshotRetentionDays));
+    snapshotId = snapshot!.id;
+    changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
+  }
+
+  if (p.to_merge > 0) {
+    const merged = await mergeOverridden(tx, tenantId, collection, runId, dryRun);
+    counts.conflicts = merged.conflicts;
+    counts.overridesRetired = merged.retired;
+  }
+  lap('mergeMs');
+
+  if (!dryRun && changeId) {
+    if (p.to_merge > 0) await tx.query(sql.updateMerged(tenantId, cid, changeId));
+    if (p.changed - p.to_merge > 0) await tx.query(sql.updatePlain(tenantId, cid, changeId));
+    if (p.created > 0) await tx.query(sql.insertNew(tenantId, cid, changeId));
+    if (p.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
+    if (goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
+    if (gone.gone > goneDeletes) await tx.query(sql.markGone(tenantId, cid));
+    const written = counts.created + counts.updated + counts.deleted;
+    if (written > 0) await tx.query(sql.insertChange(tenantId, changeId, runId));
+  }
+  lap('writeMs');
+
+  let plan: SyncPlan | null = null;
+  if (dryRun) {
+    const [sample] = await tx.query<SyncPlan>(sql.samplePlan(tenantId, cid, full, PLAN_SAMPLE));
+    plan = sample!;
+  }
+  return { counts, plan, guard, snapshotId, changeId, timings };
+}
+
+function deleteGuard(full: boolean, rows: number, live: number, deleting: number, maxRatio: number): string | null {
+  if (!full || live === 0) return null;
+  if (rows === 0) {
+    return `the feed is empty and would delete all ${live} records of the collection (use force to allow)`;
+  }
+  if (deleting / live > maxRatio) {
+    return `the sync would delete ${deleting} of ${live} records (${((100 * deleting) / live).toFixed(1)}%), more than maxDeleteRatio ${maxRatio} allows (use force to allow)`;
+  }
+  return null;
+}
+
+type MergeRow = {
+  record_id: string;
+  source: JsonObject | null;
+  overrides: OverrideSet;
+  manual_delete: unknown;
+  doc: string;
+};
+
+/**
+ * The changed records that carry overrides, page by page: rebase each in JS, stage the results in
+ * sync_merged (written by one UPDATE later) and record conflicts. These rows are few; the rest of the
+ * feed never leaves the database.
+ */
+async function mergeOverridden(
+  tx: Queryable,
+  tenantId: string,
+  collection: Collection,
+  runId: string,
+  dryRun: boolean,
+): Promise<{ conflicts: number; retired: number }> {
+  if (!dryRun) await tx.query(sql.createMergeStaging);
+  let conflicts = 0;
+  let retired = 0;
+  let after: string | null = null;
+  for (;;) {
+    const rows: MergeRow[] = await tx.query<MergeRow>(sql.selectToMerge(tenantId, collection.id, after, MERGE_PAGE));
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.record_id;
+    const lines: string[] = [];
+    const found: (MergeConflict & { record_id: string })[] = [];
+    const settled: { record_id: string; path: string }[] = [];
+    for (const row of rows) {
+      const result = mergeRecord(
+        { source: row.source, overrides: row.overrides, manualDelete: row.manual_delete },
+        JSON.parse(row.doc) as JsonObject,
+        collection.conflictPolicy,
+      );
+      retired += result.retired.length;
+      for (const path of result.retired) settled.push({ record_id: row.record_id, path });
+      for (const conflict of result.conflicts) {
+        if (conflict.changedInThisSync) conflicts++;
+        found.push({ ...conflict, record_id: row.record_id });
+        if (conflict.status === 'resolved') settled.push({ record_id: row.record_id, path: conflict.path });
+      }
+      lines.push(
+        copyRow([
+          row.record_id,
+          row.doc,
+          JSON.stringify(result.overrides),
+          result.data === null ? null : JSON.stringify(result.data),
+        ]),
+      );
+    }
+    if (dryRun) continue;
+    await tx.query(sql.leaveTenantRole);
+    await tx.copyFrom(sql.copyMergeStaging, once(lines.join('')));
+    await tx.query(sql.enterTenantRole);
+    if (settled.length > 0) await tx.query(sql.closeConflicts(tenantId, collection.id, settled));
+    const toRecord = found.filter((conflict) => conflict.changedInThisSync || conflict.status === 'open');
+    if (toRecord.length > 0) {
+      const rowsOut = toRecord.map((conflict) => ({
+        record_id: conflict.record_id,
+        path: conflict.path,
+        manual_value: conflict.manualValue,
+        source_value: conflict.sourceValue,
+        previous_source_value: conflict.previousSourceValue,
+        status: conflict.status,
+      }));
+      await tx.query(sql.upsertConflicts(tenantId, collection.id, runId, rowsOut));
+    }
+  }
+  return { conflicts, retired };
+}
+
+async function* once(chunk: string): AsyncGenerator<string> {
+  yield chunk;
+}

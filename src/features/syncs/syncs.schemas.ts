@@ -1,0 +1,48 @@
+import { Type } from 'typebox';
+import { Name } from '../../http/schemas.ts';
+
+export const SyncCollectionParams = Type.Object({ collection: Name });
+export const SyncIdParams = Type.Object({ syncId: Type.String({ format: 'uuid' }) });
+
+export const SyncQuery = Type.Object(
+  {
+    mode: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('partial')], { default: 'full' })),
+    dryRun: Type.Optional(Type.Boolean({ default: false })),
+    force: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+
+const Counts = Type.Object(
+  {
+    created: Type.Optional(Type.Integer()),
+    updated: Type.Optional(Type.Integer()),
+    unchanged: Type.Optional(Type.Integer()),
+    deleted: Type.Optional(Type.Integer()),
+    conflicts: Type.Optional(Type.Integer()),
+    revived: Type.Optional(Type.Integer()),
+    overridesRetired: Type.Optional(Type.Integer()),
+    rows: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: true },
+);
+
+export const SyncRunView = Type.Object({
+  id: Type.String(),
+  collection: Type.String(),
+  mode: Type.String(),
+  dryRun: Type.Boolean(),
+  forced: Type.Boolean(),
+  status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('planned')]),
+  counts: Counts,
+  snapshotId: Type.Union([Type.String(), Type.Null()]),
+  changeId: Type.Union([Type.String(), Type.Null()]),
+  errors: Type.Array(Type.Unknown()),
+  timings: Type.Record(Type.String(), Type.Number()),
+  origin: Type.Record(Type.String(), Type.Unknown()),
+  startedAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  plan: Type.Optional(
+    Type.Object({ create: Type.Array(Type.String()), update: Type.Array(Type.String()), delete: Type.Array(Type.String()) }),
+  ),
+});

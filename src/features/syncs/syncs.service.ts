@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../db/database.ts';
+import { withTenant } from '../../db/tenant-scope.ts';
+import { AppError } from '../../errors.ts';
+import type { FeedFormat } from '../../sync/feed/index.ts';
+import type { CollectionService } from '../collections/collections.service.ts';
+import { type ApplyResult, applyStaged, DeleteGuardTripped, type SyncCounts, type SyncMode, type SyncPlan } from './apply.ts';
+import { FeedInvalid, stageFeed } from './staging.ts';
+import * as sql from './syncs.sql.ts';
+
+export type SyncOrigin = { kind: 'api' | 'cli' | 'auto-import' | 'schedule'; apiKeyId?: string | null; file?: string; url?: string };
+
+export type SyncRequest = {
+  tenantId: string;
+  collection: string;
+  mode: SyncMode;
+  dryRun: boolean;
+  force: boolean;
+  format: FeedFormat | 'auto';
+  feed: AsyncIterable<Uint8Array>;
+  origin: SyncOrigin;
+  /** With a key: the same key and body replay the first result; another body is refused. */
+  idempotency?: { key: string; requestHash: () => string };
+  onProgress?: (rows: number) => void;
+};
+
+export type SyncRunView = {
+  id: string;
+  collection: string;
+  mode: SyncMode;
+  dryRun: boolean;
+  forced: boolean;
+  status: 'running' | 'succeeded' | 'failed' | 'planned';
+  counts: Partial<SyncCounts>;
+  snapshotId: string | null;
+  changeId: string | null;
+  errors: unknown[];
+  timings: Record<string, number>;
+  origin: SyncOrigin;
+  startedAt: string;
+  finishedAt: string | null;
+  plan?: SyncPlan;
+};
+
+export type SyncOutcome = { status: number; run: SyncRunView; replayed: boolean };
+
+type RunRow = {
+  id: string;
+  collection: string;
+  mode: SyncMode;
+  dry_run: boolean;
+  forced: boolean;
+  status: SyncRunView['status'];
+  counts: Partial<SyncCounts>;
+  errors: unknown[];
+  timings: Record<string, number>;
+  snapshot_id: string | null;
+  change_id: string | null;
+  origin: SyncOrigin;
+  started_at: Date;
+  finished_at: Date | null;
+};
+
+/** Thrown inside the apply transaction to roll it back and answer with the stored response. */
+class Replay extends Error {
+  constructor(readonly stored: { status_code: number; response: SyncRunView }) {
+    super('idempotent replay');
+  }
+}
+
+/** How long a sync waits for another sync of the same collection before it is refused with 409. */
+const LOCK_WAIT = '120s';
+
+export class SyncService {
+  constructor(
+    private readonly db: Database,
+    private readonly collections: CollectionService,
+    private readonly options: { snapshotRetentionDays: number },
+  ) {}
+
+  /**
+   * One sync run. The run row is committed as 'running' first (so a crash leaves evidence), then one
+   * transaction stages the feed, takes the collection's lock, plans and applies; the run row is then
+   * marked succeeded, planned (dry run) or failed. Failure at any point rolls the whole apply back.
+   */
+  async run(request: SyncRequest): Promise<SyncOutcome> {
+    const { tenantId } = request;
+    const runId = randomUUID();
+    const collection = await withTenant(this.db, tenantId, async (tx) => {
+      const found = await this.collections.require(tx, tenantId, request.collection);
+      await tx.query(
+        sql.insertRun(tenantId, runId, found.id, request.mode, request.dryRun, request.force, request.origin),
+      );
+      return found;
+    });
+    const scope = `sync:${collection.id}`;
+    const started = performance.now();
+    let staged = 0;
+    let result: ApplyResult;
+    try {
+      result = await withTenant(this.db, tenantId, async (tx) => {
+        await tx.query(sql.lockRun(runId));
+        const t0 = performance.now();
+        const feed = await stageFeed(tx, request.feed, {
+          format: request.format,
+          idField: collection.idField,
+          onProgress: request.onProgress,
+        });
+        staged = feed.rows;
+        const stageMs = Math.round(performance.now() - t0);
+        if (request.idempotency) {
+          const hash = `${request.mode}:${request.dryRun}:${request.force}:${request.idempotency.requestHash()}`;
+          const claimed = await tx.query(sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash));
+          if (claimed.length === 0) {
+            const [stored] = await tx.query<{ request_hash: string; status_code: number | null; response: SyncRunView }>(
+              sql.findIdempotencyKey(tenantId, scope, request.idempotency.key),
+            );
+            if (stored && stored.request_hash !== hash) {
+              throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with another request body');
+            }
+            if (stored?.status_code) throw new Replay({ status_code: stored.status_code, response: stored.response });
+            throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
+          }
+        }
+        const t1 = performance.now();
+        await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
+        try {
+          await tx.query(sql.lockCollection(tenantId, collection.id));
+        } catch (error) {
+          if ((error as { code?: string }).code === '55P03') {
+            throw new AppError('sync_in_progress', 'Another sync of this collection is still running; try again later');
+          }
+          throw error;
+        }
+        await tx.query(`SET LOCAL lock_timeout = 0`);
+        const lockMs = Math.round(performance.now() - t1);
+        const applied = await applyStaged(tx, {
+          tenantId,
+          runId,
+          collection,
+          mode: request.mode,
+          dryRun: request.dryRun,
+          force: request.force,
+          rows: feed.rows,
+          snapshotRetentionDays: this.options.snapshotRetentionDays,
+        });
+        applied.timings = { stageMs, lockWaitMs: lockMs, ...applied.timings };
+        if (request.idempotency) {
+          const view = this.viewOf(runId, collection.name, request, applied, started);
+          await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
+        }
+        if (request.dryRun) throw new DryRunDone(applied);
+        return applied;
+      });
+    } catch (error) {
+      if (error instanceof DryRunDone) {
+        result = error.result;
+      } else if (error instanceof Replay) {
+        await withTenant(this.db, tenantId, (tx) => tx.query(sql.deleteRun(tenantId, runId)));
+        return { status: error.stored.status_code, run: error.stored.response, replayed: true };
+      } else {
+        await this.recordFailure(tenantId, runId, error, staged, started);
+        throw withRunId(error, runId);
+      }
+    }
+    const totalMs = Math.round(performance.now() - started);
+    const timings = { ...result.timings, totalMs };
+    const errors = result.guard ? [{ code: 'delete_guard', message: result.guard }] : [];
+    await withTenant(this.db, tenantId, (tx) =>
+      tx.query(
+        sql.finishRun(tenantId, runId, request.dryRun ? 'planned' : 'succeeded', result.counts, errors, timings, result.snapshotId, result.changeId),
+      ),
+    );
+    const run = await this.get(tenantId, runId);
+    if (result.plan) run.plan = result.plan;
+    return { status: 200, run, replayed: false };
+  }
+
+  async get(tenantId: string, runId: string): Promise<SyncRunView> {
+    const [row] = await withTenant(this.db, tenantId, (tx) => tx.query<RunRow>(sql.findRun(tenantId, runId)));
+    if (!row) throw new AppError('sync_not_found', `No sync run ${runId}`);
+    return toView(row);
+  }
+
+  async list(
+    tenantId: string,
+    collectionName: string,
+    after: { startedAt: string; id: string } | null,
+    limit: number,
+  ): Promise<SyncRunView[]> {
+    return withTenant(this.db, tenantId, async (tx) => {
+      const collection = await this.collections.require(tx, tenantId, collectionName);
+      const rows = await tx.query<RunRow>(sql.listRuns(tenantId, collection.id, after, limit));
+      return rows.map(toView);
+    });
+  }
+
+  /** Marks runs left 'running' by a process that is gone as failed (see docs/sync.md). */
+  async recoverInterruptedRuns(): Promise<number> {
+    const rows = await this.db.transaction((tx) => tx.query(sql.failInterruptedRuns()));
+    return rows.length;
+  }
+
+  private async recordFailure(tenantId: string, runId: string, error: unknown, rows: number, started: number) {
+    const errors = failureErrors(error);
+    const counts = error instanceof DeleteGuardTripped ? error.counts : { rows };
+    const timings = { totalMs: Math.round(performance.now() - started) };
+    try {
+      await withTenant(this.db, tenantId, (tx) =>
+        tx.query(sql.finishRun(tenantId, runId, 'failed', counts, errors, timings, null, null)),
+      );
+    } catch {
+      // The database is unreachable: the run stays 'running' until recovery marks it failed.
+    }
+  }
+
+  private viewOf(runId: string, collection: string, request: SyncRequest, applied: ApplyResult, started: number): SyncRunView {
+    const now = new Date();
+    const view: SyncRunView = {
+      id: runId,
+      collection,
+      mode: request.mode,
+      dryRun: request.dryRun,
+      forced: request.force,
+      status: request.dryRun ? 'planned' : 'succeeded',
+      counts: applied.counts,
+      snapshotId: applied.snapshotId,
+      changeId: applied.changeId,
+      errors: applied.guard ? [{ code: 'delete_guard', message: applied.guard }] : [],
+      timings: { ...applied.timings, totalMs: Math.round(performance.now() - started) },
+      origin: request.origin,
+      startedAt: new Date(now.getTime() - (performance.now() - started)).toISOString(),
+      finishedAt: now.toISOString(),
+    };
+    if (applied.plan) view.plan = applied.plan;
+    return view;
+  }
+}
+
+class DryRunDone extends Error {
+  constructor(readonly result: ApplyResult) {
+    super('dry run: rolled back');
+  }
+}
+
+function failureErrors(error: unknown): unknown[] {
+  if (error instanceof FeedInvalid) return error.errors;
+  if (error instanceof AppError) return [{ code: error.code, message: error.message }];
+  return [{ code: 'internal_error', message: error instanceof Error ? error.message : String(error) }];
+}
+
+/** Every failure of a run names the run, so a client can look it up. */
+function withRunId(error: unknown, runId: string): unknown {
+  if (error instanceof FeedInvalid) {
+    return new AppError('feed_invalid', error.message, {
+      syncId: runId,
+      errors: error.errors,
+      errorCount: error.errorCount,
+      rows: error.rows,
+    });
+  }
+  if (error instanceof DeleteGuardTripped) {
+    return new AppError('delete_guard', error.message, { syncId: runId, counts: error.counts });
+  }
+  if (error instanceof AppError) return new AppError(error.code, error.message, { ...error.extensions, syncId: runId });
+  return error;
+}
+
+function toView(row: RunRow): SyncRunView {
+  return {
+    id: row.id,
+    collection: row.collection,
+    mode: row.mode,
+    dryRun: row.dry_run,
+    forced: row.forced,
+    status: row.status,
+    counts: row.counts,
+    snapshotId: row.snapshot_id,
+    changeId: row.change_id,
+    errors: row.errors,
+    timings: row.timings,
+    origin: row.origin,
+    startedAt: row.started_at.toISOString(),
+    finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+  };
+}

@@ -1,0 +1,352 @@
+import type { Statement } from '../../db/database.ts';
+
+// Sync runs: the history, and the set-based statements of one apply. The feed is staged in the temp
+// table sync_feed (record_id, row_no, hash, deleted, doc text) for the length of the apply transaction.
+
+const RUN_COLUMNS = `r.id, c.name AS collection, r.mode, r.dry_run, r.forced, r.status, r.counts, r.errors,
+  r.timings, r.snapshot_id, r.change_id, r.origin, r.started_at, r.finished_at`;
+
+export function insertRun(
+  tenantId: string,
+  runId: string,
+  collectionId: string,
+  mode: string,
+  dryRun: boolean,
+  forced: boolean,
+  origin: unknown,
+): Statement {
+  return {
+    text: `INSERT INTO sync_runs (tenant_id, id, collection_id, mode, dry_run, forced, status, origin)
+      VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb)`,
+    values: [tenantId, runId, collectionId, mode, dryRun, forced, JSON.stringify(origin)],
+  };
+}
+
+export function finishRun(
+  tenantId: string,
+  runId: string,
+  status: 'succeeded' | 'failed' | 'planned',
+  counts: unknown,
+  errors: unknown[],
+  timings: unknown,
+  snapshotId: string | null,
+  changeId: string | null,
+): Statement {
+  return {
+    text: `UPDATE sync_runs SET status = $3, counts = $4::jsonb, errors = $5::jsonb, timings = $6::jsonb,
+        snapshot_id = $7, change_id = $8, finished_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
+    values: [
+      tenantId,
+      runId,
+      status,
+      JSON.stringify(counts),
+      JSON.stringify(errors),
+      JSON.stringify(timings),
+      snapshotId,
+      changeId,
+    ],
+  };
+}
+
+export function deleteRun(tenantId: string, runId: string): Statement {
+  return { text: `DELETE FROM sync_runs WHERE tenant_id = $1 AND id = $2`, values: [tenantId, runId] };
+}
+
+export function findRun(tenantId: string, runId: string): Statement {
+  return {
+    text: `SELECT ${RUN_COLUMNS} FROM sync_runs r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
+      WHERE r.tenant_id = $1 AND r.id = $2`,
+    values: [tenantId, runId],
+  };
+}
+
+/** Newest first; the cursor is the (started_at, id) of the last run seen. */
+export function listRuns(
+  tenantId: string,
+  collectionId: string,
+  after: { startedAt: string; id: string } | null,
+  limit: number,
+): Statement {
+  return {
+    text: `SELECT ${RUN_COLUMNS} FROM sync_runs r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
+      WHERE r.tenant_id = $1 AND r.collection_id = $2
+        AND ($3::timestamptz IS NULL OR (r.started_at, r.id) < ($3::timestamptz, $4::uuid))
+      ORDER BY r.started_at DESC, r.id DESC LIMIT $5`,
+    values: [tenantId, collectionId, after?.startedAt ?? null, after?.id ?? null, limit],
+  };
+}
+
+/**
+ * Held by the apply transaction of a run for its whole life. A run whose lock is free while its row
+ * says 'running' belongs to a process that is gone (its connection, and so the lock, died with it).
+ */
+export function lockRun(runId: string): Statement {
+  return { text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-run:' || $1, 0))`, values: [runId] };
+}
+
+/** Serialises syncs of one collection; syncs of other collections take other keys. */
+export function lockCollection(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0))`,
+    values: [tenantId, collectionId],
+  };
+}
+
+/** Platform-level (runs as the connection's user): every tenant's runs whose process is gone. */
+export function failInterruptedRuns(): Statement {
+  return {
+    text: `UPDATE sync_runs SET status = 'failed', finished_at = now(),
+        errors = errors || jsonb_build_array(jsonb_build_object('code', 'interrupted',
+          'message', 'the process running this sync stopped before it finished; nothing was applied'))
+      WHERE status = 'running' AND pg_try_advisory_xact_lock(hashtextextended('sync-run:' || id::text, 0))
+      RETURNING id`,
+    values: [],
+  };
+}
+
+export const createStaging = `CREATE TEMP TABLE sync_feed (record_id text NOT NULL, row_no integer NOT NULL,
+  hash text NOT NULL, deleted boolean NOT NULL, doc text NOT NULL) ON COMMIT DROP`;
+export const copyStaging = 'COPY sync_feed (record_id, row_no, hash, deleted, doc)';
+export const indexStaging = 'CREATE UNIQUE INDEX sync_feed_id ON sync_feed (record_id)';
+export const analyzeStaging = 'ANALYZE sync_feed';
+
+/**
+ * PGlite loads COPY from its virtual file '/dev/blob', which needs pg_read_server_files: the tenant
+ * role must not have that. The staging tables are this transaction's own temp tables, holding only
+ * this feed, so the load runs as the connection's user and the tenant role is restored right after.
+ */
+export const leaveTenantRole = `SELECT set_config('role', 'none', true)`;
+export const enterTenantRole = `SELECT set_config('role', 'sync_manager_app', true)`;
+
+export const createMergeStaging = `CREATE TEMP TABLE sync_merged (record_id text NOT NULL, source text NOT NULL,
+  overrides text NOT NULL, data text) ON COMMIT DROP`;
+export const copyMergeStaging = 'COPY sync_merged (record_id, source, overrides, data)';
+
+export function snapshotBefore(tenantId: string, retentionDays: number): Statement {
+  return {
+    text: `INSERT INTO snapshots (tenant_id, change_id, label, auto, expires_at)
+      VALUES ($1, nextval('change_seq'), 'before sync', true, now() + make_interval(days => $2::int)) RETURNING id`,
+    values: [tenantId, retentionDays],
+  };
+}
+
+export const nextChangeId = `SELECT nextval('change_seq')::text AS id`;
+
+export function insertChange(tenantId: string, changeId: string, runId: string): Statement {
+  return {
+    text: `INSERT INTO changes (tenant_id, id, kind, sync_run_id) VALUES ($1, $2, 'sync', $3)`,
+    values: [tenantId, changeId, runId],
+  };
+}
+
+const JOIN_RECORDS = `LEFT JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id`;
+// A stored record the feed row must rewrite: new content, back from gone, or made by hand until now.
+const CHANGED = `(r.source_hash IS DISTINCT FROM f.hash OR r.upstream_gone OR r.source IS NULL)`;
+
+/** What the feed does to the stored records, in one pass over the staged feed. */
+export function planFeed(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `SELECT
+        count(*) FILTER (WHERE NOT f.deleted)::int AS upserts,
+        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NULL)::int AS created,
+        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NOT NULL AND ${CHANGED})::int AS changed,
+        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NOT NULL AND ${CHANGED}
+          AND r.data IS NULL AND r.manual_delete IS NULL)::int AS revived,
+        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NOT NULL AND ${CHANGED}
+          AND r.overrides <> '{}'::jsonb)::int AS to_merge,
+        count(*) FILTER (WHERE f.deleted AND r.data IS NOT NULL AND r.source IS NOT NULL)::int AS tombstoned
+      FROM sync_feed f ${JOIN_RECORDS}`,
+    values: [tenantId, collectionId],
+  };
+}
+
+/** Full mode: records from upstream that the feed no longer has (hand-made ones never count). */
+export function planGone(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `SELECT count(*)::int AS gone, count(*) FILTER (WHERE r.data IS NOT NULL)::int AS live_gone
+      FROM records r
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.source IS NOT NULL AND NOT r.upstream_gone
+        AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)`,
+    values: [tenantId, collectionId],
+  };
+}
+
+export function countLive(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `SELECT count(*)::int AS live FROM records WHERE tenant_id = $1 AND collection_id = $2 AND data IS NOT NULL`,
+    values: [tenantId, collectionId],
+  };
+}
+
+/** A few ids per kind of change, for the plan a dry run returns. */
+export function samplePlan(tenantId: string, collectionId: string, fullMode: boolean, limit: number): Statement {
+  return {
+    text: `SELECT
+      ARRAY(SELECT f.record_id FROM sync_feed f ${JOIN_RECORDS} WHERE NOT f.deleted AND r.record_id IS NULL
+        ORDER BY f.row_no LIMIT $4) AS create,
+      ARRAY(SELECT f.record_id FROM sync_feed f ${JOIN_RECORDS} WHERE NOT f.deleted AND r.record_id IS NOT NULL
+        AND ${CHANGED} ORDER BY f.row_no LIMIT $4) AS update,
+      ARRAY(SELECT x.record_id FROM (
+        SELECT f.record_id FROM sync_feed f ${JOIN_RECORDS} WHERE f.deleted AND r.data IS NOT NULL AND r.source IS NOT NULL
+        UNION ALL
+        SELECT r.record_id FROM records r WHERE $3::boolean AND r.tenant_id = $1 AND r.collection_id = $2
+          AND r.source IS NOT NULL AND NOT r.upstream_gone AND r.data IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)
+        LIMIT $4) x) AS delete`,
+    values: [tenantId, collectionId, fullMode, limit],
+  };
+}
+
+/** New ids: source and effective value are the feed's document, cast once (the fence keeps it once). */
+export function insertNew(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `INSERT INTO records (tenant_id, collection_id, record_id, source, source_hash, data, version, change_id)
+      SELECT $1, $2, n.record_id, n.doc, n.hash, n.doc, 1, $3
+      FROM (SELECT f.record_id, f.hash, f.doc::jsonb AS doc FROM sync_feed f
+            WHERE NOT f.deleted
+              AND NOT EXISTS (SELECT 1 FROM records r WHERE r.tenant_id = $1 AND r.collection_id = $2
+                AND r.record_id = f.record_id)
+            OFFSET 0) n`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
+/** Changed records without overrides: the new source is the effective value (unless deleted by hand). */
+export function updatePlain(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `UPDATE records r SET source = n.doc, source_hash = n.hash,
+        data = CASE WHEN r.manual_delete IS NULL THEN n.doc END,
+        upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
+      FROM (SELECT f.record_id, f.hash, f.doc::jsonb AS doc FROM sync_feed f
+            JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
+            WHERE NOT f.deleted AND ${CHANGED} AND r.overrides = '{}'::jsonb
+            OFFSET 0) n
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = n.record_id`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
+/** One page of the changed records that carry overrides: merged in JS (src/sync/merge.ts). */
+export function selectToMerge(tenantId: string, collectionId: string, afterId: string | null, limit: number): Statement {
+  return {
+    text: `SELECT r.record_id, r.source, r.overrides, r.manual_delete, f.doc
+      FROM sync_feed f JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
+      WHERE NOT f.deleted AND ${CHANGED} AND r.overrides <> '{}'::jsonb
+        AND ($3::text IS NULL OR f.record_id > $3)
+      ORDER BY f.record_id LIMIT $4`,
+    values: [tenantId, collectionId, afterId, limit],
+  };
+}
+
+export function updateMerged(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `UPDATE records r SET source = m.source::jsonb, source_hash = f.hash, overrides = m.overrides::jsonb,
+        data = m.data::jsonb, upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
+      FROM sync_merged m JOIN sync_feed f ON f.record_id = m.record_id
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = m.record_id`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
+/** `_deleted` tombstones: an explicit soft delete, whatever the delete policy. The source stays. */
+export function deleteTombstoned(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `UPDATE records r SET data = NULL, upstream_gone = true, version = r.version + 1, change_id = $3,
+        updated_at = now()
+      FROM sync_feed f
+      WHERE f.deleted AND r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
+        AND r.data IS NOT NULL AND r.source IS NOT NULL`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
+/** Full mode, policy delete: soft-delete live records gone upstream (a new version each). */
+export function deleteGone(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `UPDATE records r SET data = NULL, upstream_gone = true, version = r.version + 1, change_id = $3,
+        updated_at = now()
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.source IS NOT NULL AND NOT r.upstream_gone
+        AND r.data IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
+/**
+ * Full mode, the rest of the records gone upstream (policy keep, or already deleted by hand): only the
+ * upstream_gone flag moves. The effective value does not change, so no version is written.
+ */
+export function markGone(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `UPDATE records r SET upstream_gone = true
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.source IS NOT NULL AND NOT r.upstream_gone
+        AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)`,
+    values: [tenantId, collectionId],
+  };
+}
+
+/** Conflicts found by the merge, as JSON rows: opened, refreshed when one is open on the path, or recorded resolved. */
+export function upsertConflicts(tenantId: string, collectionId: string, runId: string, conflicts: unknown[]): Statement {
+  return {
+    text: `WITH input AS (
+        SELECT * FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, path text, manual_value jsonb,
+          source_value jsonb, previous_source_value jsonb, status text)
+      ), refreshed AS (
+        UPDATE conflicts c SET source_value = i.source_value, sync_run_id = $3
+        FROM input i
+        WHERE i.status = 'open' AND c.tenant_id = $1 AND c.collection_id = $2 AND c.record_id = i.record_id
+          AND c.path = i.path AND c.status = 'open'
+        RETURNING c.record_id, c.path
+      )
+      INSERT INTO conflicts (tenant_id, collection_id, record_id, path, manual_value, source_value,
+        previous_source_value, status, resolution, sync_run_id, resolved_at)
+      SELECT $1, $2, i.record_id, i.path, i.manual_value, i.source_value, i.previous_source_value, i.status,
+        CASE WHEN i.status = 'resolved' THEN 'take-source' END, $3, CASE WHEN i.status = 'resolved' THEN now() END
+      FROM input i
+      WHERE NOT EXISTS (SELECT 1 FROM refreshed x WHERE x.record_id = i.record_id AND x.path = i.path)`,
+    values: [tenantId, collectionId, runId, JSON.stringify(conflicts)],
+  };
+}
+
+/** Open conflicts whose override retired itself (upstream caught up) or was dropped by take-source. */
+export function closeConflicts(tenantId: string, collectionId: string, settled: unknown[]): Statement {
+  return {
+    text: `UPDATE conflicts c SET status = 'resolved', resolved_at = now()
+      FROM jsonb_to_recordset($3::jsonb) AS x(record_id text, path text)
+      WHERE c.tenant_id = $1 AND c.collection_id = $2 AND c.status = 'open'
+        AND c.record_id = x.record_id AND c.path = x.path`,
+    values: [tenantId, collectionId, JSON.stringify(settled)],
+  };
+}
+
+export function findIdempotencyKey(tenantId: string, scope: string, key: string): Statement {
+  return {
+    text: `SELECT request_hash, status_code, response FROM idempotency_keys
+      WHERE tenant_id = $1 AND scope = $2 AND key = $3`,
+    values: [tenantId, scope, key],
+  };
+}
+
+/** Claims the key; waits for a concurrent claim of the same key to commit or roll back first. */
+export function claimIdempotencyKey(tenantId: string, scope: string, key: string, requestHash: string): Statement {
+  return {
+    text: `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES ($1, $2, $3, $4)
+      ON CONFLICT DO NOTHING RETURNING key`,
+    values: [tenantId, scope, key, requestHash],
+  };
+}
+
+export function storeIdempotentResponse(
+  tenantId: string,
+  scope: string,
+  key: string,
+  statusCode: number,
+  response: unknown,
+): Statement {
+  return {
+    text: `UPDATE idempotency_keys SET status_code = $4, response = $5::jsonb
+      WHERE tenant_id = $1 AND scope = $2 AND key = $3`,
+    values: [tenantId, scope, key, statusCode, JSON.stringify(response)],
+  };
+}

@@ -1,0 +1,98 @@
+// The pure half of a sync: what one record becomes when a new source value arrives. No I/O; the apply
+// step (src/features/syncs/apply.ts) feeds it the stored row and writes back what it returns.
+import {
+  applyOverrides,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  type OverrideConflict,
+  type OverrideSet,
+  rebaseOverrides,
+  takeSource,
+} from '../json/index.ts';
+
+export type ConflictPolicy = 'keep-manual' | 'take-source';
+
+/** The stored state of a record that the merge needs. */
+export type StoredRecord = {
+  source: JsonObject | null;
+  overrides: OverrideSet;
+  manualDelete: unknown;
+};
+
+/** A conflict to record: `status: 'open'` under keep-manual, `'resolved'` (take-source) otherwise. */
+export type MergeConflict = {
+  path: string;
+  manualValue: JsonValue | null;
+  sourceValue: JsonValue | null;
+  previousSourceValue: JsonValue | null;
+  status: 'open' | 'resolved';
+  /** False when upstream did not move in this sync: an earlier conflict on this path still stands. */
+  changedInThisSync: boolean;
+};
+
+export type MergeResult = {
+  source: JsonObject;
+  overrides: OverrideSet;
+  /** The effective value; null while a manual delete stands. */
+  data: JsonObject | null;
+  conflicts: MergeConflict[];
+  /** Overrides that upstream caught up with: dropped, and their open conflicts close. */
+  retired: string[];
+};
+
+/**
+ * A record's new state after the feed delivered `newSource`: overrides rebased onto it (retired where
+ * upstream now equals the manual value), conflicts per `policy` — keep-manual keeps the override and
+ * opens a conflict, take-source drops the override and records a resolved conflict — and the effective
+ * value recomputed. A manual delete keeps the effective value null.
+ *
+ * @example
+ * mergeRecord({ source: { id: 1, p: 5 }, overrides: { '/p': { value: 4, by: null, at: 't', sourceValue: 5 } },
+ *   manualDelete: null }, { id: 1, p: 6 }, 'keep-manual')
+ * // data { id: 1, p: 4 }, one open conflict at /p (manual 4, source 6, previous 5)
+ */
+export function mergeRecord(stored: StoredRecord, newSource: JsonObject, policy: ConflictPolicy): MergeResult {
+  const rebased = rebaseOverrides(stored.source, newSource, stored.overrides);
+  let overrides = rebased.overrides;
+  const conflicts = rebased.conflicts.map((conflict) => toMergeConflict(conflict, policy));
+  if (policy === 'take-source') {
+    const dropped = conflicts.filter((conflict) => conflict.changedInThisSync).map((conflict) => conflict.path);
+    overrides = takeSource(overrides, dropped);
+  }
+  const data = stored.manualDelete ? null : applyOverrides(newSource, overrides);
+  return {
+    source: newSource,
+    overrides,
+    data,
+    // Under take-source a conflict that did not move in this sync was already settled earlier.
+    conflicts: policy === 'take-source' ? conflicts.filter((conflict) => conflict.changedInThisSync) : conflicts,
+    retired: rebased.retired,
+  };
+}
+
+function toMergeConflict(conflict: OverrideConflict, policy: ConflictPolicy): MergeConflict {
+  return {
+    path: conflict.path,
+    manualValue: conflict.manualRemoved ? null : (conflict.manualValue ?? null),
+    sourceValue: conflict.sourceMissing ? null : (conflict.sourceValue ?? null),
+    previousSourceValue: conflict.previousSourceMissing ? null : (conflict.previousSourceValue ?? null),
+    status: policy === 'take-source' ? 'resolved' : 'open',
+    changedInThisSync: conflict.changedInThisSync,
+  };
+}
+
+const TOMBSTONE_HINT = '"_deleted"';
+
+/**
+ * True for a feed record `{ "id": …, "_deleted": true }`: an explicit removal. A substring test first,
+ * so the common record costs no parse.
+ *
+ * @example isTombstone('{"id":"x","_deleted":true}') // true
+ * @example isTombstone('{"id":"x","_deleted":false}') // false
+ */
+export function isTombstone(text: string): boolean {
+  if (!text.includes(TOMBSTONE_HINT)) return false;
+  const value: unknown = JSON.parse(text);
+  return isJsonObject(value) && Object.hasOwn(value, '_deleted') && value._deleted === true;
+}
