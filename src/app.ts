@@ -13,6 +13,8 @@ import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { syncRoutes } from './features/syncs/syncs.routes.ts';
 import { SyncService } from './features/syncs/syncs.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
+import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
@@ -27,6 +29,8 @@ export interface AppDeps {
   operatorTokens?: string[];
   /** false in tests and the CLI's in-process app. */
   logRequests?: boolean;
+  /** The clock for snapshot creation and expiry; tests inject one to move time. */
+  now?: () => Date;
 }
 
 /** Default body limit for JSON bodies; the sync route raises it for feeds. */
@@ -81,6 +85,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
   const collections = new CollectionService(db);
+  const snapshots = new SnapshotService(db, {
+    retentionDays: config.snapshotRetentionDays,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   registerAuth(app, keys, tenants);
 
   await app.register(swagger, {
@@ -110,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });
+  await app.register(snapshotRoutes, { snapshots });
   const syncs = new SyncService(db, collections, { snapshotRetentionDays: config.snapshotRetentionDays });
   await app.register(syncRoutes, { syncs, bodyLimit: config.syncBodyLimit });
   await app.register(conflictRoutes, { conflicts: new ConflictService(db, collections) });

@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   api_key_not_found: { status: 404, title: 'API key not found' },
   collection_not_found: { status: 404, title: 'Collection not found' },
   record_not_found: { status: 404, title: 'Record not found' },
+  snapshot_not_found: { status: 404, title: 'Snapshot not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
   tenant_exists: { status: 409, title: 'A tenant with this slug already exists' },
   sync_in_progress: { status: 409, title: 'Another sync of this collection is running' },
@@ -29,6 +30,7 @@ export const ERROR_CATALOG = {
   conflict_not_found: { status: 404, title: 'Conflict not found' },
   conflict_resolved: { status: 409, title: 'The conflict is already resolved' },
   unprocessable: { status: 422, title: 'The request cannot be carried out' },
+  as_of_out_of_retention: { status: 422, title: 'The history at that time is no longer kept' },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,0 +1,96 @@
+import type { Queryable } from '../../db/database.ts';
+import * as sql from './snapshots.sql.ts';
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface Brief {
+  id: string;
+  label: string | null;
+  auto: boolean;
+  createdAt: string;
+}
+
+export interface PruneReport {
+  dryRun: boolean;
+  now: string;
+  retentionDays: number;
+  /** now − retention days: every moment from here on stays readable. */
+  windowStart: string;
+  expired: Array<Brief & { reason: string }>;
+  kept: Array<Brief & { reason: 'pinned' | 'inside the window' }>;
+  versions: Array<{ collection: string; pruned: number; kept: number }>;
+}
+
+interface RetentionRow {
+  id: string;
+  change_id: string;
+  label: string | null;
+  auto: boolean;
+  pinned: boolean;
+  created_at: Date;
+  expired: boolean;
+}
+
+/**
+ * Retention for one tenant, inside the caller's transaction. A snapshot expires when it is not pinned
+ * and older than the retention window (its age against the retention configured now). Then every
+ * closed version goes that neither
+ * - a retained snapshot needs (its change id in the version's (valid_from, valid_to]), nor
+ * - a moment inside the window needs (the version closed at or after the window's first change).
+ * Nothing else is touched: current records, changes, sync runs and conflicts stay.
+ * With `dryRun` the same figures are computed and nothing is deleted.
+ */
+export async function pruneTenant(
+  tx: Queryable,
+  tenantId: string,
+  options: { now: Date; retentionDays: number; dryRun: boolean },
+): Promise<PruneReport> {
+  const windowStart = new Date(options.now.getTime() - options.retentionDays * DAY_MS);
+  const snapshots = await tx.query<RetentionRow>(
+    sql.snapshotsForRetention(tenantId, options.now, options.retentionDays),
+  );
+  const expired = snapshots.filter((s) => s.expired);
+  const kept = snapshots.filter((s) => !s.expired);
+  const [first] = await tx.query<{ id: string | null }>(sql.firstChangeAfter(tenantId, windowStart));
+  const windowChange = first?.id ?? null;
+  const retained = kept.map((s) => s.change_id);
+
+  if (!options.dryRun && expired.length > 0) {
+    await tx.query(
+      sql.deleteSnapshots(
+        tenantId,
+        expired.map((s) => s.id),
+      ),
+    );
+  }
+  const versions: PruneReport['versions'] = [];
+  for (const collection of await tx.query<{ id: string; name: string }>(sql.listCollections(tenantId))) {
+    const statement = options.dryRun ? sql.countPrunableVersions : sql.deletePrunableVersions;
+    const [pruned] = await tx.query<{ count: number }>(
+      statement(tenantId, collection.id, windowChange, retained),
+    );
+    const [total] = await tx.query<{ count: number }>(sql.countVersions(tenantId, collection.id));
+    const prunedCount = pruned!.count;
+    versions.push({
+      collection: collection.name,
+      pruned: prunedCount,
+      kept: options.dryRun ? total!.count - prunedCount : total!.count,
+    });
+  }
+  return {
+    dryRun: options.dryRun,
+    now: options.now.toISOString(),
+    retentionDays: options.retentionDays,
+    windowStart: windowStart.toISOString(),
+    expired: expired.map((s) => ({
+      ...brief(s),
+      reason: `not pinned, older than ${options.retentionDays} days`,
+    })),
+    kept: kept.map((s) => ({ ...brief(s), reason: s.pinned ? 'pinned' : 'inside the window' })),
+    versions,
+  };
+}
+
+function brief(row: RetentionRow): Brief {
+  return { id: row.id, label: row.label, auto: row.auto, createdAt: row.created_at.toISOString() };
+}
