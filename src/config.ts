@@ -15,6 +15,18 @@ export interface Config {
   allowPrivateFeedUrls: boolean;
   /** Largest sync body accepted over HTTP, in bytes. */
   syncBodyLimit: number;
+  /** How often serve scans the import folder, in ms. */
+  importPollMs: number;
+  /** A dropped file is read only once its size and mtime have not changed for this long, in ms. */
+  importStableMs: number;
+  /** How long a claim on a file lasts without renewal: a crashed importer's files wait this long. */
+  importLeaseMs: number;
+  /** How often serve looks for due scheduled sources, in ms. */
+  scheduleTickMs: number;
+  /** A feed fetch that waits longer than this for the upstream (connect, headers or data) fails, in ms. */
+  feedTimeoutMs: number;
+  /** Largest feed body fetched from a scheduled source, in bytes. */
+  feedMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +49,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     allowPrivateFeedUrls: env.SYNC_MANAGER_ALLOW_PRIVATE_URLS === 'true',
     syncBodyLimit: integer(env, 'SYNC_MANAGER_SYNC_BODY_LIMIT', 2 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    importPollMs: integer(env, 'SYNC_MANAGER_IMPORT_POLL_MS', 1000, 10, 3_600_000),
+    importStableMs: integer(env, 'SYNC_MANAGER_IMPORT_STABLE_MS', 2000, 0, 3_600_000),
+    importLeaseMs: integer(env, 'SYNC_MANAGER_IMPORT_LEASE_MS', 30_000, 500, 86_400_000),
+    scheduleTickMs: integer(env, 'SYNC_MANAGER_SCHEDULE_TICK_MS', 1000, 10, 3_600_000),
+    feedTimeoutMs: integer(env, 'SYNC_MANAGER_FEED_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    feedMaxBytes: integer(env, 'SYNC_MANAGER_FEED_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
   };
 }
 

@@ -8,12 +8,15 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
 import { AppError } from './errors.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
+import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
 import { generateKey } from './features/api-keys/key-format.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Database;
   url: string;
+  /** The folder importer and the feed scheduler, started after listen, stopped first on close. */
+  background: BackgroundWork;
   close(): Promise<void>;
 }
 
@@ -43,14 +46,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
       });
       chmodSync(localFile, 0o600);
     }
+    const background = startBackgroundWork(config, db, app.log);
     let closing: Promise<void> | undefined;
     return {
       app,
       db,
       url,
+      background,
       close: () => {
         closing ??= (async () => {
           if (localFile) rmSync(localFile, { force: true });
+          await background.stop();
           await app.close();
           await db.close();
         })();

@@ -8,6 +8,8 @@ import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSync } from './commands/sync.ts';
+import { registerSources } from './commands/sources.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 /** Exit codes: 0 ok, 1 refused or failed, 2 usage. */
@@ -19,7 +21,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerInit, registerMigrate, registerServe, registerTenants, registerKeys, registerCollections]) {
+  for (const register of [registerInit, registerMigrate, registerServe, registerTenants, registerKeys, registerCollections, registerSources, registerSync]) {
     register(program);
   }
   for (const command of program.commands) command.exitOverride();

@@ -1,0 +1,112 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { listAll, withClient } from '../context.ts';
+import { printJson, printTable } from '../output.ts';
+
+/** `--header 'Authorization: Bearer x'`, repeatable. */
+function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new InvalidArgumentError('a header is "Name: value"');
+  return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
+}
+
+function mode(value: string): string {
+  if (value !== 'full' && value !== 'partial') throw new InvalidArgumentError('full or partial');
+  return value;
+}
+
+const sourcePath = (collection: string) => `/v1/collections/${encodeURIComponent(collection)}/source`;
+
+export function registerSources(program: Command): void {
+  const sources = program
+    .command('sources')
+    .description("scheduled feed URLs: fetched with conditional GET and synced by `serve` on their schedule");
+  sources
+    .command('list')
+    .description("the tenant's scheduled sources")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        const items = await listAll<Record<string, unknown>>(client, '/v1/sources', options.tenant);
+        if (options.json) return printJson(items);
+        const rows = items.map((item) => {
+          const last = item.lastRun as { status: string; at: string } | null;
+          return { ...item, lastStatus: last?.status, lastRunAt: last?.at };
+        });
+        printTable(rows, ['collection', 'url', 'schedule', 'mode', 'nextRunAt', 'lastStatus', 'lastRunAt']);
+      });
+    });
+  sources
+    .command('set <collection> <url>')
+    .description("set a collection's feed URL and schedule (the collection must exist)")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .requiredOption('--schedule <cron>', 'cron expression in UTC, e.g. "0 * * * *" or @hourly')
+    .option('--mode <mode>', 'full | partial (default full)', mode)
+    .option('--header <header>', 'extra request header "Name: value" (repeatable)', header)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        collection: string,
+        url: string,
+        options: { tenant: string; schedule: string; mode?: string; header?: Record<string, string>; json?: boolean },
+      ) => {
+        await withClient(async (client) => {
+          const body = {
+            url,
+            schedule: options.schedule,
+            ...(options.mode ? { mode: options.mode } : {}),
+            ...(options.header ? { headers: options.header } : {}),
+          };
+          const saved = await client.call<{ nextRunAt: string }>({
+            method: 'PUT',
+            path: sourcePath(collection),
+            tenant: options.tenant,
+            body,
+          });
+          if (options.json) printJson(saved);
+          else process.stdout.write(`source of ${collection} saved; next run at ${saved.nextRunAt}\n`);
+        });
+      },
+    );
+  sources
+    .command('get <collection>')
+    .description("a collection's source and its last run")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action(async (collection: string, options: { tenant: string }) => {
+      await withClient(async (client) => {
+        printJson(await client.call({ method: 'GET', path: sourcePath(collection), tenant: options.tenant }));
+      });
+    });
+  sources
+    .command('delete <collection>')
+    .description("remove a collection's source")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action(async (collection: string, options: { tenant: string }) => {
+      await withClient(async (client) => {
+        await client.call({ method: 'DELETE', path: sourcePath(collection), tenant: options.tenant });
+        process.stdout.write(`source of ${collection} deleted\n`);
+      });
+    });
+  sources
+    .command('run <collection>')
+    .description('fetch at the next scheduler tick of the running server')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .action(async (collection: string, options: { tenant: string }) => {
+      await withClient(async (client) => {
+        await client.call({ method: 'POST', path: `${sourcePath(collection)}/run`, tenant: options.tenant });
+        process.stdout.write(`source of ${collection} is due now\n`);
+      });
+    });
+  sources
+    .command('runs <collection>')
+    .description('scheduled fetches, newest first: synced, unchanged (304) or failed with the reason')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--json', 'print JSON')
+    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        const items = await listAll<Record<string, unknown>>(client, `${sourcePath(collection)}/runs`, options.tenant);
+        if (options.json) return printJson(items);
+        printTable(items, ['startedAt', 'status', 'httpStatus', 'syncId', 'error']);
+      });
+    });
+}

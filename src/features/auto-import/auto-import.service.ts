@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../../db/database.ts';
+import { withTenant } from '../../db/tenant-scope.ts';
+import { AppError, ERROR_CATALOG, isAppError } from '../../errors.ts';
+import * as sql from './auto-import.sql.ts';
+import type { FeedSync, FeedSyncResult } from './feed-sync.ts';
+import {
+  type DroppedFile,
+  listDroppedFiles,
+  moveToFailed,
+  moveToProcessed,
+  parseDroppedName,
+  stampOf,
+} from './import-folder.ts';
+
+export interface FolderImporterOptions {
+  importDir: string;
+  pollMs: number;
+  stableMs: number;
+  leaseMs: number;
+}
+
+/** Errors after which the file stays where it is and is tried again: nothing is wrong with it. */
+const TRANSIENT = new Set(['sync_in_progress', 'service_unavailable']);
+const COLLECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export type ImportOutcome = 'processed' | 'failed' | 'skipped' | 'retry';
+
+/**
+ * Watches the import folder by polling (fs.watch misses events on network filesystems and across
+ * renames; a scan of one folder per second costs nothing). Each stable file is claimed through the
+ * database, synced as an ordinary full sync, then moved to .processed/ or .failed/. See
+ * docs/auto-import.md for the rules.
+ */
+export class FolderImporter {
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  /** What each file looked like at the previous scan: a file is read only when unchanged since. */
+  private readonly seen = new Map<string, string>();
+  private readonly retryAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly sync: FeedSync,
+    private readonly options: FolderImporterOptions,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.scan().catch((error) => this.log.error({ err: error }, 'auto-import: scan failed'));
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Stops scanning and waits for the import in progress, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over the folder: imports every file that is ready, one after the other. */
+  async scan(): Promise<void> {
+    const files = await listDroppedFiles(this.options.importDir);
+    const now = Date.now();
+    const present = new Set<string>();
+    for (const file of files) {
+      if (this.stopped) return;
+      present.add(file.path);
+      const stamp = stampOf(file);
+      const previous = this.seen.get(file.path);
+      this.seen.set(file.path, stamp);
+      // Stable: unchanged since the last scan, and not written to for stableMs.
+      if (previous !== stamp || now - file.mtimeMs < this.options.stableMs) continue;
+      if ((this.retryAt.get(file.path) ?? 0) > now) continue;
+      const outcome = await this.importFile(file);
+      if (outcome === 'retry') this.retryAt.set(file.path, Date.now() + Math.max(5 * this.options.pollMs, 1000));
+      else this.retryAt.delete(file.path);
+    }
+    for (const path of this.seen.keys()) if (!present.has(path)) this.seen.delete(path);
+  }
+
+  /** Claims, imports and moves one file; another process holding it, or a file gone, is 'skipped'. */
+  async importFile(file: DroppedFile): Promise<ImportOutcome> {
+    const stamp = stampOf(file);
+    const { leaseMs } = this.options;
+    const [claim] = await this.db.query<{ claim_id: string; attempts: number }>(
+      sql.claimFile(file.folder, file.name, stamp, this.owner, leaseMs),
+    );
+    if (!claim) return 'skipped';
+    const claimId = claim.claim_id;
+    const release = () => this.db.query(sql.releaseClaim(file.folder, file.name, claimId, this.owner));
+    // Another process may have imported and moved the file since we listed it.
+    const now = await stat(file.path).catch(() => undefined);
+    if (!now || stampOf(now) !== stamp) {
+      await release();
+      return 'skipped';
+    }
+    const renew = setInterval(() => {
+      this.db
+        .query(sql.renewClaim(file.folder, file.name, claimId, this.owner, leaseMs))
+        .then((rows) => {
+          if (rows.length === 0) this.log.warn({ file: file.path }, 'auto-import: lost the claim on a file');
+        })
+        .catch((error) => this.log.warn({ err: error }, 'auto-import: could not renew a claim'));
+    }, Math.max(Math.floor(leaseMs / 3), 100));
+    const log = this.log.child({ file: `${file.folder}/${file.name}`, claim: claimId });
+    try {
+      return await this.importClaimed(file, claimId, claim.attempts > 1, log);
+    } catch (error) {
+      log.error({ err: error }, 'auto-import: unexpected error; the file stays and is tried again');
+      return 'retry';
+    } finally {
+      clearInterval(renew);
+      // Released only now, after the move: a process that claims the name next finds no file. A
+      // 'retry' keeps the file, and any process may try it again.
+      await release().catch((error) => log.warn({ err: error }, 'auto-import: could not release a claim'));
+    }
+  }
+
+  private async importClaimed(
+    file: DroppedFile,
+    claimId: string,
+    takeover: boolean,
+    log: FastifyBaseLogger,
+  ): Promise<ImportOutcome> {
+    const fileLabel = `${file.folder}/${file.name}`;
+    const [tenant] = await this.db.query<{ id: string }>(sql.findTenantBySlug(file.folder));
+    if (!tenant) {
+      return this.fail(file, log, problem('tenant_not_found', `No tenant with the slug "${file.folder}"`), null);
+    }
+    const parsed = parseDroppedName(file.name)!;
+    if (!COLLECTION_NAME.test(parsed.collection)) {
+      const detail = `"${parsed.collection}" is not a collection name (letters, digits, - and _, at most 64)`;
+      return this.fail(file, log, problem('validation_failed', detail), null);
+    }
+    if (takeover) {
+      // A process that died after its sync committed but before it moved the file: do not sync twice.
+      const [earlier] = await withTenant(this.db, tenant.id, (tx) =>
+        tx.query<{ id: string; status: string }>(sql.findRunOfClaim(tenant.id, claimId)),
+      );
+      if (earlier?.status === 'succeeded') {
+        await moveToProcessed(file);
+        log.info({ syncId: earlier.id }, 'auto-import: already imported before a restart; moved to .processed');
+        return 'processed';
+      }
+    }
+    await withTenant(this.db, tenant.id, (tx) => tx.query(sql.createCollectionIfMissing(tenant.id, parsed.collection)));
+    log.info({ tenantId: tenant.id, collection: parsed.collection }, 'auto-import: importing');
+    let result: FeedSyncResult;
+    const body = createReadStream(file.path);
+    try {
+      result = await this.sync({
+        tenantId: tenant.id,
+        collection: parsed.collection,
+        body,
+        format: parsed.format,
+        mode: 'full',
+        origin: { kind: 'auto-import', file: fileLabel, claim: claimId },
+      });
+    } catch (error) {
+      if (isAppError(error) && TRANSIENT.has(error.code)) {
+        log.info({ code: error.code }, 'auto-import: sync not possible now; the file is tried again');
+        return 'retry';
+      }
+      if (!isAppError(error)) throw error;
+      const syncId = typeof error.extensions.syncId === 'string' ? error.extensions.syncId : null;
+      return this.fail(file, log, problemOf(error), syncId);
+    } finally {
+      body.destroy();
+    }
+    if (result.status === 'succeeded') {
+      await moveToProcessed(file);
+      log.info({ syncId: result.id, counts: result.counts }, 'auto-import: imported; moved to .processed');
+      return 'processed';
+    }
+    const detail = `The sync run ${result.id} ended ${result.status}`;
+    return this.fail(file, log, { ...problem('unprocessable', detail), errors: result.errors }, result.id);
+  }
+
+  private async fail(
+    file: DroppedFile,
+    log: FastifyBaseLogger,
+    details: Record<string, unknown>,
+    syncId: string | null,
+  ): Promise<ImportOutcome> {
+    const report = {
+      file: `${file.folder}/${file.name}`,
+      tenant: file.folder,
+      collection: parseDroppedName(file.name)?.collection ?? null,
+      failedAt: new Date().toISOString(),
+      syncId,
+      ...details,
+    };
+    const target = await moveToFailed(file, report);
+    log.warn({ code: details.code, syncId, movedTo: target }, 'auto-import: refused; moved to .failed');
+    return 'failed';
+  }
+}
+
+function problem(code: keyof typeof ERROR_CATALOG, detail: string): Record<string, unknown> {
+  return problemOf(new AppError(code, detail));
+}
+
+/** The same members as the API's problem+json, so a report reads like an HTTP error. */
+function problemOf(error: AppError): Record<string, unknown> {
+  return {
+    type: `https://sync-manager.dev/problems/${error.code.replaceAll('_', '-')}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...error.extensions,
+  };
+}

@@ -1,0 +1,56 @@
+import type { Readable } from 'node:stream';
+import type { SyncOrigin, SyncService } from '../syncs/syncs.service.ts';
+
+/** Where an automatic sync came from, stored in sync_runs.origin. */
+export type FeedOrigin =
+  | { kind: 'auto-import'; file: string; claim: string }
+  | { kind: 'schedule'; url: string };
+
+export interface FeedSyncInput {
+  tenantId: string;
+  collection: string;
+  body: Readable;
+  /** From the file's extension; undefined lets the engine sniff (scheduled feeds). */
+  format: 'json' | 'ndjson' | undefined;
+  mode: 'full' | 'partial';
+  origin: FeedOrigin;
+}
+
+/** The part of a sync run the importers act on. */
+export interface FeedSyncResult {
+  id: string;
+  status: 'succeeded' | 'failed' | 'planned';
+  counts: Record<string, number>;
+  errors: unknown[];
+}
+
+/** Runs one ordinary (not dry-run, not forced) sync from a byte stream. */
+export type FeedSync = (input: FeedSyncInput) => Promise<FeedSyncResult>;
+
+/**
+ * THE ADAPTER between auto-import / scheduled sources and the sync engine (issue 4). Both importers
+ * call only this function, so the engine's service is called from exactly one place. A refused sync
+ * (bad feed, delete guard) throws the engine's AppError, with `syncId` among its extensions.
+ */
+export function feedSyncThroughSyncService(syncs: SyncService): FeedSync {
+  return async (input) => {
+    const origin: SyncOrigin = input.origin;
+    const outcome = await syncs.run({
+      tenantId: input.tenantId,
+      collection: input.collection,
+      mode: input.mode,
+      dryRun: false,
+      force: false,
+      format: input.format ?? 'auto',
+      feed: input.body,
+      origin,
+    });
+    const { run } = outcome;
+    return {
+      id: run.id,
+      status: run.status === 'running' ? 'failed' : run.status,
+      counts: run.counts as Record<string, number>,
+      errors: run.errors,
+    };
+  };
+}
