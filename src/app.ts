@@ -13,6 +13,8 @@ import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { syncRoutes } from './features/syncs/syncs.routes.ts';
 import { SyncService } from './features/syncs/syncs.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { sourceRoutes } from './features/sources/sources.routes.ts';
+import { SourceService } from './features/sources/sources.service.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
@@ -118,6 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });
+  await app.register(sourceRoutes, {
+    sources: new SourceService(db, collections, { allowPrivate: config.allowPrivateFeedUrls }),
+  });
   await app.register(snapshotRoutes, { snapshots });
   const syncs = new SyncService(db, collections, { snapshotRetentionDays: config.snapshotRetentionDays });
   await app.register(syncRoutes, { syncs, bodyLimit: config.syncBodyLimit });
