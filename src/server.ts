@@ -10,6 +10,8 @@ import { AppError } from './errors.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
 import { generateKey } from './features/api-keys/key-format.ts';
+import { schedulePruning } from './features/snapshots/retention.ts';
+import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -47,6 +49,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       chmodSync(localFile, 0o600);
     }
     const background = startBackgroundWork(config, db, app.log);
+    const snapshots = new SnapshotService(db, { retentionDays: config.snapshotRetentionDays });
+    const stopPruning = schedulePruning(() => snapshots.pruneAll({ dryRun: false }), app.log);
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -56,6 +60,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       close: () => {
         closing ??= (async () => {
           if (localFile) rmSync(localFile, { force: true });
+          await stopPruning();
           await background.stop();
           await app.close();
           await db.close();

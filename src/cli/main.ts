@@ -8,6 +8,7 @@ import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSnapshots } from './commands/snapshots.ts';
 import { registerSync } from './commands/sync.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerTenants } from './commands/tenants.ts';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerInit, registerMigrate, registerServe, registerTenants, registerKeys, registerCollections, registerSources, registerSync]) {
+  for (const register of [registerInit, registerMigrate, registerServe, registerTenants, registerKeys, registerCollections, registerSnapshots, registerSources, registerSync]) {
     register(program);
   }
   for (const command of program.commands) command.exitOverride();

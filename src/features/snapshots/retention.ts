@@ -94,3 +94,46 @@ export async function pruneTenant(
 function brief(row: RetentionRow): Brief {
   return { id: row.id, label: row.label, auto: row.auto, createdAt: row.created_at.toISOString() };
 }
+
+/** How often `serve` prunes: expiry is by the day, so hourly is plenty. */
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+interface PruneLog {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Runs `prune` every `intervalMs` (first run after one interval) on an unref'd timer, so it never
+ * keeps the process alive; a run never overlaps the previous one. Returns a stop function that
+ * clears the timer and waits for a run in progress.
+ */
+export function schedulePruning(
+  prune: () => Promise<Map<string, PruneReport>>,
+  log: PruneLog,
+  intervalMs = PRUNE_INTERVAL_MS,
+): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = prune()
+      .then((reports) => {
+        let snapshots = 0;
+        let versions = 0;
+        for (const report of reports.values()) {
+          snapshots += report.expired.length;
+          for (const v of report.versions) versions += v.pruned;
+        }
+        log.info({ tenants: reports.size, snapshots, versions }, 'snapshot retention: pruned');
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'snapshot retention failed'))
+      .finally(() => {
+        running = null;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -183,9 +183,12 @@ export const diffRecords = (
 
 // --- restore ---------------------------------------------------------------------------------------
 
-/** One lock per collection for writers that rewrite many rows (restore), taken before any change id. */
+/**
+ * The sync engine's per-collection lock (src/features/syncs/syncs.sql.ts, same key): a restore and a
+ * sync of one collection never interleave. Taken before any change id is drawn.
+ */
 export const lockCollection = (tenantId: string, collectionId: string): Statement => ({
-  text: `SELECT pg_advisory_xact_lock(hashtext('sync-manager:collection:' || $1 || ':' || $2))`,
+  text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0))`,
   values: [tenantId, collectionId],
 });
 
