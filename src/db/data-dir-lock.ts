@@ -28,20 +28,28 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** Lock files this process holds: a lock naming our own pid is ours only if it is in here. */
+const heldHere = new Set<string>();
+
 export function lockDataDir(dataDir: string, command: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, '.lock');
+  // A second open in this process would be a second PGlite on the same files: refuse it too.
+  if (heldHere.has(path))
+    throw new DataDirLockedError(dataDir, { pid: process.pid, command: 'this process' });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
       writeSync(fd, JSON.stringify({ pid: process.pid, command } satisfies LockHolder));
       closeSync(fd);
+      heldHere.add(path);
       let released = false;
       return {
         path,
         release() {
           if (released) return;
           released = true;
+          heldHere.delete(path);
           rmSync(path, { force: true });
         },
       };
@@ -50,7 +58,8 @@ export function lockDataDir(dataDir: string, command: string): DataDirLock {
       const holder = readHolder(path);
       if (holder && holder.pid !== process.pid && isAlive(holder.pid))
         throw new DataDirLockedError(dataDir, holder);
-      rmSync(path, { force: true }); // stale: its process is gone
+      // Stale: its process is gone, or it names our pid but is not ours (a restarted container's pid 1).
+      rmSync(path, { force: true });
     }
   }
   throw new Error(`could not lock the data folder ${dataDir}`);
