@@ -157,7 +157,9 @@ export class SyncService {
         result = error.result;
       } else if (error instanceof Replay) {
         await withTenant(this.db, tenantId, (tx) => tx.query(sql.deleteRun(tenantId, runId)));
-        return { status: error.stored.status_code, run: error.stored.response, replayed: true };
+        // The run row holds the first answer as it was sent (the stored copy predates its last update).
+        const first = await this.get(tenantId, error.stored.response.id).catch(() => error.stored.response);
+        return { status: error.stored.status_code, run: first, replayed: true };
       } else {
         await this.recordFailure(tenantId, runId, error, staged, started);
         throw withRunId(error, runId);

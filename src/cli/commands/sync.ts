@@ -1,0 +1,174 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { type Command, InvalidArgumentError } from 'commander';
+import { detectFormatFromName } from '../../sync/feed/index.ts';
+import { CliApiError } from '../client.ts';
+import { withClient } from '../context.ts';
+import { printJson, printTable } from '../output.ts';
+
+interface SyncOptions {
+  tenant: string;
+  format?: 'json' | 'ndjson';
+  mode: 'full' | 'partial';
+  dryRun?: boolean;
+  force?: boolean;
+  json?: boolean;
+  idempotencyKey?: string;
+}
+
+const CONTENT_TYPES = { json: 'application/json', ndjson: 'application/x-ndjson' } as const;
+
+function oneOf<T extends string>(allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+}
+
+export function registerSync(program: Command): void {
+  program
+    .command('sync <collection> <source>')
+    .description('sync a collection from a JSON or NDJSON feed: a file, an http(s) URL, or - for stdin (streamed)')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--format <format>', 'json | ndjson (default: from the file extension, else json)', oneOf(['json', 'ndjson'] as const))
+    .option('--mode <mode>', 'full | partial', oneOf(['full', 'partial'] as const), 'full')
+    .option('--dry-run', 'plan only: print what would change, change nothing')
+    .option('--force', 'apply even if the delete guard would refuse')
+    .option('--idempotency-key <key>', 'the same key and feed apply once')
+    .option('--json', 'print the run as JSON')
+    .action(async (collection: string, source: string, options: SyncOptions) => {
+      const input = await openSource(source);
+      const format = options.format ?? input.format ?? 'json';
+      const progress = process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format === 'ndjson') : null;
+      const body = progress ? input.stream.pipe(progress.counter()) : input.stream;
+      const query = new URLSearchParams({ mode: options.mode });
+      if (options.dryRun) query.set('dryRun', 'true');
+      if (options.force) query.set('force', 'true');
+      await withClient(async (client) => {
+        try {
+          const run = await client.call<Record<string, unknown>>({
+            method: 'POST',
+            path: `/v1/collections/${encodeURIComponent(collection)}/syncs?${query}`,
+            tenant: options.tenant,
+            stream: { body, contentType: CONTENT_TYPES[format] },
+            headers: {
+              'sync-manager-origin': 'cli',
+              'sync-manager-source': input.name,
+              ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+            },
+          });
+          progress?.done();
+          if (options.json) return printJson(run);
+          printSummary(run);
+        } catch (error) {
+          progress?.done();
+          if (error instanceof CliApiError && Array.isArray(error.problem.errors) && !options.json) {
+            printTable(error.problem.errors as Record<string, unknown>[], ['row', 'id', 'code', 'message']);
+            if (typeof error.problem.errorCount === 'number') {
+              process.stderr.write(`${error.problem.errorCount} error(s) in the feed; sync run ${String(error.problem.syncId)}\n`);
+            }
+          } else if (error instanceof CliApiError && options.json) {
+            printJson(error.problem);
+          }
+          throw error;
+        }
+      });
+    });
+}
+
+async function openSource(source: string): Promise<{ stream: Readable; name: string; size: number | null; format: 'json' | 'ndjson' | null }> {
+  if (source === '-') return { stream: process.stdin, name: 'stdin', size: null, format: null };
+  if (/^https?:\/\//i.test(source)) {
+    const response = await fetch(source);
+    if (!response.ok || !response.body) throw new Error(`GET ${source}: HTTP ${response.status}`);
+    const type = response.headers.get('content-type') ?? '';
+    const length = Number(response.headers.get('content-length'));
+    return {
+      stream: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+      name: source,
+      size: Number.isFinite(length) && length > 0 ? length : null,
+      format: /ndjson|jsonl/.test(type) ? 'ndjson' : (detectFormatFromName(new URL(source).pathname) ?? null),
+    };
+  }
+  const size = statSync(source).size;
+  return { stream: createReadStream(source, { highWaterMark: 1 << 20 }), name: basename(source), size, format: detectFormatFromName(source) };
+}
+
+/** Bytes (and, for NDJSON, records = lines) as they stream out, redrawn at most 5 times a second. */
+class ProgressBar {
+  private bytes = 0;
+  private lines = 0;
+  private readonly started = Date.now();
+  private lastDraw = 0;
+
+  constructor(
+    private readonly total: number | null,
+    private readonly countLines: boolean,
+  ) {}
+
+  counter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        this.bytes += chunk.length;
+        if (this.countLines) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+        const now = Date.now();
+        if (now - this.lastDraw > 200) {
+          this.lastDraw = now;
+          this.draw();
+        }
+        callback(null, chunk);
+      },
+    });
+  }
+
+  private draw(): void {
+    const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
+    const mb = this.bytes / 1e6;
+    const rate = this.countLines ? `${Math.round(this.lines / seconds).toLocaleString('en')} records/s` : `${(mb / seconds).toFixed(1)} MB/s`;
+    const count = this.countLines ? `${this.lines.toLocaleString('en')} records  ` : '';
+    let bar = '';
+    if (this.total) {
+      const share = Math.min(1, this.bytes / this.total);
+      const width = 30;
+      bar = `[${'#'.repeat(Math.round(share * width)).padEnd(width, '-')}] ${(share * 100).toFixed(0).padStart(3)}%  `;
+    }
+    process.stderr.write(`\r${bar}${count}${mb.toFixed(1)} MB  ${rate}   `);
+  }
+
+  done(): void {
+    this.draw();
+    process.stderr.write('\n');
+  }
+}
+
+function printSummary(run: Record<string, unknown>): void {
+  const counts = (run.counts ?? {}) as Record<string, number>;
+  const timings = (run.timings ?? {}) as Record<string, number>;
+  const seconds = (timings.totalMs ?? 0) / 1000;
+  const rows = counts.rows ?? 0;
+  printTable(
+    [
+      {
+        status: run.status,
+        mode: run.mode,
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        deleted: counts.deleted,
+        conflicts: counts.conflicts,
+        seconds: seconds.toFixed(2),
+        'records/s': seconds > 0 ? Math.round(rows / seconds) : '-',
+      },
+    ],
+    ['status', 'mode', 'created', 'updated', 'unchanged', 'deleted', 'conflicts', 'seconds', 'records/s'],
+  );
+  const plan = run.plan as Record<string, string[]> | undefined;
+  if (plan) {
+    for (const [kind, ids] of Object.entries(plan)) {
+      if (ids.length > 0) process.stdout.write(`would ${kind}: ${ids.join(', ')}${ids.length >= 20 ? ', …' : ''}\n`);
+    }
+  }
+  for (const error of (run.errors ?? []) as { message?: string }[]) process.stdout.write(`warning: ${error.message}\n`);
+  process.stdout.write(`sync run ${String(run.id)}\n`);
+}
