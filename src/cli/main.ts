@@ -8,7 +8,6 @@ import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
-import { registerSync } from './commands/sync.ts';
 import { registerSnapshots } from './commands/snapshots.ts';
 import { registerSync } from './commands/sync.ts';
 import { registerSources } from './commands/sources.ts';
