@@ -137,20 +137,24 @@ function capped(response: IncomingMessage, options: FetchOptions): Transform {
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       seen += chunk.length;
       if (seen > options.maxBytes) {
-        callback(new FeedFetchError(`the feed is over the limit of ${options.maxBytes} bytes`));
+        // Fail the stream with the real reason before the socket closes and reports an abort.
+        stream.destroy(new FeedFetchError(`the feed is over the limit of ${options.maxBytes} bytes`));
         response.destroy();
         return;
       }
       callback(null, chunk);
     },
   });
+  const fail = (error: Error) => {
+    if (!stream.destroyed) stream.destroy(error);
+  };
   response.setTimeout(options.timeoutMs, () =>
-    response.destroy(new FeedFetchError(`the upstream stalled for ${options.timeoutMs} ms mid-body`)),
+    fail(new FeedFetchError(`the upstream stalled for ${options.timeoutMs} ms mid-body`)),
   );
   response.once('error', (error) =>
-    stream.destroy(error instanceof FeedFetchError ? error : new FeedFetchError(`connection failed: ${error.message}`)),
+    fail(error instanceof FeedFetchError ? error : new FeedFetchError(`connection failed: ${error.message}`)),
   );
-  response.once('aborted', () => stream.destroy(new FeedFetchError('the upstream closed the connection mid-body')));
+  response.once('aborted', () => fail(new FeedFetchError('the upstream closed the connection mid-body')));
   response.pipe(stream);
   return stream;
 }
