@@ -19,7 +19,10 @@ import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
+import { RecordService } from './features/records/records.service.ts';
+import { recordRoutes } from './features/records/records.routes.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
+import { registerStrictJson } from './http/json-body.ts';
 import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
@@ -58,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logRequests === false ? false : loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT,
+    // Record ids are path parameters up to 512 characters, percent-encoded up to 9 bytes each.
+    routerOptions: { maxParamLength: 5000 },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     onProtoPoisoning: 'error',
@@ -82,11 +87,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON everywhere: a JSON route sent text/plain answers 415, not a confusing "body must be object".
   // A route that takes another type (feeds) adds its parser in its own plugin.
   app.removeContentTypeParser('text/plain');
+  registerStrictJson(app);
   registerErrorHandling(app, () => routes);
 
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
   const collections = new CollectionService(db);
+  const records = new RecordService(db);
   const snapshots = new SnapshotService(db, {
     retentionDays: config.snapshotRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
@@ -131,5 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
+  await app.register(recordRoutes, { records });
   return app;
 }

@@ -1,0 +1,262 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../errors.ts';
+import { actorOf, tenantOf } from '../../http/auth.ts';
+import { mediaTypeOf, registerStrictJson } from '../../http/json-body.ts';
+import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
+import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
+import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
+import { exportRecords } from './export.ts';
+import { etagOf, notModified, type Preconditions } from './preconditions.ts';
+import type { Edit } from './record-edits.ts';
+import {
+  CollectionOnlyParams,
+  ExportQuery,
+  GetRecordQuery,
+  HistoryEntryView,
+  OverridesView,
+  RecordMetaView,
+  RecordObject,
+  RecordParams,
+  RevertQuery,
+} from './records.schemas.ts';
+import type { RecordService, WriteResult } from './records.service.ts';
+
+const RECORD = '/v1/collections/:collection/records/:id';
+
+export const recordRoutes: FastifyPluginAsyncTypebox<{ records: RecordService }> = async (
+  app,
+  { records },
+) => {
+  registerStrictJson(app, PATCH_MEDIA_TYPES);
+
+  app.get(
+    '/v1/collections/:collection/records',
+    {
+      config: { auth: 'read' },
+      schema: {
+        summary: 'List effective records in id order (keyset pagination)',
+        tags: ['records'],
+        params: CollectionOnlyParams,
+        querystring: PageQuery,
+        response: { 200: Page(RecordObject), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const limit = request.query.limit ?? 100;
+      const after = decodeCursor(request.query.cursor);
+      const rows = await records.listEffective(
+        tenantOf(request),
+        request.params.collection,
+        after,
+        limit + 1,
+      );
+      const page = rows.slice(0, limit);
+      const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.record_id) : null;
+      // The stored JSON text goes out as is: no parse, no serialise.
+      const items = page.map((row) => row.data_text).join(',');
+      return sendJsonText(reply, `{"items":[${items}],"nextCursor":${JSON.stringify(next)}}`);
+    },
+  );
+
+  app.get(
+    RECORD,
+    {
+      config: { auth: 'read' },
+      schema: {
+        summary: 'The effective record, with its ETag; ?meta=true adds source value, overrides and version',
+        tags: ['records'],
+        params: RecordParams,
+        querystring: GetRecordQuery,
+        response: {
+          200: Type.Union([RecordObject, RecordMetaView]),
+          304: Type.Null({ description: 'If-None-Match holds: the client has this version' }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { collection, id } = request.params;
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (request.query.meta) {
+        const meta = await records.getMeta(tenantOf(request), collection, id);
+        reply.header('etag', etagOf(meta.version));
+        if (notModified(ifNoneMatch, meta.version)) return reply.code(304).send(null);
+        return sendJsonText(reply, JSON.stringify(meta));
+      }
+      const record = await records.getEffective(tenantOf(request), collection, id);
+      reply.header('etag', etagOf(record.version));
+      if (notModified(ifNoneMatch, record.version)) return reply.code(304).send(null);
+      return sendJsonText(reply, record.text);
+    },
+  );
+
+  app.put(
+    RECORD,
+    {
+      config: { auth: 'write' },
+      schema: {
+        summary: 'Create or replace a record by hand (every difference from the source value is an override)',
+        tags: ['records'],
+        params: RecordParams,
+        response: {
+          200: RecordObject,
+          201: RecordObject,
+          ...errorResponses(400, 401, 403, 404, 412, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const edit = putEdit(mediaTypeOf(request), request.body);
+      const result = await applyEdit(request, edit);
+      return sendRecord(reply.code(result.created ? 201 : 200), result);
+    },
+  );
+
+  app.patch(
+    RECORD,
+    {
+      config: { auth: 'write' },
+      schema: {
+        summary:
+          'Change a record by hand: application/merge-patch+json (RFC 7396, also plain application/json) or ' +
+          'application/json-patch+json (RFC 6902). A patch that fails changes nothing.',
+        tags: ['records'],
+        params: RecordParams,
+        response: { 200: RecordObject, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const edit = patchEdit(mediaTypeOf(request), request.body);
+      return sendRecord(reply, await applyEdit(request, edit));
+    },
+  );
+
+  app.delete(
+    RECORD,
+    {
+      config: { auth: 'write' },
+      schema: {
+        summary: 'Delete a record by hand (an override: a sync does not bring it back until reverted)',
+        tags: ['records'],
+        params: RecordParams,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 412) },
+      },
+    },
+    async (request, reply) => {
+      const result = await applyEdit(request, { kind: 'delete' });
+      return reply.code(204).header('etag', etagOf(result.version)).send(null);
+    },
+  );
+
+  app.get(
+    `${RECORD}/overrides`,
+    {
+      config: { auth: 'read' },
+      schema: {
+        summary: 'The manual changes of a record: overrides by JSON Pointer, and a manual delete',
+        tags: ['records'],
+        params: RecordParams,
+        response: { 200: OverridesView, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const meta = await records.getMeta(tenantOf(request), request.params.collection, request.params.id);
+      reply.header('etag', etagOf(meta.version));
+      return { items: meta.overrides, nextCursor: null, manualDelete: meta.manualDelete };
+    },
+  );
+
+  app.delete(
+    `${RECORD}/overrides`,
+    {
+      config: { auth: 'write' },
+      schema: {
+        summary: 'Revert every manual change (or only ?path=) back to the source value',
+        tags: ['records'],
+        params: RecordParams,
+        querystring: RevertQuery,
+        response: { 200: RecordMetaView, ...errorResponses(400, 401, 403, 404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      const result = await applyEdit(request, { kind: 'revert', path: request.query.path });
+      reply.header('etag', etagOf(result.version));
+      return sendJsonText(reply, JSON.stringify(result.meta));
+    },
+  );
+
+  app.get(
+    `${RECORD}/history`,
+    {
+      config: { auth: 'read' },
+      schema: {
+        summary: 'Versions newest first, each with its origin and field-level changes',
+        tags: ['records'],
+        params: RecordParams,
+        querystring: PageQuery,
+        response: { 200: Page(HistoryEntryView), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { collection, id } = request.params;
+      const limit = request.query.limit ?? 100;
+      const cursor = decodeCursor(request.query.cursor);
+      const before = cursor === null ? null : Number(cursor);
+      if (before !== null && !Number.isSafeInteger(before)) throw new AppError('invalid_cursor');
+      const entries = await records.history(tenantOf(request), collection, id, before, limit);
+      const items = entries.slice(0, limit);
+      const nextCursor =
+        entries.length > limit ? encodeCursor(String(items[items.length - 1]!.version)) : null;
+      return { items, nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/collections/:collection/export',
+    {
+      config: { auth: 'read' },
+      schema: {
+        summary: 'Every effective record, streamed: a JSON array, or NDJSON with ?format=ndjson',
+        tags: ['records'],
+        params: CollectionOnlyParams,
+        querystring: ExportQuery,
+        response: {
+          200: Type.Unknown({ description: 'a JSON array of records, or NDJSON: one record a line' }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const format = request.query.format ?? (wantsNdjson(request) ? 'ndjson' : 'json');
+      const stream = await exportRecords(records, tenantOf(request), request.params.collection, format);
+      reply.type(format === 'ndjson' ? 'application/x-ndjson' : 'application/json');
+      return reply.send(stream);
+    },
+  );
+
+  function applyEdit(request: FastifyRequest, edit: Edit): Promise<WriteResult> {
+    const preconditions: Preconditions = {
+      ifMatch: request.headers['if-match'],
+      ifNoneMatch: request.headers['if-none-match'],
+    };
+    const { collection, id } = request.params as { collection: string; id: string };
+    return records.edit(tenantOf(request), collection, id, edit, actorOf(request), preconditions);
+  }
+};
+
+function sendRecord(reply: FastifyReply, result: WriteResult): FastifyReply {
+  reply.header('etag', etagOf(result.version));
+  return sendJsonText(reply, JSON.stringify(result.meta.data));
+}
+
+/** JSON already in text form goes out untouched (Fastify does not serialise a string payload). */
+function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
+}
+
+function wantsNdjson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /application\/(x-)?ndjson/i.test(accept);
+}

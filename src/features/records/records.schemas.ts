@@ -1,0 +1,97 @@
+import { Type } from 'typebox';
+import { Name } from '../../http/schemas.ts';
+
+/** Record ids travel URL-encoded in one path segment; Fastify decodes them. */
+export const MAX_RECORD_ID_LENGTH = 512;
+
+export const RecordParams = Type.Object({
+  collection: Name,
+  id: Type.String({ minLength: 1, maxLength: MAX_RECORD_ID_LENGTH }),
+});
+
+export const CollectionOnlyParams = Type.Object({ collection: Name });
+
+export const GetRecordQuery = Type.Object(
+  { meta: Type.Optional(Type.Boolean({ description: 'add source value, overrides and version' })) },
+  { additionalProperties: false },
+);
+
+export const RevertQuery = Type.Object(
+  {
+    path: Type.Optional(
+      Type.String({ maxLength: 4096, description: 'the one override to revert (JSON Pointer)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ExportQuery = Type.Object(
+  { format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('ndjson')])) },
+  { additionalProperties: false },
+);
+
+/** A record is any JSON object; documented here, never used to reshape what is sent. */
+export const RecordObject = Type.Object(
+  {},
+  { additionalProperties: true, description: 'the effective record' },
+);
+
+const Override = Type.Object(
+  {
+    path: Type.String(),
+    value: Type.Optional(Type.Unknown()),
+    removed: Type.Optional(Type.Boolean()),
+    by: Type.Union([Type.String(), Type.Null()]),
+    at: Type.String(),
+    sourceValue: Type.Optional(Type.Unknown()),
+    sourceMissing: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+const ManualDelete = Type.Union([
+  Type.Object({ by: Type.Union([Type.String(), Type.Null()]), at: Type.String() }),
+  Type.Null(),
+]);
+
+export const RecordMetaView = Type.Object(
+  {
+    id: Type.String(),
+    data: Type.Union([RecordObject, Type.Null()]),
+    source: Type.Union([RecordObject, Type.Null()]),
+    overrides: Type.Array(Override),
+    manualDelete: ManualDelete,
+    upstreamGone: Type.Boolean(),
+    version: Type.Integer(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export const OverridesView = Type.Object({
+  items: Type.Array(Override),
+  nextCursor: Type.Null(),
+  manualDelete: ManualDelete,
+});
+
+export const HistoryEntryView = Type.Object({
+  version: Type.Integer(),
+  origin: Type.Object(
+    {
+      kind: Type.String(),
+      apiKeyId: Type.Optional(Type.String()),
+      syncRunId: Type.Optional(Type.String()),
+      snapshotId: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+  at: Type.String(),
+  changes: Type.Array(
+    Type.Object({
+      path: Type.String(),
+      op: Type.String(),
+      from: Type.Optional(Type.Unknown()),
+      to: Type.Optional(Type.Unknown()),
+    }),
+  ),
+});

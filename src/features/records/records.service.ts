@@ -1,0 +1,273 @@
+import type { Database, Queryable } from '../../db/database.ts';
+import { withTenant } from '../../db/tenant-scope.ts';
+import { AppError } from '../../errors.ts';
+import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
+import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
+import {
+  type Actor,
+  applyEdit,
+  type CollectionInfo,
+  type Edit,
+  type ManualDelete,
+  type RecordState,
+  sameState,
+} from './record-edits.ts';
+import * as sql from './records.sql.ts';
+
+interface RecordRow {
+  record_id: string;
+  source: JsonObject | null;
+  upstream_gone: boolean;
+  overrides: OverrideSet;
+  manual_delete: ManualDelete | null;
+  data: JsonObject | null;
+  version: number;
+  change_id: string;
+  updated_at: Date;
+}
+
+/** A record as `?meta=true` shows it (deleted records included, with `data: null`). */
+export interface RecordMeta {
+  id: string;
+  data: JsonObject | null;
+  source: JsonObject | null;
+  overrides: Array<{ path: string } & OverrideSet[string]>;
+  manualDelete: ManualDelete | null;
+  upstreamGone: boolean;
+  version: number;
+  updatedAt: string;
+}
+
+export interface WriteResult {
+  /** True when the record had no effective value before (a create or revival). */
+  created: boolean;
+  /** False when the edit changed nothing, so nothing was written. */
+  changed: boolean;
+  version: number;
+  meta: RecordMeta;
+}
+
+export interface HistoryEntry {
+  version: number;
+  origin: { kind: string; apiKeyId?: string; syncRunId?: string; snapshotId?: string };
+  at: string;
+  changes: FieldChange[];
+}
+
+/** Raised inside a transaction when a concurrent writer created the same record first. */
+class CreatedConcurrently extends Error {}
+
+export class RecordService {
+  constructor(private readonly db: Database) {}
+
+  /** The effective value as JSON text (unparsed, straight from the database) with its version. */
+  async getEffective(tenantId: string, collection: string, recordId: string) {
+    const [row] = await withTenant(this.db, tenantId, (tx) =>
+      tx.query<{ collection_id: string; version: number | null; data_text: string | null }>(
+        sql.readEffective(tenantId, collection, recordId),
+      ),
+    );
+    if (!row) throw collectionNotFound(collection);
+    if (row.data_text === null || row.version === null) throw recordNotFound(recordId);
+    return { text: row.data_text, version: row.version };
+  }
+
+  /** The record with source, overrides and version; deleted records too, unless never made. */
+  async getMeta(tenantId: string, collection: string, recordId: string): Promise<RecordMeta> {
+    const [row] = await withTenant(this.db, tenantId, (tx) =>
+      tx.query<RecordRow & { collection_id: string }>(sql.readRecord(tenantId, collection, recordId)),
+    );
+    if (!row) throw collectionNotFound(collection);
+    if (row.version === null || (row.data === null && row.manual_delete === null))
+      throw recordNotFound(recordId);
+    return toMeta(row);
+  }
+
+  /** Effective values as JSON text, in id order after `after`. */
+  async listEffective(tenantId: string, collection: string, after: string | null, limit: number) {
+    return withTenant(this.db, tenantId, async (tx) => {
+      const info = await this.collection(tx, tenantId, collection);
+      return tx.query<{ record_id: string; data_text: string }>(
+        sql.listEffective(tenantId, info.id, after, limit),
+      );
+    });
+  }
+
+  /** The collection's internal id, for callers that page through it (export). */
+  async collectionId(tenantId: string, collection: string): Promise<string> {
+    return withTenant(this.db, tenantId, async (tx) => (await this.collection(tx, tenantId, collection)).id);
+  }
+
+  async listEffectiveById(tenantId: string, collectionId: string, after: string | null, limit: number) {
+    return withTenant(this.db, tenantId, (tx) =>
+      tx.query<{ record_id: string; data_text: string }>(
+        sql.listEffective(tenantId, collectionId, after, limit),
+      ),
+    );
+  }
+
+  /** Versions newest first, before version `before`; `limit + 1` entries tell whether there is more. */
+  async history(
+    tenantId: string,
+    collection: string,
+    recordId: string,
+    before: number | null,
+    limit: number,
+  ) {
+    const rows = await withTenant(this.db, tenantId, async (tx) => {
+      const info = await this.collection(tx, tenantId, collection);
+      // One row more than asked: the previous version of the last entry, to diff against.
+      return tx.query<VersionRow>(sql.listVersions(tenantId, info.id, recordId, before, limit + 2));
+    });
+    if (rows.length === 0 && before === null) throw recordNotFound(recordId);
+    const entries: HistoryEntry[] = rows.slice(0, limit + 1).map((row, i) => ({
+      version: row.version,
+      origin: originOf(row),
+      at: (row.at ?? row.updated_at).toISOString(),
+      changes: diffFields(rows[i + 1]?.data ?? null, row.data),
+    }));
+    return entries;
+  }
+
+  /**
+   * Applies a manual edit: locks the row (concurrent writers of one record queue, none loses another's
+   * fields), checks preconditions against the locked version, computes the new state, and writes it
+   * with a new change and version, or writes nothing when nothing changes.
+   */
+  async edit(
+    tenantId: string,
+    collection: string,
+    recordId: string,
+    edit: Edit,
+    by: string | null,
+    preconditions: Preconditions = {},
+  ): Promise<WriteResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await withTenant(this.db, tenantId, (tx) =>
+          this.editLocked(tx, tenantId, collection, recordId, edit, by, preconditions),
+        );
+      } catch (error) {
+        // Two creates of one new id: the loser retries once and then sees (and locks) the winner's row.
+        if (!(error instanceof CreatedConcurrently) || attempt > 0) throw error;
+      }
+    }
+  }
+
+  private async editLocked(
+    tx: Queryable,
+    tenantId: string,
+    collection: string,
+    recordId: string,
+    edit: Edit,
+    by: string | null,
+    preconditions: Preconditions,
+  ): Promise<WriteResult> {
+    // Issued together: postgres.js pipelines them on the transaction's connection.
+    const [info, [row]] = await settleBoth(
+      this.collection(tx, tenantId, collection),
+      tx.query<RecordRow>(sql.lockRecord(tenantId, collection, recordId)),
+    );
+    checkWritePreconditions(preconditions, row ? { version: row.version, live: row.data !== null } : null);
+    const current = row ? toState(row) : null;
+    const actor: Actor = { by, at: new Date().toISOString() };
+    const next = applyEdit(info, recordId, current, edit, actor);
+    const created = current?.data == null && next.data !== null;
+    if (row && current && sameState(current, next)) {
+      return { created: false, changed: false, version: row.version, meta: toMeta(row) };
+    }
+    const write: sql.RecordWrite = {
+      tenantId,
+      collectionId: info.id,
+      recordId,
+      apiKeyId: by,
+      overrides: JSON.stringify(next.overrides),
+      manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
+      data: next.data === null ? null : JSON.stringify(next.data),
+    };
+    const [written] = await tx.query<{ version: number; updated_at: Date }>(
+      row ? sql.updateRecord(write) : sql.insertRecord(write),
+    );
+    if (!written) throw new CreatedConcurrently();
+    const meta = toMeta({
+      record_id: recordId,
+      source: next.source,
+      upstream_gone: next.upstreamGone,
+      overrides: next.overrides,
+      manual_delete: next.manualDelete,
+      data: next.data,
+      version: written.version,
+      change_id: '',
+      updated_at: written.updated_at,
+    });
+    return { created, changed: true, version: written.version, meta };
+  }
+
+  private async collection(tx: Queryable, tenantId: string, name: string): Promise<CollectionInfo> {
+    const [row] = await tx.query<{ id: string; id_field: string; delete_policy: 'delete' | 'keep' }>(
+      sql.findCollection(tenantId, name),
+    );
+    if (!row) throw collectionNotFound(name);
+    return { id: row.id, idField: row.id_field, deletePolicy: row.delete_policy };
+  }
+}
+
+interface VersionRow {
+  version: number;
+  data: JsonObject | null;
+  updated_at: Date;
+  kind: string | null;
+  api_key_id: string | null;
+  sync_run_id: string | null;
+  snapshot_id: string | null;
+  at: Date | null;
+}
+
+/** Promise.all for two, but never leaves a query running in a transaction that is being rolled back. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
+
+function originOf(row: VersionRow): HistoryEntry['origin'] {
+  const origin: HistoryEntry['origin'] = { kind: row.kind ?? 'unknown' };
+  if (row.api_key_id) origin.apiKeyId = row.api_key_id;
+  if (row.sync_run_id) origin.syncRunId = row.sync_run_id;
+  if (row.snapshot_id) origin.snapshotId = row.snapshot_id;
+  return origin;
+}
+
+function toState(row: RecordRow): RecordState {
+  return {
+    source: row.source,
+    upstreamGone: row.upstream_gone,
+    overrides: row.overrides,
+    manualDelete: row.manual_delete,
+    data: row.data,
+  };
+}
+
+function toMeta(row: RecordRow): RecordMeta {
+  return {
+    id: row.record_id,
+    data: row.data,
+    source: row.source,
+    overrides: Object.keys(row.overrides)
+      .sort()
+      .map((path) => ({ path, ...row.overrides[path]! })),
+    manualDelete: row.manual_delete,
+    upstreamGone: row.upstream_gone,
+    version: row.version,
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function collectionNotFound(name: string): AppError {
+  return new AppError('collection_not_found', `No collection "${name}"`);
+}
+
+function recordNotFound(recordId: string): AppError {
+  return new AppError('record_not_found', `No record ${JSON.stringify(recordId)}`);
+}

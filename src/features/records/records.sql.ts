@@ -1,0 +1,114 @@
+import type { Statement } from '../../db/database.ts';
+
+// Every statement filters by tenant explicitly; row-level security is the second wall.
+
+export const findCollection = (tenantId: string, name: string): Statement => ({
+  text: `SELECT id, id_field, delete_policy FROM collections WHERE tenant_id = $1 AND name = $2`,
+  values: [tenantId, name],
+});
+
+const COLLECTION_ID = `(SELECT id FROM collections WHERE tenant_id = $1 AND name = $2)`;
+
+/** The effective value as text (never parsed on the way to the client) and its version. */
+export const readEffective = (tenantId: string, collection: string, recordId: string): Statement => ({
+  text: `SELECT c.id AS collection_id, r.version, r.data::text AS data_text
+           FROM collections c
+           LEFT JOIN records r ON r.tenant_id = c.tenant_id AND r.collection_id = c.id AND r.record_id = $3
+          WHERE c.tenant_id = $1 AND c.name = $2`,
+  values: [tenantId, collection, recordId],
+});
+
+const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete, r.data, r.version,
+  r.change_id, r.updated_at`;
+
+/** The whole row (for ?meta=true and the overrides listing). */
+export const readRecord = (tenantId: string, collection: string, recordId: string): Statement => ({
+  text: `SELECT c.id AS collection_id, ${RECORD_COLUMNS}
+           FROM collections c
+           LEFT JOIN records r ON r.tenant_id = c.tenant_id AND r.collection_id = c.id AND r.record_id = $3
+          WHERE c.tenant_id = $1 AND c.name = $2`,
+  values: [tenantId, collection, recordId],
+});
+
+/** Locks the row for a write: concurrent writers of one record queue here and each sees the last. */
+export const lockRecord = (tenantId: string, collection: string, recordId: string): Statement => ({
+  text: `SELECT ${RECORD_COLUMNS} FROM records r
+          WHERE r.tenant_id = $1 AND r.collection_id = ${COLLECTION_ID} AND r.record_id = $3
+          FOR UPDATE`,
+  values: [tenantId, collection, recordId],
+});
+
+export interface RecordWrite {
+  tenantId: string;
+  collectionId: string;
+  recordId: string;
+  apiKeyId: string | null;
+  overrides: string;
+  manualDelete: string | null;
+  data: string | null;
+}
+
+// The change row and the record write go in one statement: one round trip, and the change id is
+// drawn after the row lock was taken (so a record's versions get increasing change ids).
+const NEW_CHANGE = `WITH ch AS (
+    INSERT INTO changes (tenant_id, id, kind, api_key_id) VALUES ($1, nextval('change_seq'), 'api', $4)
+    RETURNING id, at)`;
+
+export const updateRecord = (w: RecordWrite): Statement => ({
+  text: `${NEW_CHANGE}
+         UPDATE records r SET overrides = $5::jsonb, manual_delete = $6::jsonb, data = $7::jsonb,
+                version = r.version + 1, change_id = ch.id, updated_at = ch.at
+           FROM ch
+          WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = $3
+         RETURNING r.version, r.updated_at`,
+  values: [w.tenantId, w.collectionId, w.recordId, w.apiKeyId, w.overrides, w.manualDelete, w.data],
+});
+
+/** A record made by hand; nothing is inserted when a concurrent writer made it first. */
+export const insertRecord = (w: RecordWrite): Statement => ({
+  text: `${NEW_CHANGE}
+         INSERT INTO records AS r (tenant_id, collection_id, record_id, source, overrides, manual_delete, data,
+                version, change_id, updated_at)
+         SELECT $1, $2, $3, NULL, $5::jsonb, $6::jsonb, $7::jsonb, 1, ch.id, ch.at FROM ch
+         ON CONFLICT (tenant_id, collection_id, record_id) DO NOTHING
+         RETURNING r.version, r.updated_at`,
+  values: [w.tenantId, w.collectionId, w.recordId, w.apiKeyId, w.overrides, w.manualDelete, w.data],
+});
+
+/** A page of effective values as text, in record id order (keyset: stable while others write). */
+export const listEffective = (
+  tenantId: string,
+  collectionId: string,
+  after: string | null,
+  limit: number,
+) => ({
+  text: `SELECT record_id, data::text AS data_text FROM records
+          WHERE tenant_id = $1 AND collection_id = $2 AND data IS NOT NULL
+            AND ($3::text IS NULL OR record_id > $3)
+          ORDER BY record_id LIMIT $4`,
+  values: [tenantId, collectionId, after, limit],
+});
+
+/**
+ * Versions newest first, the current row included, each with the change that made it. `before`
+ * (a version number) pages backwards.
+ */
+export const listVersions = (
+  tenantId: string,
+  collectionId: string,
+  recordId: string,
+  before: number | null,
+  limit: number,
+): Statement => ({
+  text: `SELECT v.version, v.data, v.change_id, v.updated_at, ch.kind, ch.api_key_id, ch.sync_run_id,
+                ch.snapshot_id, ch.at
+           FROM (SELECT version, data, change_id, updated_at FROM records
+                  WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3
+                 UNION ALL
+                 SELECT version, data, valid_from, updated_at FROM record_versions
+                  WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3) v
+           LEFT JOIN changes ch ON ch.tenant_id = $1 AND ch.id = v.change_id
+          WHERE ($4::int IS NULL OR v.version < $4)
+          ORDER BY v.version DESC LIMIT $5`,
+  values: [tenantId, collectionId, recordId, before, limit],
+});
