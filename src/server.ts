@@ -8,8 +8,8 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
 import { AppError } from './errors.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
-import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
 import { generateKey } from './features/api-keys/key-format.ts';
+import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
 import { schedulePruning } from './features/snapshots/retention.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 

@@ -9,8 +9,8 @@ import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSnapshots } from './commands/snapshots.ts';
-import { registerSync } from './commands/sync.ts';
 import { registerSources } from './commands/sources.ts';
+import { registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 /** Exit codes: 0 ok, 1 refused or failed, 2 usage. */
@@ -22,7 +22,17 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerInit, registerMigrate, registerServe, registerTenants, registerKeys, registerCollections, registerSnapshots, registerSources, registerSync]) {
+  for (const register of [
+    registerInit,
+    registerMigrate,
+    registerServe,
+    registerTenants,
+    registerKeys,
+    registerCollections,
+    registerSnapshots,
+    registerSources,
+    registerSync,
+  ]) {
     register(program);
   }
   for (const command of program.commands) command.exitOverride();

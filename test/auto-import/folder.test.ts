@@ -21,7 +21,12 @@ after(() => serve.close());
 const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
 async function runsOf(collection: string) {
-  return serve.db.query<{ id: string; status: string; origin: { kind: string; file?: string }; mode: string }>(
+  return serve.db.query<{
+    id: string;
+    status: string;
+    origin: { kind: string; file?: string };
+    mode: string;
+  }>(
     `SELECT r.id, r.status, r.origin, r.mode FROM sync_runs r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
       WHERE r.tenant_id = $1 AND c.name = $2 ORDER BY r.started_at`,
     [tenantId, collection],
@@ -38,8 +43,16 @@ async function recordsOf(collection: string) {
 }
 
 test('a dropped file is synced as a full sync, then moved to .processed/<time>-<name>', async () => {
-  writeFileSync(join(tenantDir, 'products.json'), JSON.stringify([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]));
-  const processed = await waitFor('the file in .processed', () => list(join(tenantDir, '.processed')).find((f) => f.endsWith('-products.json')));
+  writeFileSync(
+    join(tenantDir, 'products.json'),
+    JSON.stringify([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ]),
+  );
+  const processed = await waitFor('the file in .processed', () =>
+    list(join(tenantDir, '.processed')).find((f) => f.endsWith('-products.json')),
+  );
   assert.match(processed, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-products\.json$/);
   assert.ok(!existsSync(join(tenantDir, 'products.json')));
   const runs = await runsOf('products');
@@ -50,7 +63,10 @@ test('a dropped file is synced as a full sync, then moved to .processed/<time>-<
   assert.equal(runs[0]!.origin.file, 'acme/products.json');
   assert.deepEqual(
     (await recordsOf('products')).map((r) => r.data),
-    [{ id: 1, name: 'a' }, { id: 2, name: 'b' }],
+    [
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ],
   );
   // The unknown collection was created with the default settings.
   const collection = await serve.call('GET', '/v1/collections/products', { key: tenantKey });
@@ -62,13 +78,18 @@ test('a dropped file is synced as a full sync, then moved to .processed/<time>-<
 
 test('an NDJSON file is imported too; a file present at start is picked up by the first scans', async () => {
   writeFileSync(join(tenantDir, 'events.ndjson'), '{"id":"e1","t":1}\n{"id":"e2","t":2}\n');
-  await waitFor('events in .processed', () => list(join(tenantDir, '.processed')).some((f) => f.endsWith('-events.ndjson')));
+  await waitFor('events in .processed', () =>
+    list(join(tenantDir, '.processed')).some((f) => f.endsWith('-events.ndjson')),
+  );
   assert.equal((await recordsOf('events')).length, 2);
 });
 
 test('a bad file goes to .failed with its report beside it; the collection is unchanged', async () => {
   const before = await recordsOf('products');
-  writeFileSync(join(tenantDir, 'products.json'), '[{"id": 1, "name": "changed"}, {"name": "no id"}, {"id": 1}]');
+  writeFileSync(
+    join(tenantDir, 'products.json'),
+    '[{"id": 1, "name": "changed"}, {"name": "no id"}, {"id": 1}]',
+  );
   const failed = await waitFor('the file in .failed', () =>
     list(join(tenantDir, '.failed')).find((f) => f.endsWith('-products.json')),
   );
@@ -99,19 +120,26 @@ test('a file for an unknown tenant goes to .failed with the reason', async () =>
 });
 
 test('a file written slowly in two halves is imported whole, once', async () => {
-  const rows = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: `r${i}`, payload: 'x'.repeat(50) }));
+  const rows = Array.from({ length: 2000 }, (_, i) =>
+    JSON.stringify({ id: `r${i}`, payload: 'x'.repeat(50) }),
+  );
   const text = `[${rows.join(',\n')}]`;
   const half = Math.floor(text.length / 2);
   const path = join(tenantDir, 'slow.json');
   await writeFile(path, text.slice(0, half));
   await sleep(150); // several scans see the half file; it is not stable yet (stable window 300 ms)
   await appendFile(path, text.slice(half));
-  await waitFor('slow.json in .processed', () => list(join(tenantDir, '.processed')).some((f) => f.endsWith('-slow.json')));
+  await waitFor('slow.json in .processed', () =>
+    list(join(tenantDir, '.processed')).some((f) => f.endsWith('-slow.json')),
+  );
   await sleep(200);
   assert.equal(list(join(tenantDir, '.processed')).filter((f) => f.endsWith('-slow.json')).length, 1);
   assert.equal(list(join(tenantDir, '.failed')).filter((f) => f.includes('slow')).length, 0);
   const runs = await runsOf('slow');
-  assert.deepEqual(runs.map((r) => r.status), ['succeeded']);
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['succeeded'],
+  );
   assert.equal((await recordsOf('slow')).length, 2000);
 });
 
@@ -122,8 +150,13 @@ test('write-then-rename: a dot-file is never read; the renamed file is', async (
   assert.equal((await runsOf('team')).length, 0);
   writeFileSync(hidden, '[{"id": 1, "name": "whole"}]');
   renameSync(hidden, join(tenantDir, 'team.json'));
-  await waitFor('team.json in .processed', () => list(join(tenantDir, '.processed')).some((f) => f.endsWith('-team.json')));
-  assert.deepEqual((await recordsOf('team')).map((r) => r.data), [{ id: 1, name: 'whole' }]);
+  await waitFor('team.json in .processed', () =>
+    list(join(tenantDir, '.processed')).some((f) => f.endsWith('-team.json')),
+  );
+  assert.deepEqual(
+    (await recordsOf('team')).map((r) => r.data),
+    [{ id: 1, name: 'whole' }],
+  );
 });
 
 test('a file name that is not a collection name goes to .failed', async () => {

@@ -60,55 +60,64 @@ async function stop(server: ServeProcess) {
 }
 
 async function insertTenant(db: Database, slug: string): Promise<string> {
-  const [row] = await db.query<{ id: string }>('INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id', [slug]);
+  const [row] = await db.query<{ id: string }>(
+    'INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id',
+    [slug],
+  );
   return row!.id;
 }
 
 const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
-test(
-  'two serve processes on one PostgreSQL import each of 20 dropped files exactly once',
-  { skip: TEST_DATABASE_URL ? false : 'needs PostgreSQL: set TEST_DATABASE_URL (PGlite serves one process per data folder)', timeout: 120_000 },
-  async () => {
-    const database = await createTestDatabase();
-    const root = mkdtempSync(join(tmpdir(), 'sm-two-'));
-    const importDir = join(root, 'import');
-    mkdirSync(join(importDir, 'acme'), { recursive: true });
-    const tenantId = await insertTenant(database.db, 'acme');
-    const env = { DATABASE_URL: database.url!, SYNC_MANAGER_IMPORT_DIR: importDir };
-    const servers = [spawnServe(env), spawnServe(env)];
-    try {
-      for (const server of servers) await waitFor('serve to listen', () => logged(server, 'sync-manager is listening'), 30_000);
-      for (let i = 0; i < 20; i++) {
-        const rows = Array.from({ length: 200 }, (_, j) => ({ id: j, file: i }));
-        writeFileSync(join(importDir, 'acme', `c${String(i).padStart(2, '0')}.json`), JSON.stringify(rows));
-      }
-      const processed = join(importDir, 'acme', '.processed');
-      await waitFor('20 files in .processed', () => list(processed).length === 20, 60_000);
-      assert.deepEqual(list(join(importDir, 'acme', '.failed')), []);
-      const runs = await database.db.query<{ file: string; status: string; n: number }>(
-        `SELECT origin->>'file' AS file, status, count(*)::int AS n FROM sync_runs WHERE tenant_id = $1
-          GROUP BY 1, 2 ORDER BY 1`,
-        [tenantId],
-      );
-      assert.equal(runs.length, 20, JSON.stringify(runs));
-      for (const run of runs) {
-        assert.equal(run.status, 'succeeded', JSON.stringify(run));
-        assert.equal(run.n, 1, `${run.file} was synced ${run.n} times`);
-      }
-      const imported = servers.map((server) => server.lines.filter((l) => l.msg === 'auto-import: importing').length);
-      assert.equal(imported[0]! + imported[1]!, 20, `imports per process: ${imported}`);
-      const [claims] = await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM import_claims');
-      assert.equal(claims!.n, 0, 'every claim was released');
-    } finally {
-      await Promise.all(servers.map(stop));
-      await database.close();
-      rmSync(root, { recursive: true, force: true });
+test('two serve processes on one PostgreSQL import each of 20 dropped files exactly once', {
+  skip: TEST_DATABASE_URL
+    ? false
+    : 'needs PostgreSQL: set TEST_DATABASE_URL (PGlite serves one process per data folder)',
+  timeout: 120_000,
+}, async () => {
+  const database = await createTestDatabase();
+  const root = mkdtempSync(join(tmpdir(), 'sm-two-'));
+  const importDir = join(root, 'import');
+  mkdirSync(join(importDir, 'acme'), { recursive: true });
+  const tenantId = await insertTenant(database.db, 'acme');
+  const env = { DATABASE_URL: database.url!, SYNC_MANAGER_IMPORT_DIR: importDir };
+  const servers = [spawnServe(env), spawnServe(env)];
+  try {
+    for (const server of servers)
+      await waitFor('serve to listen', () => logged(server, 'sync-manager is listening'), 30_000);
+    for (let i = 0; i < 20; i++) {
+      const rows = Array.from({ length: 200 }, (_, j) => ({ id: j, file: i }));
+      writeFileSync(join(importDir, 'acme', `c${String(i).padStart(2, '0')}.json`), JSON.stringify(rows));
     }
-  },
-);
+    const processed = join(importDir, 'acme', '.processed');
+    await waitFor('20 files in .processed', () => list(processed).length === 20, 60_000);
+    assert.deepEqual(list(join(importDir, 'acme', '.failed')), []);
+    const runs = await database.db.query<{ file: string; status: string; n: number }>(
+      `SELECT origin->>'file' AS file, status, count(*)::int AS n FROM sync_runs WHERE tenant_id = $1
+          GROUP BY 1, 2 ORDER BY 1`,
+      [tenantId],
+    );
+    assert.equal(runs.length, 20, JSON.stringify(runs));
+    for (const run of runs) {
+      assert.equal(run.status, 'succeeded', JSON.stringify(run));
+      assert.equal(run.n, 1, `${run.file} was synced ${run.n} times`);
+    }
+    const imported = servers.map(
+      (server) => server.lines.filter((l) => l.msg === 'auto-import: importing').length,
+    );
+    assert.equal(imported[0]! + imported[1]!, 20, `imports per process: ${imported}`);
+    const [claims] = await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM import_claims');
+    assert.equal(claims!.n, 0, 'every claim was released');
+  } finally {
+    await Promise.all(servers.map(stop));
+    await database.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
 
-test('a server killed mid-import loses no file: started again, it imports the file once', { timeout: 120_000 }, async () => {
+test('a server killed mid-import loses no file: started again, it imports the file once', {
+  timeout: 120_000,
+}, async () => {
   const root = mkdtempSync(join(tmpdir(), 'sm-kill-'));
   const importDir = join(root, 'import');
   const dataDir = join(root, 'data');
@@ -136,7 +145,12 @@ test('a server killed mid-import loses no file: started again, it imports the fi
   await db.close();
   const count = 100_000;
   const path = join(importDir, 'acme', 'big.ndjson');
-  writeFileSync(path, Array.from({ length: count }, (_, i) => JSON.stringify({ id: i, name: `item ${i}`, price: i / 100 })).join('\n'));
+  writeFileSync(
+    path,
+    Array.from({ length: count }, (_, i) =>
+      JSON.stringify({ id: i, name: `item ${i}`, price: i / 100 }),
+    ).join('\n'),
+  );
   const first = spawnServe(env);
   try {
     await waitFor('the import to start', () => logged(first, 'auto-import: importing'), 60_000);
@@ -149,7 +163,11 @@ test('a server killed mid-import loses no file: started again, it imports the fi
   }
   const second = spawnServe(env);
   try {
-    await waitFor('the file in .processed', () => list(join(importDir, 'acme', '.processed')).length === 1, 90_000);
+    await waitFor(
+      'the file in .processed',
+      () => list(join(importDir, 'acme', '.processed')).length === 1,
+      90_000,
+    );
     assert.ok(!existsSync(path));
   } finally {
     await stop(second);
@@ -161,7 +179,10 @@ test('a server killed mid-import loses no file: started again, it imports the fi
       [tenantId],
     );
     assert.equal(runs.filter((run) => run.status === 'succeeded').length, 1, JSON.stringify(runs));
-    assert.ok(runs.every((run) => run.status !== 'running'), JSON.stringify(runs));
+    assert.ok(
+      runs.every((run) => run.status !== 'running'),
+      JSON.stringify(runs),
+    );
     const [records] = await db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM records WHERE tenant_id = $1 AND data IS NOT NULL',
       [tenantId],

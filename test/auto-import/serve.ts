@@ -18,7 +18,12 @@ export interface ServeFixture {
   config: Config;
   importDir: string;
   adminKey: string;
-  call<T = any>(method: string, path: string, options?: { key?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  // biome-ignore lint/suspicious/noExplicitAny: test bodies are read loosely, like test/helpers/server.ts
+  call<T = any>(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
   createTenant(slug: string): Promise<{ id: string; key: string }>;
   close(): Promise<void>;
 }
@@ -70,7 +75,8 @@ export async function startServe(overrides: Partial<Config> = {}): Promise<Serve
     call,
     async createTenant(slug) {
       const response = await call('POST', '/v1/tenants', { body: { slug } });
-      if (response.status !== 201) throw new Error(`createTenant: ${response.status} ${JSON.stringify(response.body)}`);
+      if (response.status !== 201)
+        throw new Error(`createTenant: ${response.status} ${JSON.stringify(response.body)}`);
       return { id: response.body.tenant.id, key: response.body.apiKey.key };
     },
     async close() {
@@ -85,7 +91,11 @@ export async function startServe(overrides: Partial<Config> = {}): Promise<Serve
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 10_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();

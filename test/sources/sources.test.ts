@@ -43,32 +43,51 @@ async function runOnce(collection: string) {
 test('PUT/GET/DELETE a source; header values are never shown back', async () => {
   const put = await serve.call('PUT', '/v1/collections/other/source', {
     key,
-    body: { url: `${upstream.url}/other`, schedule: '0 * * * *', headers: { Authorization: 'Bearer upstream-secret' } },
+    body: {
+      url: `${upstream.url}/other`,
+      schedule: '0 * * * *',
+      headers: { Authorization: 'Bearer upstream-secret' },
+    },
   });
   assert.equal(put.status, 201);
   assert.equal(put.body.mode, 'full');
   assert.deepEqual(put.body.headerNames, ['Authorization']);
   assert.ok(!JSON.stringify(put.body).includes('upstream-secret'));
   assert.equal(new Date(put.body.nextRunAt).getUTCMinutes(), 0);
-  const again = await serve.call('PUT', '/v1/collections/other/source', { key, body: { url: `${upstream.url}/other`, schedule: '@daily', mode: 'partial' } });
+  const again = await serve.call('PUT', '/v1/collections/other/source', {
+    key,
+    body: { url: `${upstream.url}/other`, schedule: '@daily', mode: 'partial' },
+  });
   assert.equal(again.status, 200);
   assert.equal(again.body.mode, 'partial');
   const got = await serve.call('GET', '/v1/collections/other/source', { key });
   assert.equal(got.body.schedule, '@daily');
   const listed = await serve.call('GET', '/v1/sources', { key });
-  assert.deepEqual(listed.body.items.map((s: { collection: string }) => s.collection), ['other']);
+  assert.deepEqual(
+    listed.body.items.map((s: { collection: string }) => s.collection),
+    ['other'],
+  );
   assert.equal((await serve.call('DELETE', '/v1/collections/other/source', { key })).status, 204);
   const gone = await serve.call('GET', '/v1/collections/other/source', { key });
   assert.equal(gone.status, 404);
   assert.equal(gone.body.code, 'source_not_found');
-  assert.equal((await serve.call('GET', '/v1/collections/nope/source', { key })).body.code, 'collection_not_found');
+  assert.equal(
+    (await serve.call('GET', '/v1/collections/nope/source', { key })).body.code,
+    'collection_not_found',
+  );
 });
 
 test('bad input: a schedule that is not cron, a non-HTTP URL, a reserved header', async () => {
-  const cron = await serve.call('PUT', '/v1/collections/other/source', { key, body: { url: upstream.url, schedule: '61 * * * *' } });
+  const cron = await serve.call('PUT', '/v1/collections/other/source', {
+    key,
+    body: { url: upstream.url, schedule: '61 * * * *' },
+  });
   assert.equal(cron.status, 400);
   assert.equal(cron.body.code, 'invalid_schedule');
-  const scheme = await serve.call('PUT', '/v1/collections/other/source', { key, body: { url: 'file:///etc/passwd', schedule: '@hourly' } });
+  const scheme = await serve.call('PUT', '/v1/collections/other/source', {
+    key,
+    body: { url: 'file:///etc/passwd', schedule: '@hourly' },
+  });
   assert.equal(scheme.status, 400);
   const reserved = await serve.call('PUT', '/v1/collections/other/source', {
     key,
@@ -78,7 +97,10 @@ test('bad input: a schedule that is not cron, a non-HTTP URL, a reserved header'
 });
 
 test('a fetch syncs; the next one answered 304 records an unchanged run and costs no sync', async () => {
-  upstream.body = JSON.stringify([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+  upstream.body = JSON.stringify([
+    { id: 1, name: 'a' },
+    { id: 2, name: 'b' },
+  ]);
   upstream.etag = '"v1"';
   const put = await serve.call('PUT', '/v1/collections/products/source', {
     key,
@@ -106,7 +128,10 @@ test('a fetch syncs; the next one answered 304 records an unchanged run and cost
   assert.ok(upstream.requests.at(-1)!.ifModifiedSince);
   assert.equal(await syncCount('products'), 1, 'a 304 costs no sync run');
 
-  upstream.body = JSON.stringify([{ id: 1, name: 'a2' }, { id: 2, name: 'b' }]);
+  upstream.body = JSON.stringify([
+    { id: 1, name: 'a2' },
+    { id: 2, name: 'b' },
+  ]);
   upstream.etag = '"v2"';
   const third = await runOnce('products');
   assert.equal(third.status, 'synced');
@@ -129,7 +154,9 @@ test('non-2xx, timeouts, connection errors and oversized bodies are failed runs 
 
   const large = `[${'{"id":1},'.repeat(2000)}{"id":2}]`;
   upstream.handler = (_req, res) =>
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(large.length) }).end(large);
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'content-length': String(large.length) })
+      .end(large);
   const big = await runOnce('products');
   assert.equal(big.status, 'failed');
   assert.equal(big.error, `the feed is ${large.length} bytes, over the limit of 10000`);
@@ -145,7 +172,10 @@ test('non-2xx, timeouts, connection errors and oversized bodies are failed runs 
   assert.match(streamed.error, /over the limit of 10000 bytes/);
 
   const port = new URL(upstream.url).port;
-  await serve.call('PUT', '/v1/collections/other/source', { key, body: { url: 'http://127.0.0.1:1/feed', schedule: '@hourly' } });
+  await serve.call('PUT', '/v1/collections/other/source', {
+    key,
+    body: { url: 'http://127.0.0.1:1/feed', schedule: '@hourly' },
+  });
   const refused = await runOnce('other');
   assert.equal(refused.status, 'failed');
   assert.match(refused.error, /connection failed/);
@@ -166,7 +196,10 @@ test('a six-field cron schedule (every second) is fetched when due, at the sched
   upstream.etag = '"v3"';
   upstream.body = JSON.stringify([{ id: 1, name: 'scheduled' }]);
   const before = upstream.requests.length;
-  await serve.call('PUT', '/v1/collections/products/source', { key, body: { url: `${upstream.url}/feed.json`, schedule: '* * * * * *' } });
+  await serve.call('PUT', '/v1/collections/products/source', {
+    key,
+    body: { url: `${upstream.url}/feed.json`, schedule: '* * * * * *' },
+  });
   const scheduler = serve.server.background.scheduler;
   // The fixture's tick interval is an hour; run the loop's own tick like the timer would.
   await waitFor('a scheduled fetch', async () => {

@@ -3,7 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 /** A real local HTTP server standing in for an upstream feed: answers with an ETag and honours If-None-Match. */
 export interface Upstream {
   url: string;
-  requests: { ifNoneMatch: string | undefined; ifModifiedSince: string | undefined; auth: string | undefined }[];
+  requests: {
+    ifNoneMatch: string | undefined;
+    ifModifiedSince: string | undefined;
+    auth: string | undefined;
+  }[];
   /** What the next requests get; the default serves `body` with an ETag. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   body: string;
@@ -22,13 +26,18 @@ export async function startUpstream(): Promise<Upstream> {
         res.writeHead(304, { etag: upstream.etag }).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json', etag: upstream.etag, 'last-modified': new Date(0).toUTCString() });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        etag: upstream.etag,
+        'last-modified': new Date(0).toUTCString(),
+      });
       res.end(upstream.body);
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const server: Server = createServer((req, res) => {
     upstream.requests.push({

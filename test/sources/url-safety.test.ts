@@ -6,10 +6,31 @@ import { startUpstream, type Upstream } from './upstream.ts';
 
 test('loopback, private, link-local, unique-local and v4-mapped v6 addresses are blocked; public ones are not', () => {
   for (const address of [
-    '127.0.0.1', '127.8.9.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254',
-    '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fc00::1', 'fd12:3456::1',
-    '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::7f00:1', '2002:7f00:1::',
-    '[::1]', 'fe80::1%eth0', 'not-an-ip',
+    '127.0.0.1',
+    '127.8.9.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '224.0.0.1',
+    '255.255.255.255',
+    '::1',
+    '::',
+    'fe80::1',
+    'fc00::1',
+    'fd12:3456::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:10.0.0.1',
+    '::ffff:a9fe:a9fe',
+    '64:ff9b::7f00:1',
+    '2002:7f00:1::',
+    '[::1]',
+    'fe80::1%eth0',
+    'not-an-ip',
   ]) {
     assert.equal(isBlockedAddress(address), true, address);
   }
@@ -42,7 +63,10 @@ test('a source URL on a private address is refused by default', async () => {
     'http://169.254.169.254/latest/meta-data/',
     'http://10.0.0.5/feed',
   ]) {
-    const response = await serve.call('PUT', '/v1/collections/products/source', { key, body: { url, schedule: '@hourly' } });
+    const response = await serve.call('PUT', '/v1/collections/products/source', {
+      key,
+      body: { url, schedule: '@hourly' },
+    });
     assert.equal(response.status, 422, url);
     assert.equal(response.body.code, 'feed_url_refused', url);
     assert.match(response.body.detail, /SYNC_MANAGER_ALLOW_PRIVATE_URLS/);

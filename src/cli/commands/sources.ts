@@ -19,7 +19,7 @@ const sourcePath = (collection: string) => `/v1/collections/${encodeURIComponent
 export function registerSources(program: Command): void {
   const sources = program
     .command('sources')
-    .description("scheduled feed URLs: fetched with conditional GET and synced by `serve` on their schedule");
+    .description('scheduled feed URLs: fetched with conditional GET and synced by `serve` on their schedule');
   sources
     .command('list')
     .description("the tenant's scheduled sources")
@@ -48,7 +48,13 @@ export function registerSources(program: Command): void {
       async (
         collection: string,
         url: string,
-        options: { tenant: string; schedule: string; mode?: string; header?: Record<string, string>; json?: boolean },
+        options: {
+          tenant: string;
+          schedule: string;
+          mode?: string;
+          header?: Record<string, string>;
+          json?: boolean;
+        },
       ) => {
         await withClient(async (client) => {
           const body = {
@@ -104,7 +110,11 @@ export function registerSources(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
       await withClient(async (client) => {
-        const items = await listAll<Record<string, unknown>>(client, `${sourcePath(collection)}/runs`, options.tenant);
+        const items = await listAll<Record<string, unknown>>(
+          client,
+          `${sourcePath(collection)}/runs`,
+          options.tenant,
+        );
         if (options.json) return printJson(items);
         printTable(items, ['startedAt', 'status', 'httpStatus', 'syncId', 'error']);
       });

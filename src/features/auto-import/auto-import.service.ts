@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
-import { AppError, ERROR_CATALOG, isAppError } from '../../errors.ts';
+import { AppError, type ERROR_CATALOG, isAppError } from '../../errors.ts';
 import * as sql from './auto-import.sql.ts';
 import type { FeedSync, FeedSyncResult } from './feed-sync.ts';
 import {
@@ -85,7 +85,8 @@ export class FolderImporter {
       if (previous !== stamp || now - file.mtimeMs < this.options.stableMs) continue;
       if ((this.retryAt.get(file.path) ?? 0) > now) continue;
       const outcome = await this.importFile(file);
-      if (outcome === 'retry') this.retryAt.set(file.path, Date.now() + Math.max(5 * this.options.pollMs, 1000));
+      if (outcome === 'retry')
+        this.retryAt.set(file.path, Date.now() + Math.max(5 * this.options.pollMs, 1000));
       else this.retryAt.delete(file.path);
     }
     for (const path of this.seen.keys()) if (!present.has(path)) this.seen.delete(path);
@@ -107,14 +108,18 @@ export class FolderImporter {
       await release();
       return 'skipped';
     }
-    const renew = setInterval(() => {
-      this.db
-        .query(sql.renewClaim(file.folder, file.name, claimId, this.owner, leaseMs))
-        .then((rows) => {
-          if (rows.length === 0) this.log.warn({ file: file.path }, 'auto-import: lost the claim on a file');
-        })
-        .catch((error) => this.log.warn({ err: error }, 'auto-import: could not renew a claim'));
-    }, Math.max(Math.floor(leaseMs / 3), 100));
+    const renew = setInterval(
+      () => {
+        this.db
+          .query(sql.renewClaim(file.folder, file.name, claimId, this.owner, leaseMs))
+          .then((rows) => {
+            if (rows.length === 0)
+              this.log.warn({ file: file.path }, 'auto-import: lost the claim on a file');
+          })
+          .catch((error) => this.log.warn({ err: error }, 'auto-import: could not renew a claim'));
+      },
+      Math.max(Math.floor(leaseMs / 3), 100),
+    );
     const log = this.log.child({ file: `${file.folder}/${file.name}`, claim: claimId });
     try {
       return await this.importClaimed(file, claimId, claim.attempts > 1, log);
@@ -138,7 +143,12 @@ export class FolderImporter {
     const fileLabel = `${file.folder}/${file.name}`;
     const [tenant] = await this.db.query<{ id: string }>(sql.findTenantBySlug(file.folder));
     if (!tenant) {
-      return this.fail(file, log, problem('tenant_not_found', `No tenant with the slug "${file.folder}"`), null);
+      return this.fail(
+        file,
+        log,
+        problem('tenant_not_found', `No tenant with the slug "${file.folder}"`),
+        null,
+      );
     }
     const parsed = parseDroppedName(file.name)!;
     if (!COLLECTION_NAME.test(parsed.collection)) {
@@ -152,11 +162,16 @@ export class FolderImporter {
       );
       if (earlier?.status === 'succeeded') {
         await moveToProcessed(file);
-        log.info({ syncId: earlier.id }, 'auto-import: already imported before a restart; moved to .processed');
+        log.info(
+          { syncId: earlier.id },
+          'auto-import: already imported before a restart; moved to .processed',
+        );
         return 'processed';
       }
     }
-    await withTenant(this.db, tenant.id, (tx) => tx.query(sql.createCollectionIfMissing(tenant.id, parsed.collection)));
+    await withTenant(this.db, tenant.id, (tx) =>
+      tx.query(sql.createCollectionIfMissing(tenant.id, parsed.collection)),
+    );
     log.info({ tenantId: tenant.id, collection: parsed.collection }, 'auto-import: importing');
     let result: FeedSyncResult;
     const body = createReadStream(file.path);

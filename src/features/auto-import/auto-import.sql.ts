@@ -6,7 +6,13 @@
  * a different stamp is a new file under the same name, with a new claim id. No row: someone else
  * holds a live claim.
  */
-export const claimFile = (folder: string, fileName: string, stamp: string, owner: string, leaseMs: number) => ({
+export const claimFile = (
+  folder: string,
+  fileName: string,
+  stamp: string,
+  owner: string,
+  leaseMs: number,
+) => ({
   text: `INSERT INTO import_claims AS c (folder, file_name, stamp, claim_id, owner, lease_until)
          VALUES ($1, $2, $3, gen_random_uuid(), $4, now() + $5 * interval '1 millisecond')
          ON CONFLICT (folder, file_name) DO UPDATE SET
@@ -22,7 +28,13 @@ export const claimFile = (folder: string, fileName: string, stamp: string, owner
 });
 
 /** Extends a live claim; no row means it was lost (the lease ran out and another process took it). */
-export const renewClaim = (folder: string, fileName: string, claimId: string, owner: string, leaseMs: number) => ({
+export const renewClaim = (
+  folder: string,
+  fileName: string,
+  claimId: string,
+  owner: string,
+  leaseMs: number,
+) => ({
   text: `UPDATE import_claims SET lease_until = now() + $5 * interval '1 millisecond'
           WHERE folder = $1 AND file_name = $2 AND claim_id = $3 AND owner = $4
           RETURNING claim_id`,

@@ -20,7 +20,9 @@ export interface BackgroundWork {
  * database), so this instance and the API's serialise on the same collection locks.
  */
 export function startBackgroundWork(config: Config, db: Database, log: FastifyBaseLogger): BackgroundWork {
-  const syncs = new SyncService(db, new CollectionService(db), { snapshotRetentionDays: config.snapshotRetentionDays });
+  const syncs = new SyncService(db, new CollectionService(db), {
+    snapshotRetentionDays: config.snapshotRetentionDays,
+  });
   const sync = feedSyncThroughSyncService(syncs);
   const importer = config.importDir
     ? new FolderImporter(
@@ -48,7 +50,8 @@ export function startBackgroundWork(config: Config, db: Database, log: FastifyBa
   );
   importer?.start();
   scheduler.start();
-  if (config.importDir) log.info({ importDir: config.importDir }, 'auto-import is watching the import folder');
+  if (config.importDir)
+    log.info({ importDir: config.importDir }, 'auto-import is watching the import folder');
   return {
     importer,
     scheduler,

@@ -26,7 +26,9 @@ export function stampOf(file: { size: number; mtimeMs: number }): string {
 }
 
 /** products.json → { collection: 'products', format: 'json' }; undefined when not an importable name. */
-export function parseDroppedName(name: string): { collection: string; format: 'json' | 'ndjson' } | undefined {
+export function parseDroppedName(
+  name: string,
+): { collection: string; format: 'json' | 'ndjson' } | undefined {
   if (name.startsWith('.')) return undefined;
   const match = /^(.+)\.(json|ndjson)$/i.exec(name);
   if (!match) return undefined;

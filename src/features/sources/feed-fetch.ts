@@ -90,22 +90,33 @@ function header(response: IncomingMessage, name: string): string | null {
 function request(url: URL, options: FetchOptions): Promise<IncomingMessage> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!options.allowPrivate && isIP(host) && isBlockedAddress(host)) {
-    return Promise.reject(new FeedFetchError(`refused: ${host} is a loopback, private or link-local address`));
+    return Promise.reject(
+      new FeedFetchError(`refused: ${host} is a loopback, private or link-local address`),
+    );
   }
-  const headers: Record<string, string> = { 'user-agent': 'sync-manager', accept: 'application/json, application/x-ndjson, */*' };
+  const headers: Record<string, string> = {
+    'user-agent': 'sync-manager',
+    accept: 'application/json, application/x-ndjson, */*',
+  };
   for (const [name, value] of Object.entries(options.headers)) headers[name.toLowerCase()] = value;
   if (options.etag) headers['if-none-match'] = options.etag;
   if (options.lastModified) headers['if-modified-since'] = options.lastModified;
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { headers, lookup: checkedLookup(options.allowPrivate), timeout: options.timeoutMs });
+    const req = client.get(url, {
+      headers,
+      lookup: checkedLookup(options.allowPrivate),
+      timeout: options.timeoutMs,
+    });
     req.once('response', (response) => {
       req.setTimeout(0);
       resolve(response);
     });
     req.once('timeout', () => req.destroy(new FeedFetchError(`no answer within ${options.timeoutMs} ms`)));
     req.once('error', (error) =>
-      reject(error instanceof FeedFetchError ? error : new FeedFetchError(`connection failed: ${error.message}`)),
+      reject(
+        error instanceof FeedFetchError ? error : new FeedFetchError(`connection failed: ${error.message}`),
+      ),
     );
   });
 }
@@ -117,12 +128,15 @@ function checkedLookup(allowPrivate: boolean): LookupFunction {
       const blocked = allowPrivate ? undefined : addresses.find((entry) => isBlockedAddress(entry.address));
       if (blocked) {
         return callback(
-          new FeedFetchError(`refused: ${hostname} resolves to ${blocked.address}, a loopback, private or link-local address`),
+          new FeedFetchError(
+            `refused: ${hostname} resolves to ${blocked.address}, a loopback, private or link-local address`,
+          ),
           '',
           0,
         );
       }
-      if (lookupOptions.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      if (lookupOptions.all)
+        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       const first = addresses[0];
       if (!first) return callback(new FeedFetchError(`${hostname} does not resolve`), '', 0);
       callback(null, first.address, first.family);

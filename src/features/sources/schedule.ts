@@ -8,7 +8,9 @@ import { AppError } from '../../errors.ts';
  */
 export function nextRun(schedule: string, after: Date = new Date()): Date {
   try {
-    return CronExpressionParser.parse(schedule, { currentDate: after, tz: 'UTC', strict: false }).next().toDate();
+    return CronExpressionParser.parse(schedule, { currentDate: after, tz: 'UTC', strict: false })
+      .next()
+      .toDate();
   } catch (error) {
     throw new AppError('invalid_schedule', `"${schedule}": ${(error as Error).message}`);
   }

@@ -5,8 +5,8 @@ import { isAppError } from '../../errors.ts';
 import type { FeedSync } from '../auto-import/feed-sync.ts';
 import { FeedFetchError, fetchFeed } from './feed-fetch.ts';
 import { nextRun } from './schedule.ts';
-import * as sql from './sources.sql.ts';
 import type { RunRecord } from './sources.sql.ts';
+import * as sql from './sources.sql.ts';
 import { assertFeedUrlAllowed } from './url-safety.ts';
 
 export interface SchedulerOptions {
@@ -96,9 +96,20 @@ export class SourceScheduler {
 
   /** Fetches one source and syncs it; every outcome is one source_runs row. */
   async runSource(source: DueSource): Promise<RunRecord> {
-    const log = this.log.child({ tenantId: source.tenant_id, collection: source.collection, url: source.url });
+    const log = this.log.child({
+      tenantId: source.tenant_id,
+      collection: source.collection,
+      url: source.url,
+    });
     const startedAt = new Date();
-    const run: RunRecord = { url: source.url, status: 'failed', httpStatus: null, error: null, syncRunId: null, startedAt };
+    const run: RunRecord = {
+      url: source.url,
+      status: 'failed',
+      httpStatus: null,
+      error: null,
+      syncRunId: null,
+      startedAt,
+    };
     let validators: { etag: string | null; lastModified: string | null } | undefined;
     try {
       await assertFeedUrlAllowed(source.url, { allowPrivate: this.options.allowPrivate });
@@ -153,7 +164,10 @@ export class SourceScheduler {
       await tx.query(sql.insertRun(source.tenant_id, source.collection_id, run));
       await tx.query(sql.recordOutcome(source.tenant_id, source.collection_id, run, validators));
     });
-    log.info({ status: run.status, httpStatus: run.httpStatus, error: run.error, syncId: run.syncRunId }, 'schedule: ran');
+    log.info(
+      { status: run.status, httpStatus: run.httpStatus, error: run.error, syncId: run.syncRunId },
+      'schedule: ran',
+    );
     return run;
   }
 }

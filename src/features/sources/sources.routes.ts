@@ -6,7 +6,10 @@ import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
 import { SourceBody, SourceParams, SourceRunView, SourceView } from './sources.schemas.ts';
 import type { SourceService } from './sources.service.ts';
 
-export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }> = async (app, { sources }) => {
+export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }> = async (
+  app,
+  { sources },
+) => {
   app.get(
     '/v1/sources',
     {
@@ -30,7 +33,8 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'admin' },
       schema: {
-        summary: "Set the collection's scheduled feed URL (fetched with conditional GET and synced on schedule)",
+        summary:
+          "Set the collection's scheduled feed URL (fetched with conditional GET and synced on schedule)",
         tags: ['sources'],
         params: SourceParams,
         body: SourceBody,
@@ -91,7 +95,8 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
         response: { 202: SourceView, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request, reply) => reply.code(202).send(await sources.runNow(tenantOf(request), request.params.collection)),
+    async (request, reply) =>
+      reply.code(202).send(await sources.runNow(tenantOf(request), request.params.collection)),
   );
 
   app.get(

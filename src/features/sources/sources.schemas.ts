@@ -3,11 +3,15 @@ import { Name } from '../../http/schemas.ts';
 
 export const SourceParams = Type.Object({ collection: Name });
 
-const HeaderName = '^[!#$%&\'*+.^_`|~0-9A-Za-z-]{1,64}$';
+const HeaderName = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$";
 
 export const SourceBody = Type.Object(
   {
-    url: Type.String({ minLength: 1, maxLength: 2048, description: 'http or https; public addresses only unless the operator allows private ones' }),
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'http or https; public addresses only unless the operator allows private ones',
+    }),
     schedule: Type.String({
       minLength: 1,
       maxLength: 128,
@@ -15,10 +19,14 @@ export const SourceBody = Type.Object(
     }),
     mode: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('partial')], { default: 'full' })),
     headers: Type.Optional(
-      Type.Record(Type.String({ pattern: HeaderName }), Type.String({ maxLength: 8192, pattern: '^[^\\r\\n]*$' }), {
-        maxProperties: 32,
-        description: 'extra request headers, e.g. an upstream Authorization; never shown back',
-      }),
+      Type.Record(
+        Type.String({ pattern: HeaderName }),
+        Type.String({ maxLength: 8192, pattern: '^[^\\r\\n]*$' }),
+        {
+          maxProperties: 32,
+          description: 'extra request headers, e.g. an upstream Authorization; never shown back',
+        },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -32,7 +40,11 @@ export const SourceView = Type.Object({
   headerNames: Type.Array(Type.String()),
   nextRunAt: Type.String(),
   lastRun: Type.Union([
-    Type.Object({ at: Type.String(), status: Type.String(), error: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Object({
+      at: Type.String(),
+      status: Type.String(),
+      error: Type.Union([Type.String(), Type.Null()]),
+    }),
     Type.Null(),
   ]),
   createdAt: Type.String(),

@@ -3,8 +3,8 @@ import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { nextRun } from './schedule.ts';
-import * as sql from './sources.sql.ts';
 import type { SourceSettings } from './sources.sql.ts';
+import * as sql from './sources.sql.ts';
 import { assertFeedUrlAllowed } from './url-safety.ts';
 
 export type { SourceSettings };
@@ -70,7 +70,11 @@ export class SourceService {
     private readonly policy: { allowPrivate: boolean },
   ) {}
 
-  async put(tenantId: string, collection: string, settings: SourceSettings): Promise<{ created: boolean; source: SourceView }> {
+  async put(
+    tenantId: string,
+    collection: string,
+    settings: SourceSettings,
+  ): Promise<{ created: boolean; source: SourceView }> {
     for (const name of Object.keys(settings.headers)) {
       if (RESERVED_HEADERS.has(name.toLowerCase())) {
         throw new AppError('validation_failed', `The header "${name}" cannot be set on a feed request`);
@@ -120,7 +124,12 @@ export class SourceService {
     return this.get(tenantId, collection);
   }
 
-  async runs(tenantId: string, collection: string, before: string | null, limit: number): Promise<SourceRunView[]> {
+  async runs(
+    tenantId: string,
+    collection: string,
+    before: string | null,
+    limit: number,
+  ): Promise<SourceRunView[]> {
     const rows = await withTenant(this.db, tenantId, async (tx) => {
       await this.collections.require(tx, tenantId, collection);
       return tx.query<{

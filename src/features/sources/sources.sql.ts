@@ -92,7 +92,16 @@ export interface RunRecord {
 export const insertRun = (tenantId: string, collectionId: string, run: RunRecord) => ({
   text: `INSERT INTO source_runs (tenant_id, collection_id, url, status, http_status, error, sync_run_id, started_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-  values: [tenantId, collectionId, run.url, run.status, run.httpStatus, run.error, run.syncRunId, run.startedAt],
+  values: [
+    tenantId,
+    collectionId,
+    run.url,
+    run.status,
+    run.httpStatus,
+    run.error,
+    run.syncRunId,
+    run.startedAt,
+  ],
 });
 
 /** Records the outcome; validators are kept only from a body that synced, so a failed body is fetched again. */

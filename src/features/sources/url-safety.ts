@@ -58,7 +58,8 @@ function embeddedIpv4(address: string): string | undefined {
 function expandIpv6(address: string): number[] | undefined {
   if (isIP(address) !== 6 || address.includes('.')) return undefined;
   const [head, tail] = address.split('::') as [string, string | undefined];
-  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => Number.parseInt(g, 16)) : []);
+  const parse = (part: string | undefined) =>
+    part ? part.split(':').map((g) => Number.parseInt(g, 16)) : [];
   const left = parse(head);
   const right = parse(tail);
   const fill = tail === undefined ? [] : new Array(8 - left.length - right.length).fill(0);
@@ -115,7 +116,10 @@ export async function assertFeedUrlAllowed(raw: string, policy: UrlPolicy): Prom
     try {
       addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
     } catch (error) {
-      throw new AppError('feed_url_refused', `The host "${host}" does not resolve (${(error as Error).message})`);
+      throw new AppError(
+        'feed_url_refused',
+        `The host "${host}" does not resolve (${(error as Error).message})`,
+      );
     }
   }
   const blocked = addresses.find(isBlockedAddress);
