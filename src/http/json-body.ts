@@ -55,17 +55,7 @@ export function parseStrictJson(bytes: Uint8Array): unknown {
   } catch (error) {
     throw new AppError('invalid_json', `The body is not valid JSON: ${(error as Error).message}`);
   }
-  const unsafe = findUnsafeJson(value);
-  if (unsafe.length > 0) {
-    const errors = unsafe.map((r) => ({
-      pointer: r.pointer,
-      reason: r.reason,
-      message: UNSAFE_JSON_MESSAGES[r.reason],
-    }));
-    const first = errors[0]!;
-    const limit = first.reason === 'too-deep' ? ` (limit ${MAX_JSON_DEPTH})` : '';
-    throw new AppError('unsafe_json', `At ${describe(first.pointer)}: ${first.message}${limit}`, { errors });
-  }
+  // Numbers first: their report quotes the literal, which the parsed value (Infinity, 0) has lost.
   if (mayHaveImpreciseNumbers(text)) {
     const imprecise = findImpreciseNumbers(text);
     if (imprecise.length > 0) {
@@ -77,6 +67,17 @@ export function parseStrictJson(bytes: Uint8Array): unknown {
       const first = errors[0]!;
       throw new AppError('unsafe_json', `At ${describe(first.pointer)}: ${first.message}`, { errors });
     }
+  }
+  const unsafe = findUnsafeJson(value);
+  if (unsafe.length > 0) {
+    const errors = unsafe.map((r) => ({
+      pointer: r.pointer,
+      reason: r.reason,
+      message: UNSAFE_JSON_MESSAGES[r.reason],
+    }));
+    const first = errors[0]!;
+    const limit = first.reason === 'too-deep' ? ` (limit ${MAX_JSON_DEPTH})` : '';
+    throw new AppError('unsafe_json', `At ${describe(first.pointer)}: ${first.message}${limit}`, { errors });
   }
   return value;
 }

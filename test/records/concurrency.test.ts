@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { MERGE, type RecordsFixture, startRecordsFixture } from './fixture.ts';
+
+let f: RecordsFixture;
+before(async () => {
+  f = await startRecordsFixture();
+});
+after(() => f.close());
+
+test('50 concurrent PATCHes with one If-Match: exactly one 200 and 49 × 412', async () => {
+  const put = await f.call('PUT', f.records('c1'), { body: { n: 0 } });
+  const etag = put.headers.get('etag')!;
+  const responses = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      f.call('PATCH', f.records('c1'), { body: { n: i + 1 }, headers: { ...MERGE, 'if-match': etag } }),
+    ),
+  );
+  const statuses = responses.map((r) => r.status).sort();
+  assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
+  assert.equal(statuses.filter((s) => s === 412).length, 49);
+  const winner = responses.find((r) => r.status === 200)!;
+  const get = await f.call('GET', f.records('c1'));
+  assert.deepEqual(get.body, winner.body);
+  assert.equal(get.headers.get('etag'), '"2"');
+});
+
+test('30 concurrent PATCHes of different fields without If-Match: all 30 fields present, 30 versions', async () => {
+  await f.call('PUT', f.records('c2'), { body: {} });
+  const responses = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      f.call('PATCH', f.records('c2'), { body: { [`f${i}`]: i }, headers: MERGE }),
+    ),
+  );
+  assert.deepEqual(
+    responses.map((r) => r.status),
+    Array(30).fill(200),
+  );
+  const get = await f.call('GET', f.records('c2'));
+  for (let i = 0; i < 30; i++) assert.equal(get.body[`f${i}`], i, `f${i} lost`);
+  assert.equal(get.headers.get('etag'), '"31"');
+  const history = await f.call('GET', `${f.records('c2')}/history?limit=100`);
+  assert.equal(history.body.items.length, 31);
+});
+
+test('concurrent PUTs creating one new id: one 201, the rest 200, one record', async () => {
+  const responses = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => f.call('PUT', f.records('c3'), { body: { who: i } })),
+  );
+  const statuses = responses.map((r) => r.status);
+  assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
+  assert.equal(statuses.filter((s) => s === 200).length, 9);
+});
