@@ -93,11 +93,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
   const collections = new CollectionService(db);
-  const records = new RecordService(db);
   const snapshots = new SnapshotService(db, {
     retentionDays: config.snapshotRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const records = new RecordService(db);
   registerAuth(app, keys, tenants);
 
   await app.register(swagger, {
@@ -138,6 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
-  await app.register(recordRoutes, { records });
+  await app.register(recordRoutes, { records, snapshots });
   return app;
 }

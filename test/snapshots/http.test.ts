@@ -128,15 +128,11 @@ test('restore after syncs, patches and deletes, through the API', async () => {
   assert.deepEqual((await stored('products')).d?.data, { id: 'd', name: 'D', price: 4 });
 });
 
-test('asOf on the records routes reads what was read then', async (t) => {
+test('asOf on the records routes reads what was read then', async () => {
   const snapshot = (await call('POST', '/v1/snapshots', { label: 'as-of' })).body;
   const readThen = await list('products');
   await sync('products', [{ id: 'z', name: 'Z' }], '?mode=partial');
   const response = await call('GET', `/v1/collections/products/records?limit=1000&asOf=${snapshot.id}`);
-  if (response.status === 400 && /asOf/.test(response.text)) {
-    t.skip('the records routes do not take asOf yet');
-    return;
-  }
   assert.equal(response.status, 200, response.text);
   assert.deepEqual(response.body.items, readThen);
   const at = encodeURIComponent(snapshot.createdAt);
@@ -147,6 +143,15 @@ test('asOf on the records routes reads what was read then', async (t) => {
   const gone = await call('GET', `/v1/collections/products/records/z?asOf=${snapshot.id}`);
   assert.equal(gone.status, 404);
   assert.equal(gone.body.code, 'record_not_found');
+  const one = await call('GET', `/v1/collections/products/records/b?asOf=${snapshot.id}`);
+  assert.deepEqual(
+    one.body,
+    readThen.find((r) => r.id === 'b'),
+  );
+  assert.equal((await call('GET', '/v1/collections/products/records?asOf=yesterday')).status, 400);
+  const tooOld = await call('GET', '/v1/collections/products/records?asOf=2000-01-01T00:00:00Z');
+  assert.equal(tooOld.status, 422);
+  assert.equal(tooOld.body.code, 'as_of_out_of_retention');
 });
 
 test('pin, relabel, delete; scopes; another tenant sees nothing', async () => {

@@ -6,6 +6,8 @@ import { actorOf, tenantOf } from '../../http/auth.ts';
 import { mediaTypeOf, registerStrictJson } from '../../http/json-body.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
+import { AsOf } from '../snapshots/snapshots.schemas.ts';
+import type { SnapshotService } from '../snapshots/snapshots.service.ts';
 import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
 import { exportRecords } from './export.ts';
 import { etagOf, notModified, type Preconditions } from './preconditions.ts';
@@ -25,10 +27,20 @@ import type { RecordService, WriteResult } from './records.service.ts';
 
 const RECORD = '/v1/collections/:collection/records/:id';
 
-export const recordRoutes: FastifyPluginAsyncTypebox<{ records: RecordService }> = async (
-  app,
-  { records },
-) => {
+/** `?asOf=` (snapshot id or timestamp) on the two read routes; served by the snapshots feature. */
+const ListQuery = Type.Object(
+  { ...PageQuery.properties, asOf: Type.Optional(AsOf) },
+  { additionalProperties: false },
+);
+const ReadQuery = Type.Object(
+  { ...GetRecordQuery.properties, asOf: Type.Optional(AsOf) },
+  { additionalProperties: false },
+);
+
+export const recordRoutes: FastifyPluginAsyncTypebox<{
+  records: RecordService;
+  snapshots?: SnapshotService;
+}> = async (app, { records, snapshots }) => {
   registerStrictJson(app, PATCH_MEDIA_TYPES);
 
   app.get(
@@ -39,13 +51,30 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{ records: RecordService }>
         summary: 'List effective records in id order (keyset pagination)',
         tags: ['records'],
         params: CollectionOnlyParams,
-        querystring: PageQuery,
-        response: { 200: Page(RecordObject), ...errorResponses(400, 401, 403, 404) },
+        querystring: ListQuery,
+        response: { 200: Page(RecordObject), ...errorResponses(400, 401, 403, 404, 422) },
       },
     },
     async (request, reply) => {
       const limit = request.query.limit ?? 100;
       const after = decodeCursor(request.query.cursor);
+      const { asOf } = request.query;
+      const past =
+        asOf !== undefined && snapshots
+          ? await snapshots.listRecordsAt(
+              tenantOf(request),
+              request.params.collection,
+              asOf,
+              after,
+              limit + 1,
+            )
+          : null;
+      if (past) {
+        const page = past.slice(0, limit);
+        const next = past.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
+        const items = page.map((row) => row.dataText).join(',');
+        return sendJsonText(reply, `{"items":[${items}],"nextCursor":${JSON.stringify(next)}}`);
+      }
       const rows = await records.listEffective(
         tenantOf(request),
         request.params.collection,
@@ -68,17 +97,27 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{ records: RecordService }>
         summary: 'The effective record, with its ETag; ?meta=true adds source value, overrides and version',
         tags: ['records'],
         params: RecordParams,
-        querystring: GetRecordQuery,
+        querystring: ReadQuery,
         response: {
           200: Type.Union([RecordObject, RecordMetaView]),
           304: Type.Null({ description: 'If-None-Match holds: the client has this version' }),
-          ...errorResponses(400, 401, 403, 404),
+          ...errorResponses(400, 401, 403, 404, 422),
         },
       },
     },
     async (request, reply) => {
       const { collection, id } = request.params;
       const ifNoneMatch = request.headers['if-none-match'];
+      const { asOf } = request.query;
+      if (asOf !== undefined && snapshots) {
+        if (request.query.meta)
+          throw new AppError('validation_failed', 'meta=true cannot be combined with asOf');
+        const past = await snapshots.readRecordAt(tenantOf(request), collection, id, asOf);
+        if (past) {
+          reply.header('etag', etagOf(past.version));
+          return sendJsonText(reply, past.dataText!);
+        }
+      }
       if (request.query.meta) {
         const meta = await records.getMeta(tenantOf(request), collection, id);
         reply.header('etag', etagOf(meta.version));

@@ -112,3 +112,10 @@ export const PruneResult = Type.Object({
     Type.Object({ collection: Type.String(), pruned: Type.Integer(), kept: Type.Integer() }),
   ),
 });
+
+/** `asOf` on the records routes: a snapshot id or an ISO 8601 timestamp. */
+export const AsOf = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'read the past: a snapshot id, or an ISO 8601 timestamp inside the retention window',
+});
