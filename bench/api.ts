@@ -1,0 +1,222 @@
+// API throughput against the real server on PostgreSQL, beside a baseline measured in the same run:
+// a bare Fastify handler doing the same SELECT over a pool of the same size.
+//
+//   npm run bench:api                      (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/test)
+//   BENCH_DURATION=10 BENCH_RECORDS=10000 npm run bench:api
+//
+// The servers run in a child process and autocannon (50 connections) in this one, so the load generator
+// does not share the servers' event loop.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import postgres from 'postgres';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { openPostgres } from '../src/db/adapters/postgres.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { ApiKeyService } from '../src/features/api-keys/api-keys.service.ts';
+
+const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
+const CONNECTIONS = 50;
+const POOL = 10;
+
+interface Servers {
+  app: string;
+  baseline: string;
+  key: string;
+}
+
+if (process.argv[2] === 'serve') {
+  await serve();
+} else {
+  await run();
+}
+
+async function serve(): Promise<void> {
+  const name = `sm_bench_api_${process.pid}`;
+  const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(BASE_URL);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString(), { maxConnections: POOL });
+  await migrate(db);
+  const config = { ...loadConfig({}), port: 0, databaseUrl: url.toString() };
+  const app = await buildApp({ config, db, logRequests: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+
+  const platformKey = await new ApiKeyService(db).createPlatformKey();
+  const tenant = await app.inject({
+    method: 'POST',
+    url: '/v1/tenants',
+    headers: { authorization: `Bearer ${platformKey}` },
+    payload: { slug: 'bench' },
+  });
+  const key = tenant.json().apiKey.key as string;
+  const tenantId = tenant.json().tenant.id as string;
+  await app.inject({
+    method: 'PUT',
+    url: '/v1/collections/products',
+    headers: { authorization: `Bearer ${key}` },
+    payload: {},
+  });
+  // Records as a sync leaves them: a source value (about 200 bytes), no overrides.
+  await db.query(
+    `WITH c AS (SELECT id FROM collections WHERE tenant_id = $1 AND name = 'products'),
+          ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, c.id, 'p' || i, d, d, ch.id FROM c, ch, generate_series(1, $2::int) i,
+       LATERAL (SELECT jsonb_build_object('id', 'p' || i, 'name', 'Product number ' || i, 'price', i % 1000,
+         'description', repeat('lorem ipsum ', 8), 'tags', jsonb_build_array('a', 'b')) AS d) x`,
+    [tenantId, RECORDS],
+  );
+  await db.query('ANALYZE records');
+  const collectionId = (
+    await db.query<{ id: string }>(`SELECT id FROM collections WHERE tenant_id = $1`, [tenantId])
+  )[0]!.id;
+
+  // The baseline: the same SELECTs, no auth, no tenant transaction, a pool of the same size.
+  const baselinePool = postgres(url.toString(), { max: POOL, prepare: true, onnotice: () => {} });
+  const baseline = Fastify({ logger: false });
+  baseline.get('/one/:id', async (request, reply) => {
+    const rows = await baselinePool.unsafe(
+      'SELECT version, data::text AS data_text FROM records WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3',
+      [tenantId, collectionId, (request.params as { id: string }).id],
+      { prepare: true },
+    );
+    return reply.type('application/json').header('etag', `"${rows[0]!.version}"`).send(rows[0]!.data_text);
+  });
+  baseline.get('/page', async (_request, reply) => {
+    const rows = await baselinePool.unsafe(
+      `SELECT record_id, data::text AS data_text FROM records WHERE tenant_id = $1 AND collection_id = $2
+        AND data IS NOT NULL ORDER BY record_id LIMIT 101`,
+      [tenantId, collectionId],
+      { prepare: true },
+    );
+    const items = rows.slice(0, 100).map((row) => row.data_text as string);
+    return reply.type('application/json').send(`{"items":[${items.join(',')}],"nextCursor":null}`);
+  });
+  await baseline.listen({ host: '127.0.0.1', port: 0 });
+  const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as { port: number }).port}`;
+
+  const servers: Servers = { app: appUrl, baseline: baselineUrl, key };
+  process.stdout.write(`${JSON.stringify(servers)}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', async () => {
+    await app.close();
+    await baseline.close();
+    await baselinePool.end();
+    await db.close();
+    const cleanup = postgres(BASE_URL, { max: 1, onnotice: () => {} });
+    await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await cleanup.end();
+    process.exit(0);
+  });
+}
+
+async function run(): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const servers = await new Promise<Servers>((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const line = buffer.indexOf('\n');
+      if (line !== -1) resolve(JSON.parse(buffer.slice(0, line)) as Servers);
+    });
+    child.on('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+  });
+  const auth = { authorization: `Bearer ${servers.key}` };
+  const randomId = () => `p${1 + Math.floor(Math.random() * RECORDS)}`;
+  let counter = 0;
+
+  const results: Array<{
+    name: string;
+    rps: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    base?: string;
+  }> = [];
+  async function measure(name: string, options: autocannon.Options, base?: string) {
+    const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+    const bad = result.non2xx + result.errors + result.timeouts;
+    results.push({
+      name,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: bad,
+      base,
+    });
+  }
+
+  const getOne = (url: string, headers: Record<string, string>) => ({
+    url,
+    headers,
+    requests: [
+      {
+        method: 'GET' as const,
+        setupRequest: (req: autocannon.Request) => ({ ...req, path: req.path + randomId() }),
+      },
+    ],
+  });
+  // Warm-up of both, then each measured once.
+  await autocannon({ ...getOne(`${servers.baseline}/one/`, {}), connections: CONNECTIONS, duration: 2 });
+  await autocannon({
+    ...getOne(`${servers.app}/v1/collections/products/records/`, auth),
+    connections: CONNECTIONS,
+    duration: 2,
+  });
+  await measure('baseline: GET one (bare SELECT)', getOne(`${servers.baseline}/one/`, {}));
+  await measure(
+    'GET one record',
+    getOne(`${servers.app}/v1/collections/products/records/`, auth),
+    'baseline: GET one (bare SELECT)',
+  );
+  await measure('baseline: page of 100 (bare SELECT)', { url: `${servers.baseline}/page` });
+  await measure(
+    'GET a page of 100 records',
+    { url: `${servers.app}/v1/collections/products/records?limit=100`, headers: auth },
+    'baseline: page of 100 (bare SELECT)',
+  );
+  await measure('PATCH one record (merge patch, random record)', {
+    url: `${servers.app}/v1/collections/products/records/`,
+    headers: { ...auth, 'content-type': 'application/merge-patch+json' },
+    requests: [
+      {
+        method: 'PATCH',
+        setupRequest: (req) => ({
+          ...req,
+          path: req.path + randomId(),
+          body: JSON.stringify({ price: ++counter }),
+        }),
+      },
+    ],
+  });
+  await measure('PATCH the same record (all 50 connections on one row lock)', {
+    url: `${servers.app}/v1/collections/products/records/p1`,
+    headers: { ...auth, 'content-type': 'application/merge-patch+json' },
+    requests: [
+      { method: 'PATCH', setupRequest: (req) => ({ ...req, body: JSON.stringify({ price: ++counter }) }) },
+    ],
+  });
+  child.stdin.end();
+
+  console.log(
+    `\nAPI on PostgreSQL, ${RECORDS} records, ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL}\n`,
+  );
+  console.log('| case | req/s | p50 ms | p99 ms | non-2xx/errors | vs baseline |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const base = r.base ? results.find((b) => b.name === r.base) : undefined;
+    const ratio = base ? `${(r.rps / base.rps).toFixed(2)}×` : '';
+    console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${ratio} |`);
+  }
+}
