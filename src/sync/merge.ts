@@ -52,12 +52,18 @@ export type MergeResult = {
  *   manualDelete: null }, { id: 1, p: 6 }, 'keep-manual')
  * // data { id: 1, p: 4 }, one open conflict at /p (manual 4, source 6, previous 5)
  */
-export function mergeRecord(stored: StoredRecord, newSource: JsonObject, policy: ConflictPolicy): MergeResult {
+export function mergeRecord(
+  stored: StoredRecord,
+  newSource: JsonObject,
+  policy: ConflictPolicy,
+): MergeResult {
   const rebased = rebaseOverrides(stored.source, newSource, stored.overrides);
   let overrides = rebased.overrides;
   const conflicts = rebased.conflicts.map((conflict) => toMergeConflict(conflict, policy));
   if (policy === 'take-source') {
-    const dropped = conflicts.filter((conflict) => conflict.changedInThisSync).map((conflict) => conflict.path);
+    const dropped = conflicts
+      .filter((conflict) => conflict.changedInThisSync)
+      .map((conflict) => conflict.path);
     overrides = takeSource(overrides, dropped);
   }
   const data = stored.manualDelete ? null : applyOverrides(newSource, overrides);
@@ -66,7 +72,8 @@ export function mergeRecord(stored: StoredRecord, newSource: JsonObject, policy:
     overrides,
     data,
     // Under take-source a conflict that did not move in this sync was already settled earlier.
-    conflicts: policy === 'take-source' ? conflicts.filter((conflict) => conflict.changedInThisSync) : conflicts,
+    conflicts:
+      policy === 'take-source' ? conflicts.filter((conflict) => conflict.changedInThisSync) : conflicts,
     retired: rebased.retired,
   };
 }

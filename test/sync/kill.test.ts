@@ -52,7 +52,10 @@ async function inspect<T>(fn: (db: Database) => Promise<T>): Promise<T> {
 const line = (id: string, tag: string) => `${JSON.stringify({ id, tag, pad: 'x'.repeat(150) })}\n`;
 
 test('a sync killed with SIGKILL mid-apply leaves the collection untouched; the next sync succeeds', async () => {
-  for (const args of [['tenants', 'create', 'acme'], ['collections', 'put', 'items', '--tenant', 'acme']]) {
+  for (const args of [
+    ['tenants', 'create', 'acme'],
+    ['collections', 'put', 'items', '--tenant', 'acme'],
+  ]) {
     const result = await runCli(args, env);
     assert.equal(result.code, 0, result.stderr);
   }
@@ -61,17 +64,25 @@ test('a sync killed with SIGKILL mid-apply leaves the collection untouched; the 
   const first = await runCli(['sync', 'items', v1, '--tenant', 'acme', '--json'], env);
   assert.equal(first.code, 0, first.stderr);
   const snapshot = () =>
-    inspect((db) => db.query<{ record_id: string; data: unknown; version: number }>(
-      'SELECT record_id, data, version FROM records ORDER BY record_id',
-    ));
+    inspect((db) =>
+      db.query<{ record_id: string; data: unknown; version: number }>(
+        'SELECT record_id, data, version FROM records ORDER BY record_id',
+      ),
+    );
   const before = await snapshot();
   assert.equal(before.length, 2000);
 
-  const child = spawn(process.execPath, [CLI, 'sync', 'items', '-', '--tenant', 'acme', '--format', 'ndjson'], {
-    env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const child = spawn(
+    process.execPath,
+    [CLI, 'sync', 'items', '-', '--tenant', 'acme', '--format', 'ndjson'],
+    {
+      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    },
+  );
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
   child.stdin.on('error', () => {});
   // Feed the CLI until it has consumed several MB: it is then streaming into COPY inside the apply
   // transaction. Then kill it.
@@ -87,7 +98,9 @@ test('a sync killed with SIGKILL mid-apply leaves the collection untouched; the 
   assert.equal(await exited, 'SIGKILL');
 
   assert.deepEqual(await snapshot(), before, 'the killed sync changed nothing');
-  const runs = await inspect((db) => db.query<{ id: string; status: string }>('SELECT id, status FROM sync_runs ORDER BY started_at'));
+  const runs = await inspect((db) =>
+    db.query<{ id: string; status: string }>('SELECT id, status FROM sync_runs ORDER BY started_at'),
+  );
   assert.equal(runs.length, 2);
   assert.equal(runs[1]!.status, 'running', 'the killed run was left running');
 
@@ -96,9 +109,14 @@ test('a sync killed with SIGKILL mid-apply leaves the collection untouched; the 
   const next = await runCli(['sync', 'items', v3, '--tenant', 'acme', '--json'], env);
   assert.equal(next.code, 0, next.stderr);
   assert.equal(JSON.parse(next.stdout).counts.updated, 2000);
-  const after = await inspect((db) => db.query<{ id: string; status: string; errors: { code: string }[] }>(
-    'SELECT id, status, errors FROM sync_runs ORDER BY started_at',
-  ));
-  assert.deepEqual(after.map((run) => run.status), ['succeeded', 'failed', 'succeeded']);
+  const after = await inspect((db) =>
+    db.query<{ id: string; status: string; errors: { code: string }[] }>(
+      'SELECT id, status, errors FROM sync_runs ORDER BY started_at',
+    ),
+  );
+  assert.deepEqual(
+    after.map((run) => run.status),
+    ['succeeded', 'failed', 'succeeded'],
+  );
   assert.equal(after[1]!.errors[0]!.code, 'interrupted');
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { CollectionService } from '../../src/features/collections/collections.service.ts';
+import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { BACKEND } from '../helpers/database.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { SyncService } from '../../src/features/syncs/syncs.service.ts';
-import { CollectionService } from '../../src/features/collections/collections.service.ts';
 import { type Ctx, makeCollection, ndjson, stored, sync } from './sync-helpers.ts';
 
 let server: TestServer;
@@ -40,11 +40,21 @@ test('a feed that fails at its last record leaves the collection untouched and t
 
 test('every reason is listed with row and id: not an object, missing id, bad id, duplicate id', async () => {
   await makeCollection(ctx, 'bad');
-  const feed = ndjson([{ id: 'a' }, [1, 2], { name: 'no id' }, { id: { x: 1 } }, { id: 'a' }, { id: 'ok' }]) + '{"id": nope}\n';
+  const feed =
+    ndjson([{ id: 'a' }, [1, 2], { name: 'no id' }, { id: { x: 1 } }, { id: 'a' }, { id: 'ok' }]) +
+    '{"id": nope}\n';
   const response = await sync(ctx, 'bad', feed);
   assert.equal(response.status, 422, response.text);
-  const summary = response.body.errors.map((error: { row: number; code: string }) => `${error.row}:${error.code}`);
-  assert.deepEqual(summary, ['2:not_an_object', '3:missing_id', '4:invalid_id', '5:duplicate_id', '7:invalid_json']);
+  const summary = response.body.errors.map(
+    (error: { row: number; code: string }) => `${error.row}:${error.code}`,
+  );
+  assert.deepEqual(summary, [
+    '2:not_an_object',
+    '3:missing_id',
+    '4:invalid_id',
+    '5:duplicate_id',
+    '7:invalid_json',
+  ]);
   assert.equal(response.body.errors[3].id, 'a');
   assert.equal(response.body.errorCount, 5);
   assert.equal((await stored(ctx, tenantId, 'bad')).size, 0);
@@ -52,7 +62,11 @@ test('every reason is listed with row and id: not an object, missing id, bad id,
 
 test('invalid UTF-8 and invalid JSON in an array feed are refused with positions', async () => {
   await makeCollection(ctx, 'utf');
-  const bytes = Buffer.concat([Buffer.from('[{"id":"a","v":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]')]);
+  const bytes = Buffer.concat([
+    Buffer.from('[{"id":"a","v":"'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('"}]'),
+  ]);
   const response = await server.request('POST', '/v1/collections/utf/syncs', {
     key: ctx.key,
     rawBody: bytes,
@@ -60,7 +74,9 @@ test('invalid UTF-8 and invalid JSON in an array feed are refused with positions
   });
   assert.equal(response.status, 422, response.text);
   assert.equal(response.body.errors[0].code, 'invalid_utf8');
-  const broken = await sync(ctx, 'utf', '[{"id":"a"},{"id":"b",]' as unknown as string, '', { 'content-type': 'application/json' });
+  const broken = await sync(ctx, 'utf', '[{"id":"a"},{"id":"b",]' as unknown as string, '', {
+    'content-type': 'application/json',
+  });
   assert.equal(broken.status, 422, broken.text);
   assert.equal(broken.body.errors[0].code, 'invalid_json');
   assert.equal(typeof broken.body.errors[0].offset, 'number');
@@ -102,7 +118,9 @@ test('Idempotency-Key: the same key and body replay the first result and apply o
 test('concurrent requests with one Idempotency-Key apply once', async () => {
   await makeCollection(ctx, 'idem2');
   const key = randomUUID();
-  const responses = await Promise.all([1, 2, 3].map(() => sync(ctx, 'idem2', feedOf(50, 'a'), '', { 'idempotency-key': key })));
+  const responses = await Promise.all(
+    [1, 2, 3].map(() => sync(ctx, 'idem2', feedOf(50, 'a'), '', { 'idempotency-key': key })),
+  );
   for (const response of responses) assert.equal(response.status, 200, response.text);
   assert.equal(new Set(responses.map((response) => response.body.id)).size, 1);
   const history = await server.request('GET', '/v1/collections/idem2/syncs', { key: ctx.key });
@@ -141,7 +159,9 @@ test('a run left running by a dead process is marked failed; a live one is left 
     assert.equal(await service.recoverInterruptedRuns(), 1);
     release();
     await holder;
-    const [row] = await server.db.query<{ status: string }>('SELECT status FROM sync_runs WHERE id = $1', [live]);
+    const [row] = await server.db.query<{ status: string }>('SELECT status FROM sync_runs WHERE id = $1', [
+      live,
+    ]);
     assert.equal(row!.status, 'running');
     assert.equal(await service.recoverInterruptedRuns(), 1);
   } else {

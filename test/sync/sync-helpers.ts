@@ -7,7 +7,10 @@ export function ndjson(records: unknown[]): string {
 }
 
 export async function makeCollection(ctx: Ctx, name: string, settings: Record<string, unknown> = {}) {
-  const response = await ctx.server.request('PUT', `/v1/collections/${name}`, { key: ctx.key, body: settings });
+  const response = await ctx.server.request('PUT', `/v1/collections/${name}`, {
+    key: ctx.key,
+    body: settings,
+  });
   if (response.status >= 300) throw new Error(`collection: ${response.status} ${response.text}`);
 }
 
@@ -76,7 +79,13 @@ export async function manualDelete(ctx: Ctx, tenantId: string, collection: strin
   );
 }
 
-export async function handMade(ctx: Ctx, tenantId: string, collection: string, recordId: string, data: object) {
+export async function handMade(
+  ctx: Ctx,
+  tenantId: string,
+  collection: string,
+  recordId: string,
+  data: object,
+) {
   const overrides = Object.fromEntries(
     Object.entries(data).map(([k, v]) => [`/${k}`, { value: v, by: null, at: 't', sourceMissing: true }]),
   );

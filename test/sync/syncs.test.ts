@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { type Ctx, handMade, makeCollection, manualDelete, ndjson, setOverride, stored, sync } from './sync-helpers.ts';
+import {
+  type Ctx,
+  handMade,
+  makeCollection,
+  manualDelete,
+  ndjson,
+  setOverride,
+  stored,
+  sync,
+} from './sync-helpers.ts';
 
 let server: TestServer;
 let ctx: Ctx;
@@ -24,7 +33,12 @@ describe('feeds and counts', () => {
     assert.equal(first.status, 200, first.text);
     assert.equal(first.body.status, 'succeeded');
     assert.deepEqual(
-      [first.body.counts.created, first.body.counts.updated, first.body.counts.unchanged, first.body.counts.deleted],
+      [
+        first.body.counts.created,
+        first.body.counts.updated,
+        first.body.counts.unchanged,
+        first.body.counts.deleted,
+      ],
       [5, 0, 0, 0],
     );
     assert.ok(first.body.snapshotId);
@@ -33,7 +47,8 @@ describe('feeds and counts', () => {
     assert.equal(again.body.counts.unchanged, 5);
     assert.equal(again.body.counts.created + again.body.counts.updated + again.body.counts.deleted, 0);
     const afterRows = await stored(ctx, tenantId, 'a');
-    for (const [id, row] of before) assert.equal(afterRows.get(id)!.change_id, row.change_id, 'no write on no-op');
+    for (const [id, row] of before)
+      assert.equal(afterRows.get(id)!.change_id, row.change_id, 'no write on no-op');
     const versions = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM record_versions');
     assert.equal(versions[0]!.n, 0);
   });
@@ -42,7 +57,14 @@ describe('feeds and counts', () => {
     await makeCollection(ctx, 'b');
     const wrapped = await sync(ctx, 'b', { records: [{ id: 1, a: 1 }] } as unknown as unknown[]);
     assert.equal(wrapped.status, 200, wrapped.text);
-    const nd = await sync(ctx, 'b', ndjson([{ id: 1, a: 2 }, { id: 2, a: 1 }]));
+    const nd = await sync(
+      ctx,
+      'b',
+      ndjson([
+        { id: 1, a: 2 },
+        { id: 2, a: 1 },
+      ]),
+    );
     assert.equal(nd.status, 200, nd.text);
     assert.equal(nd.body.counts.updated, 1);
     assert.equal(nd.body.counts.created, 1);
@@ -67,9 +89,10 @@ describe('feeds and counts', () => {
       [run.body.changeId],
     );
     assert.deepEqual(change, { kind: 'sync', sync_run_id: run.body.id });
-    const versions = await server.db.query<{ record_id: string }>('SELECT record_id FROM record_versions WHERE valid_to = $1', [
-      run.body.changeId,
-    ]);
+    const versions = await server.db.query<{ record_id: string }>(
+      'SELECT record_id FROM record_versions WHERE valid_to = $1',
+      [run.body.changeId],
+    );
     assert.deepEqual(
       versions.map((v) => v.record_id),
       ['r1'],
@@ -107,7 +130,15 @@ describe('full and partial modes, deletes', () => {
   test('partial mode infers nothing; _deleted removes one explicitly', async () => {
     await makeCollection(ctx, 'part');
     await sync(ctx, 'part', items(4));
-    const run = await sync(ctx, 'part', [{ id: 'r0', name: 'x', price: 1 }, { id: 'r1', _deleted: true }], 'mode=partial');
+    const run = await sync(
+      ctx,
+      'part',
+      [
+        { id: 'r0', name: 'x', price: 1 },
+        { id: 'r1', _deleted: true },
+      ],
+      'mode=partial',
+    );
     assert.equal(run.status, 200, run.text);
     assert.equal(run.body.counts.updated, 1);
     assert.equal(run.body.counts.deleted, 1);
@@ -198,7 +229,13 @@ describe('overrides and conflicts', () => {
     assert.equal(list.body.items.length, 1);
     const conflict = list.body.items[0];
     assert.deepEqual(
-      { recordId: conflict.recordId, path: conflict.path, manualValue: conflict.manualValue, sourceValue: conflict.sourceValue, status: conflict.status },
+      {
+        recordId: conflict.recordId,
+        path: conflict.path,
+        manualValue: conflict.manualValue,
+        sourceValue: conflict.sourceValue,
+        status: conflict.status,
+      },
       { recordId: 'r1', path: '/price', manualValue: 5, sourceValue: 7, status: 'open' },
     );
     const resolved = await server.request('POST', `/v1/collections/km/conflicts/${conflict.id}/resolve`, {
@@ -223,10 +260,14 @@ describe('overrides and conflicts', () => {
     await setOverride(ctx, tenantId, 'km2', 'r0', '/name', 'mine', 'item 0');
     await sync(ctx, 'km2', [{ id: 'r0', name: 'upstream', price: 0 }]);
     const list = await server.request('GET', '/v1/collections/km2/conflicts', { key: ctx.key });
-    const resolved = await server.request('POST', `/v1/collections/km2/conflicts/${list.body.items[0].id}/resolve`, {
-      key: ctx.key,
-      body: { resolution: 'keep-manual' },
-    });
+    const resolved = await server.request(
+      'POST',
+      `/v1/collections/km2/conflicts/${list.body.items[0].id}/resolve`,
+      {
+        key: ctx.key,
+        body: { resolution: 'keep-manual' },
+      },
+    );
     assert.equal(resolved.status, 200, resolved.text);
     const next = await sync(ctx, 'km2', [{ id: 'r0', name: 'upstream', price: 1 }]);
     assert.equal(next.body.counts.conflicts, 0);
@@ -243,7 +284,9 @@ describe('overrides and conflicts', () => {
     const rows = await stored(ctx, tenantId, 'ts');
     assert.equal(rows.get('r0')!.data!.price, 9);
     assert.deepEqual(rows.get('r0')!.overrides, {});
-    const list = await server.request('GET', '/v1/collections/ts/conflicts?status=resolved', { key: ctx.key });
+    const list = await server.request('GET', '/v1/collections/ts/conflicts?status=resolved', {
+      key: ctx.key,
+    });
     assert.equal(list.body.items.length, 1);
     assert.equal(list.body.items[0].resolution, 'take-source');
   });
@@ -280,7 +323,11 @@ describe('history', () => {
     assert.equal(list.status, 200, list.text);
     assert.equal(list.body.items[0].id, second.body.id);
     assert.ok(list.body.nextCursor);
-    const page2 = await server.request('GET', `/v1/collections/hist/syncs?limit=1&cursor=${list.body.nextCursor}`, { key: ctx.key });
+    const page2 = await server.request(
+      'GET',
+      `/v1/collections/hist/syncs?limit=1&cursor=${list.body.nextCursor}`,
+      { key: ctx.key },
+    );
     assert.equal(page2.body.items.length, 1);
     assert.notEqual(page2.body.items[0].id, second.body.id);
     const one = await server.request('GET', `/v1/syncs/${second.body.id}`, { key: ctx.key });

@@ -21,7 +21,8 @@ const CONTENT_TYPES = { json: 'application/json', ndjson: 'application/x-ndjson'
 
 function oneOf<T extends string>(allowed: readonly T[]) {
   return (value: string): T => {
-    if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`one of ${allowed.join(', ')}`);
     return value as T;
   };
 }
@@ -29,9 +30,15 @@ function oneOf<T extends string>(allowed: readonly T[]) {
 export function registerSync(program: Command): void {
   program
     .command('sync <collection> <source>')
-    .description('sync a collection from a JSON or NDJSON feed: a file, an http(s) URL, or - for stdin (streamed)')
+    .description(
+      'sync a collection from a JSON or NDJSON feed: a file, an http(s) URL, or - for stdin (streamed)',
+    )
     .requiredOption('--tenant <slug>', 'the tenant')
-    .option('--format <format>', 'json | ndjson (default: from the file extension, else json)', oneOf(['json', 'ndjson'] as const))
+    .option(
+      '--format <format>',
+      'json | ndjson (default: from the file extension, else json)',
+      oneOf(['json', 'ndjson'] as const),
+    )
     .option('--mode <mode>', 'full | partial', oneOf(['full', 'partial'] as const), 'full')
     .option('--dry-run', 'plan only: print what would change, change nothing')
     .option('--force', 'apply even if the delete guard would refuse')
@@ -40,7 +47,8 @@ export function registerSync(program: Command): void {
     .action(async (collection: string, source: string, options: SyncOptions) => {
       const input = await openSource(source);
       const format = options.format ?? input.format ?? 'json';
-      const progress = process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format === 'ndjson') : null;
+      const progress =
+        process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format === 'ndjson') : null;
       const body = progress ? input.stream.pipe(progress.counter()) : input.stream;
       const query = new URLSearchParams({ mode: options.mode });
       if (options.dryRun) query.set('dryRun', 'true');
@@ -66,7 +74,9 @@ export function registerSync(program: Command): void {
           if (error instanceof CliApiError && Array.isArray(error.problem.errors) && !options.json) {
             printTable(error.problem.errors as Record<string, unknown>[], ['row', 'id', 'code', 'message']);
             if (typeof error.problem.errorCount === 'number') {
-              process.stderr.write(`${error.problem.errorCount} error(s) in the feed; sync run ${String(error.problem.syncId)}\n`);
+              process.stderr.write(
+                `${error.problem.errorCount} error(s) in the feed; sync run ${String(error.problem.syncId)}\n`,
+              );
             }
           } else if (error instanceof CliApiError && options.json) {
             printJson(error.problem);
@@ -77,7 +87,9 @@ export function registerSync(program: Command): void {
     });
 }
 
-async function openSource(source: string): Promise<{ stream: Readable; name: string; size: number | null; format: 'json' | 'ndjson' | null }> {
+async function openSource(
+  source: string,
+): Promise<{ stream: Readable; name: string; size: number | null; format: 'json' | 'ndjson' | null }> {
   if (source === '-') return { stream: process.stdin, name: 'stdin', size: null, format: null };
   if (/^https?:\/\//i.test(source)) {
     const response = await fetch(source);
@@ -92,7 +104,12 @@ async function openSource(source: string): Promise<{ stream: Readable; name: str
     };
   }
   const size = statSync(source).size;
-  return { stream: createReadStream(source, { highWaterMark: 1 << 20 }), name: basename(source), size, format: detectFormatFromName(source) };
+  return {
+    stream: createReadStream(source, { highWaterMark: 1 << 20 }),
+    name: basename(source),
+    size,
+    format: detectFormatFromName(source),
+  };
 }
 
 /** Bytes (and, for NDJSON, records = lines) as they stream out, redrawn at most 5 times a second. */
@@ -111,7 +128,8 @@ class ProgressBar {
     return new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         this.bytes += chunk.length;
-        if (this.countLines) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+        if (this.countLines)
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
         const now = Date.now();
         if (now - this.lastDraw > 200) {
           this.lastDraw = now;
@@ -125,7 +143,9 @@ class ProgressBar {
   private draw(): void {
     const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
     const mb = this.bytes / 1e6;
-    const rate = this.countLines ? `${Math.round(this.lines / seconds).toLocaleString('en')} records/s` : `${(mb / seconds).toFixed(1)} MB/s`;
+    const rate = this.countLines
+      ? `${Math.round(this.lines / seconds).toLocaleString('en')} records/s`
+      : `${(mb / seconds).toFixed(1)} MB/s`;
     const count = this.countLines ? `${this.lines.toLocaleString('en')} records  ` : '';
     let bar = '';
     if (this.total) {
@@ -166,9 +186,11 @@ function printSummary(run: Record<string, unknown>): void {
   const plan = run.plan as Record<string, string[]> | undefined;
   if (plan) {
     for (const [kind, ids] of Object.entries(plan)) {
-      if (ids.length > 0) process.stdout.write(`would ${kind}: ${ids.join(', ')}${ids.length >= 20 ? ', …' : ''}\n`);
+      if (ids.length > 0)
+        process.stdout.write(`would ${kind}: ${ids.join(', ')}${ids.length >= 20 ? ', …' : ''}\n`);
     }
   }
-  for (const error of (run.errors ?? []) as { message?: string }[]) process.stdout.write(`warning: ${error.message}\n`);
+  for (const error of (run.errors ?? []) as { message?: string }[])
+    process.stdout.write(`warning: ${error.message}\n`);
   process.stdout.write(`sync run ${String(run.id)}\n`);
 }

@@ -3,10 +3,19 @@ import { AppError } from '../../errors.ts';
 import { actorOf, tenantOf } from '../../http/auth.ts';
 import { encodeCursor } from '../../http/pagination.ts';
 import { errorResponses, Page } from '../../http/schemas.ts';
-import { ConflictListParams, ConflictParams, ConflictQuery, ConflictView, ResolveBody } from './conflicts.schemas.ts';
+import {
+  ConflictListParams,
+  ConflictParams,
+  ConflictQuery,
+  ConflictView,
+  ResolveBody,
+} from './conflicts.schemas.ts';
 import type { ConflictService } from './conflicts.service.ts';
 
-export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictService }> = async (app, { conflicts }) => {
+export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictService }> = async (
+  app,
+  { conflicts },
+) => {
   app.get(
     '/v1/collections/:collection/conflicts',
     {
@@ -22,7 +31,13 @@ export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictServ
     async (request) => {
       const limit = request.query.limit ?? 100;
       const status = request.query.status === 'all' ? null : (request.query.status ?? 'open');
-      const rows = await conflicts.list(tenantOf(request), request.params.collection, status, decodeCursor(request.query.cursor), limit + 1);
+      const rows = await conflicts.list(
+        tenantOf(request),
+        request.params.collection,
+        status,
+        decodeCursor(request.query.cursor),
+        limit + 1,
+      );
       if (rows.length <= limit) return { items: rows, nextCursor: null };
       const items = rows.slice(0, limit);
       const last = items[items.length - 1]!;
@@ -43,7 +58,13 @@ export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictServ
       },
     },
     async (request) =>
-      conflicts.resolve(tenantOf(request), request.params.collection, request.params.conflictId, request.body.resolution, actorOf(request)),
+      conflicts.resolve(
+        tenantOf(request),
+        request.params.collection,
+        request.params.conflictId,
+        request.body.resolution,
+        actorOf(request),
+      ),
   );
 };
 

@@ -7,7 +7,9 @@ export const ConflictParams = Type.Object({ collection: Name, conflictId: Type.S
 export const ConflictQuery = Type.Object(
   {
     ...PageQuery.properties,
-    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('resolved'), Type.Literal('all')], { default: 'open' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('open'), Type.Literal('resolved'), Type.Literal('all')], { default: 'open' }),
+    ),
   },
   { additionalProperties: false },
 );

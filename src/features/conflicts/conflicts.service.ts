@@ -1,7 +1,14 @@
 import type { Database } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
-import { applyOverrides, type JsonObject, type JsonValue, keepManual, type OverrideSet, takeSource } from '../../json/index.ts';
+import {
+  applyOverrides,
+  type JsonObject,
+  type JsonValue,
+  keepManual,
+  type OverrideSet,
+  takeSource,
+} from '../../json/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import * as sql from './conflicts.sql.ts';
 
@@ -50,7 +57,9 @@ export class ConflictService {
   ): Promise<ConflictView[]> {
     return withTenant(this.db, tenantId, async (tx) => {
       const collection = await this.collections.require(tx, tenantId, collectionName);
-      const rows = await tx.query<ConflictRow>(sql.listConflicts(tenantId, collection.id, status, after, limit));
+      const rows = await tx.query<ConflictRow>(
+        sql.listConflicts(tenantId, collection.id, status, after, limit),
+      );
       return rows.map(toView);
     });
   }
@@ -71,10 +80,13 @@ export class ConflictService {
       const collection = await this.collections.require(tx, tenantId, collectionName);
       const [conflict] = await tx.query<ConflictRow>(sql.lockConflict(tenantId, collection.id, conflictId));
       if (!conflict) throw new AppError('conflict_not_found', `No conflict ${conflictId}`);
-      if (conflict.status !== 'open') throw new AppError('conflict_resolved', `Conflict ${conflictId} is already resolved`);
-      const [record] = await tx.query<{ source: JsonObject | null; overrides: OverrideSet; manual_delete: unknown }>(
-        sql.lockRecord(tenantId, collection.id, conflict.record_id),
-      );
+      if (conflict.status !== 'open')
+        throw new AppError('conflict_resolved', `Conflict ${conflictId} is already resolved`);
+      const [record] = await tx.query<{
+        source: JsonObject | null;
+        overrides: OverrideSet;
+        manual_delete: unknown;
+      }>(sql.lockRecord(tenantId, collection.id, conflict.record_id));
       if (record && Object.hasOwn(record.overrides, conflict.path)) {
         const overrides =
           resolution === 'keep-manual'
@@ -83,9 +95,13 @@ export class ConflictService {
         const data = record.manual_delete ? null : applyOverrides(record.source, overrides);
         const [change] = await tx.query<{ id: string }>(sql.nextChangeId);
         await tx.query(sql.insertApiChange(tenantId, change!.id, by));
-        await tx.query(sql.writeRecord(tenantId, collection.id, conflict.record_id, overrides, data, change!.id));
+        await tx.query(
+          sql.writeRecord(tenantId, collection.id, conflict.record_id, overrides, data, change!.id),
+        );
       }
-      const [resolved] = await tx.query<ConflictRow>(sql.resolveConflict(tenantId, conflictId, resolution, by));
+      const [resolved] = await tx.query<ConflictRow>(
+        sql.resolveConflict(tenantId, conflictId, resolution, by),
+      );
       return toView(resolved!);
     });
   }

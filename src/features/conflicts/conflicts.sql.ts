@@ -56,7 +56,14 @@ export function writeRecord(
     text: `UPDATE records SET overrides = $4::jsonb, data = $5::jsonb, version = version + 1, change_id = $6,
         updated_at = now()
       WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3`,
-    values: [tenantId, collectionId, recordId, JSON.stringify(overrides), data === null ? null : JSON.stringify(data), changeId],
+    values: [
+      tenantId,
+      collectionId,
+      recordId,
+      JSON.stringify(overrides),
+      data === null ? null : JSON.stringify(data),
+      changeId,
+    ],
   };
 }
 

@@ -108,7 +108,9 @@ export async function applyStaged(
   let snapshotId: string | null = null;
   let changeId: string | null = null;
   if (!dryRun) {
-    const [snapshot] = await tx.query<{ id: string }>(sql.snapshotBefore(tenantId, input.snapshotRetentionDays));
+    const [snapshot] = await tx.query<{ id: string }>(
+      sql.snapshotBefore(tenantId, input.snapshotRetentionDays),
+    );
     snapshotId = snapshot!.id;
     changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
   }
@@ -127,6 +129,11 @@ export async function applyStaged(
     if (p.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
     if (goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
     if (gone.gone > goneDeletes) await tx.query(sql.markGone(tenantId, cid));
+    if (p.created > 1000 && p.created > live / 5) {
+      await tx.query(sql.leaveTenantRole);
+      await tx.query(sql.analyzeRecords);
+      await tx.query(sql.enterTenantRole);
+    }
     const written = counts.created + counts.updated + counts.deleted;
     if (written > 0) await tx.query(sql.insertChange(tenantId, changeId, runId));
   }
@@ -140,7 +147,13 @@ export async function applyStaged(
   return { counts, plan, guard, snapshotId, changeId, timings };
 }
 
-function deleteGuard(full: boolean, rows: number, live: number, deleting: number, maxRatio: number): string | null {
+function deleteGuard(
+  full: boolean,
+  rows: number,
+  live: number,
+  deleting: number,
+  maxRatio: number,
+): string | null {
   if (!full || live === 0) return null;
   if (rows === 0) {
     return `the feed is empty and would delete all ${live} records of the collection (use force to allow)`;
@@ -176,7 +189,9 @@ async function mergeOverridden(
   let retired = 0;
   let after: string | null = null;
   for (;;) {
-    const rows: MergeRow[] = await tx.query<MergeRow>(sql.selectToMerge(tenantId, collection.id, after, MERGE_PAGE));
+    const rows: MergeRow[] = await tx.query<MergeRow>(
+      sql.selectToMerge(tenantId, collection.id, after, MERGE_PAGE),
+    );
     if (rows.length === 0) break;
     after = rows[rows.length - 1]!.record_id;
     const lines: string[] = [];

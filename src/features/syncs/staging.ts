@@ -29,10 +29,19 @@ export class FeedInvalid extends Error {
 export async function stageFeed(
   tx: Queryable,
   source: AsyncIterable<Uint8Array>,
-  options: { format: FeedFormat | 'auto'; idField: string; maxErrors?: number; onProgress?: (rows: number) => void },
+  options: {
+    format: FeedFormat | 'auto';
+    idField: string;
+    maxErrors?: number;
+    onProgress?: (rows: number) => void;
+  },
 ): Promise<StagedFeed> {
   await tx.query(sql.createStaging);
-  const feed = readFeed(source, { format: options.format, idField: options.idField, maxErrors: options.maxErrors ?? 100 });
+  const feed = readFeed(source, {
+    format: options.format,
+    idField: options.idField,
+    maxErrors: options.maxErrors ?? 100,
+  });
   let summary: FeedSummary | undefined;
   let staged = 0;
   async function* chunks(): AsyncGenerator<string> {

@@ -31,7 +31,9 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
   { syncs, bodyLimit },
 ) => {
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser(Object.keys(FEED_TYPES), { bodyLimit }, (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(Object.keys(FEED_TYPES), { bodyLimit }, (_request, payload, done) =>
+    done(null, payload),
+  );
 
   app.post(
     '/v1/collections/:collection/syncs',
@@ -52,7 +54,11 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
     },
     async (request, reply) => {
       const format = FEED_TYPES[mediaType(request)];
-      if (!format) throw new AppError('unsupported_media_type', 'Send the feed as application/json or application/x-ndjson');
+      if (!format)
+        throw new AppError(
+          'unsupported_media_type',
+          'Send the feed as application/json or application/x-ndjson',
+        );
       const key = request.headers['idempotency-key'];
       const hasher = typeof key === 'string' && key !== '' ? createHash('sha256') : null;
       if ((declaredLength(request) ?? 0) > bodyLimit) {
@@ -67,7 +73,9 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
         format,
         feed: limited((request.body as Readable | undefined) ?? empty(), bodyLimit, hasher),
         origin: originOf(request),
-        ...(hasher && typeof key === 'string' ? { idempotency: { key, requestHash: () => hasher.digest('hex') } } : {}),
+        ...(hasher && typeof key === 'string'
+          ? { idempotency: { key, requestHash: () => hasher.digest('hex') } }
+          : {}),
       });
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(200).send(outcome.run);
@@ -88,7 +96,12 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
     },
     async (request) => {
       const limit = request.query.limit ?? 100;
-      const rows = await syncs.list(tenantOf(request), request.params.collection, decodeRunCursor(request.query.cursor), limit + 1);
+      const rows = await syncs.list(
+        tenantOf(request),
+        request.params.collection,
+        decodeRunCursor(request.query.cursor),
+        limit + 1,
+      );
       if (rows.length <= limit) return { items: rows, nextCursor: null };
       const items = rows.slice(0, limit);
       const last = items[items.length - 1]!;

@@ -33,7 +33,12 @@ export const SyncRunView = Type.Object({
   mode: Type.String(),
   dryRun: Type.Boolean(),
   forced: Type.Boolean(),
-  status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('planned')]),
+  status: Type.Union([
+    Type.Literal('running'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+    Type.Literal('planned'),
+  ]),
   counts: Counts,
   snapshotId: Type.Union([Type.String(), Type.Null()]),
   changeId: Type.Union([Type.String(), Type.Null()]),
@@ -43,6 +48,10 @@ export const SyncRunView = Type.Object({
   startedAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   plan: Type.Optional(
-    Type.Object({ create: Type.Array(Type.String()), update: Type.Array(Type.String()), delete: Type.Array(Type.String()) }),
+    Type.Object({
+      create: Type.Array(Type.String()),
+      update: Type.Array(Type.String()),
+      delete: Type.Array(Type.String()),
+    }),
   ),
 });

@@ -4,11 +4,23 @@ import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
-import { type ApplyResult, applyStaged, DeleteGuardTripped, type SyncCounts, type SyncMode, type SyncPlan } from './apply.ts';
+import {
+  type ApplyResult,
+  applyStaged,
+  DeleteGuardTripped,
+  type SyncCounts,
+  type SyncMode,
+  type SyncPlan,
+} from './apply.ts';
 import { FeedInvalid, stageFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
 
-export type SyncOrigin = { kind: 'api' | 'cli' | 'auto-import' | 'schedule'; apiKeyId?: string | null; file?: string; url?: string };
+export type SyncOrigin = {
+  kind: 'api' | 'cli' | 'auto-import' | 'schedule';
+  apiKeyId?: string | null;
+  file?: string;
+  url?: string;
+};
 
 export type SyncRequest = {
   tenantId: string;
@@ -110,15 +122,23 @@ export class SyncService {
         const stageMs = Math.round(performance.now() - t0);
         if (request.idempotency) {
           const hash = `${request.mode}:${request.dryRun}:${request.force}:${request.idempotency.requestHash()}`;
-          const claimed = await tx.query(sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash));
+          const claimed = await tx.query(
+            sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash),
+          );
           if (claimed.length === 0) {
-            const [stored] = await tx.query<{ request_hash: string; status_code: number | null; response: SyncRunView }>(
-              sql.findIdempotencyKey(tenantId, scope, request.idempotency.key),
-            );
+            const [stored] = await tx.query<{
+              request_hash: string;
+              status_code: number | null;
+              response: SyncRunView;
+            }>(sql.findIdempotencyKey(tenantId, scope, request.idempotency.key));
             if (stored && stored.request_hash !== hash) {
-              throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with another request body');
+              throw new AppError(
+                'idempotency_key_reused',
+                'This Idempotency-Key was used with another request body',
+              );
             }
-            if (stored?.status_code) throw new Replay({ status_code: stored.status_code, response: stored.response });
+            if (stored?.status_code)
+              throw new Replay({ status_code: stored.status_code, response: stored.response });
             throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
           }
         }
@@ -128,7 +148,10 @@ export class SyncService {
           await tx.query(sql.lockCollection(tenantId, collection.id));
         } catch (error) {
           if ((error as { code?: string }).code === '55P03') {
-            throw new AppError('sync_in_progress', 'Another sync of this collection is still running; try again later');
+            throw new AppError(
+              'sync_in_progress',
+              'Another sync of this collection is still running; try again later',
+            );
           }
           throw error;
         }
@@ -170,7 +193,16 @@ export class SyncService {
     const errors = result.guard ? [{ code: 'delete_guard', message: result.guard }] : [];
     await withTenant(this.db, tenantId, (tx) =>
       tx.query(
-        sql.finishRun(tenantId, runId, request.dryRun ? 'planned' : 'succeeded', result.counts, errors, timings, result.snapshotId, result.changeId),
+        sql.finishRun(
+          tenantId,
+          runId,
+          request.dryRun ? 'planned' : 'succeeded',
+          result.counts,
+          errors,
+          timings,
+          result.snapshotId,
+          result.changeId,
+        ),
       ),
     );
     const run = await this.get(tenantId, runId);
@@ -203,7 +235,13 @@ export class SyncService {
     return rows.length;
   }
 
-  private async recordFailure(tenantId: string, runId: string, error: unknown, rows: number, started: number) {
+  private async recordFailure(
+    tenantId: string,
+    runId: string,
+    error: unknown,
+    rows: number,
+    started: number,
+  ) {
     const errors = failureErrors(error);
     const counts = error instanceof DeleteGuardTripped ? error.counts : { rows };
     const timings = { totalMs: Math.round(performance.now() - started) };
@@ -216,7 +254,13 @@ export class SyncService {
     }
   }
 
-  private viewOf(runId: string, collection: string, request: SyncRequest, applied: ApplyResult, started: number): SyncRunView {
+  private viewOf(
+    runId: string,
+    collection: string,
+    request: SyncRequest,
+    applied: ApplyResult,
+    started: number,
+  ): SyncRunView {
     const now = new Date();
     const view: SyncRunView = {
       id: runId,
@@ -264,7 +308,8 @@ function withRunId(error: unknown, runId: string): unknown {
   if (error instanceof DeleteGuardTripped) {
     return new AppError('delete_guard', error.message, { syncId: runId, counts: error.counts });
   }
-  if (error instanceof AppError) return new AppError(error.code, error.message, { ...error.extensions, syncId: runId });
+  if (error instanceof AppError)
+    return new AppError(error.code, error.message, { ...error.extensions, syncId: runId });
   return error;
 }
 

@@ -119,6 +119,13 @@ export const analyzeStaging = 'ANALYZE sync_feed';
 export const leaveTenantRole = `SELECT set_config('role', 'none', true)`;
 export const enterTenantRole = `SELECT set_config('role', 'sync_manager_app', true)`;
 
+/**
+ * PGlite has no autovacuum, and on PostgreSQL autoanalyze lags a bulk load: after a sync that grew
+ * the table a lot, fresh statistics keep the next sync's joins on hash and index plans. Runs as the
+ * connection's user (the table owner); ANALYZE is allowed inside a transaction.
+ */
+export const analyzeRecords = 'ANALYZE records';
+
 export const createMergeStaging = `CREATE TEMP TABLE sync_merged (record_id text NOT NULL, source text NOT NULL,
   overrides text NOT NULL, data text) ON COMMIT DROP`;
 export const copyMergeStaging = 'COPY sync_merged (record_id, source, overrides, data)';
@@ -180,7 +187,12 @@ export function countLive(tenantId: string, collectionId: string): Statement {
 }
 
 /** A few ids per kind of change, for the plan a dry run returns. */
-export function samplePlan(tenantId: string, collectionId: string, fullMode: boolean, limit: number): Statement {
+export function samplePlan(
+  tenantId: string,
+  collectionId: string,
+  fullMode: boolean,
+  limit: number,
+): Statement {
   return {
     text: `SELECT
       ARRAY(SELECT f.record_id FROM sync_feed f ${JOIN_RECORDS} WHERE NOT f.deleted AND r.record_id IS NULL
@@ -228,7 +240,12 @@ export function updatePlain(tenantId: string, collectionId: string, changeId: st
 }
 
 /** One page of the changed records that carry overrides: merged in JS (src/sync/merge.ts). */
-export function selectToMerge(tenantId: string, collectionId: string, afterId: string | null, limit: number): Statement {
+export function selectToMerge(
+  tenantId: string,
+  collectionId: string,
+  afterId: string | null,
+  limit: number,
+): Statement {
   return {
     text: `SELECT r.record_id, r.source, r.overrides, r.manual_delete, f.doc
       FROM sync_feed f JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
@@ -287,7 +304,12 @@ export function markGone(tenantId: string, collectionId: string): Statement {
 }
 
 /** Conflicts found by the merge, as JSON rows: opened, refreshed when one is open on the path, or recorded resolved. */
-export function upsertConflicts(tenantId: string, collectionId: string, runId: string, conflicts: unknown[]): Statement {
+export function upsertConflicts(
+  tenantId: string,
+  collectionId: string,
+  runId: string,
+  conflicts: unknown[],
+): Statement {
   return {
     text: `WITH input AS (
         SELECT * FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, path text, manual_value jsonb,
@@ -329,7 +351,12 @@ export function findIdempotencyKey(tenantId: string, scope: string, key: string)
 }
 
 /** Claims the key; waits for a concurrent claim of the same key to commit or roll back first. */
-export function claimIdempotencyKey(tenantId: string, scope: string, key: string, requestHash: string): Statement {
+export function claimIdempotencyKey(
+  tenantId: string,
+  scope: string,
+  key: string,
+  requestHash: string,
+): Statement {
   return {
     text: `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES ($1, $2, $3, $4)
       ON CONFLICT DO NOTHING RETURNING key`,

@@ -1,0 +1,274 @@
+// Sync throughput on PostgreSQL and PGlite, with the baselines PRODUCT.md §7 asks for, measured in the
+// same run. Usage: node --import tsx bench/sync.ts [--records 1000000] [--pglite-records 100000]
+//   [--big 10000000] (peak RSS of one NDJSON first import of that size, in a child process)
+//   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { openPglite } from '../src/db/adapters/pglite.ts';
+import { openPostgres } from '../src/db/adapters/postgres.ts';
+import type { Database } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { CollectionService } from '../src/features/collections/collections.service.ts';
+import { SyncService } from '../src/features/syncs/syncs.service.ts';
+import { copyRow } from '../src/sync/copy-text.ts';
+import { type FeedFormat, readFeedFromFile } from '../src/sync/feed/index.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    'pglite-records': { type: 'string' },
+    big: { type: 'string' },
+    url: { type: 'string', default: 'postgres://root@127.0.0.1:5432/test' },
+    'skip-pglite': { type: 'boolean', default: false },
+    'skip-postgres': { type: 'boolean', default: false },
+    'rss-child': { type: 'string' },
+  },
+});
+const N = Number(args.records);
+const PGLITE_N = Number(args['pglite-records'] ?? Math.max(1000, Math.round(N / 10)));
+const dir = mkdtempSync(join(tmpdir(), 'sm-bench-'));
+
+/** Record i of feed version v: ~200 bytes. Churn: 1% changed, 0.5% new, 0.5% gone. */
+function record(i: number, changed: boolean): string {
+  return JSON.stringify({
+    id: `p${i}`,
+    name: `Product number ${i}`,
+    price: changed ? (i % 1000) + 0.5 : i % 1000,
+    stock: (i * 7) % 100,
+    tags: ['alpha', 'beta'],
+    description: 'A fairly ordinary product description of some length for the bench.',
+  });
+}
+
+async function writeFeed(path: string, n: number, format: FeedFormat, churn: boolean): Promise<void> {
+  const out = createWriteStream(path);
+  const write = (s: string) =>
+    out.write(s) ? undefined : new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  let parts: string[] = [];
+  const flush = async () => {
+    await write(parts.join(''));
+    parts = [];
+  };
+  if (format === 'json') parts.push('[');
+  let first = true;
+  const total = churn ? n + Math.round(n * 0.005) : n;
+  for (let i = 0; i < total; i++) {
+    if (churn && i % 200 === 7) continue; // 0.5% gone
+    const changed = churn && i % 100 === 3; // 1% changed
+    const text = record(i, changed);
+    if (format === 'json') parts.push(first ? text : `,\n${text}`);
+    else parts.push(`${text}\n`);
+    first = false;
+    if (parts.length >= 2000) await flush();
+  }
+  if (format === 'json') parts.push(']\n');
+  await flush();
+  await new Promise<void>((resolve) => out.end(resolve));
+}
+
+type Row = { what: string; backend: string; records: number; seconds: number; rate: number; rssMb: number };
+const results: Row[] = [];
+const rssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function time(
+  what: string,
+  backend: string,
+  records: number,
+  fn: () => Promise<unknown>,
+): Promise<Row> {
+  global.gc?.();
+  const t0 = performance.now();
+  await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const row = { what, backend, records, seconds, rate: Math.round(records / seconds), rssMb: rssMb() };
+  results.push(row);
+  console.error(
+    `${backend.padEnd(8)} ${what.padEnd(34)} ${row.rate.toLocaleString('en').padStart(10)} rec/s  ${seconds.toFixed(2)} s  rss ${row.rssMb} MB`,
+  );
+  return row;
+}
+
+async function setup(db: Database): Promise<{ tenantId: string; syncs: SyncService }> {
+  await migrate(db);
+  const [tenant] = await db.query<{ id: string }>(
+    `INSERT INTO tenants (slug, name) VALUES ('bench', 'bench') RETURNING id`,
+  );
+  const collections = new CollectionService(db);
+  for (const name of ['nd', 'js', 'floor']) await collections.put(tenant!.id, name, { maxDeleteRatio: 1 });
+  return { tenantId: tenant!.id, syncs: new SyncService(db, collections, { snapshotRetentionDays: 30 }) };
+}
+
+async function runSync(
+  ctx: { tenantId: string; syncs: SyncService },
+  collection: string,
+  file: string,
+  format: FeedFormat,
+) {
+  const outcome = await ctx.syncs.run({
+    tenantId: ctx.tenantId,
+    collection,
+    mode: 'full',
+    dryRun: false,
+    force: false,
+    format,
+    feed: createReadStream(file, { highWaterMark: 1 << 20 }),
+    origin: { kind: 'cli' },
+  });
+  if (outcome.run.status !== 'succeeded') throw new Error(JSON.stringify(outcome.run));
+  if (process.env.BENCH_VERBOSE)
+    console.error(JSON.stringify(outcome.run.timings), JSON.stringify(outcome.run.counts));
+  return outcome.run;
+}
+
+async function bench(backend: string, db: Database, n: number): Promise<void> {
+  const nd = join(dir, `v1-${n}.ndjson`);
+  const js = join(dir, `v1-${n}.json`);
+  const churn = join(dir, `v2-${n}.ndjson`);
+  await writeFeed(nd, n, 'ndjson', false);
+  await writeFeed(js, n, 'json', false);
+  await writeFeed(churn, n, 'ndjson', true);
+  const ctx = await setup(db);
+
+  await time('ceiling: read+parse+hash (NDJSON)', backend, n, async () => {
+    const feed = readFeedFromFile(nd, { idField: 'id' });
+    for (let step = await feed.next(); !step.done; step = await feed.next());
+  });
+  await time('raw COPY into (id text, data jsonb)', backend, n, async () => {
+    await db.transaction(async (tx) => {
+      await tx.query('CREATE TEMP TABLE raw_copy (id text, data jsonb) ON COMMIT DROP');
+      const feed = readFeedFromFile(nd, { idField: 'id' });
+      async function* chunks() {
+        let parts: string[] = [];
+        let size = 0;
+        for (let step = await feed.next(); !step.done; step = await feed.next()) {
+          for (const r of step.value.records) {
+            const line = copyRow([r.id, r.text]);
+            parts.push(line);
+            size += line.length;
+            if (size > 192 * 1024) {
+              yield parts.join('');
+              parts = [];
+              size = 0;
+            }
+          }
+        }
+        if (parts.length) yield parts.join('');
+      }
+      await tx.copyFrom('COPY raw_copy (id, data)', chunks());
+    });
+  });
+  const sample = Math.min(20000, n);
+  await time(`row-by-row upsert (${sample} sample)`, backend, sample, async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS floor_rows (id text PRIMARY KEY, hash text, data jsonb)');
+    const feed = readFeedFromFile(nd, { idField: 'id' });
+    let done = 0;
+    for (let step = await feed.next(); !step.done && done < sample; step = await feed.next()) {
+      for (const r of step.value.records) {
+        if (done++ >= sample) break;
+        await db.query(
+          'INSERT INTO floor_rows (id, hash, data) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, data = EXCLUDED.data',
+          [r.id, r.hash, r.text],
+        );
+      }
+    }
+  });
+  await time('sync: first import (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'));
+  await time('sync: first import (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'));
+  await time('sync: unchanged re-sync (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'));
+  await time('sync: unchanged re-sync (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'));
+  await time('sync: 1% changed, 0.5% new, 0.5% gone', backend, n, () => runSync(ctx, 'nd', churn, 'ndjson'));
+}
+
+async function rssChild(n: number): Promise<void> {
+  // One NDJSON first import of n records into PostgreSQL; prints peak RSS. Run in its own process.
+  const file = join(dir, `big-${n}.ndjson`);
+  await writeFeed(file, n, 'ndjson', false);
+  const url = await freshPostgres('sm_bench_big');
+  const db = openPostgres(url);
+  const ctx = await setup(db);
+  const before = rssMb();
+  const row = await time('sync: first import (NDJSON, big)', 'postgres', n, () =>
+    runSync(ctx, 'nd', file, 'ndjson'),
+  );
+  console.log(JSON.stringify({ ...row, rssBeforeMb: before }));
+  await db.close();
+}
+
+async function freshPostgres(name: string): Promise<string> {
+  const admin = postgres(args.url!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(args.url!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+function table(): void {
+  const out: string[] = [];
+  out.push(
+    '| backend | what | records | s | records/s | vs ceiling | vs raw COPY | vs row-by-row | peak RSS MB |',
+  );
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of results) {
+    const base = (prefix: string) =>
+      results.find((r) => r.backend === row.backend && r.what.startsWith(prefix))?.rate;
+    const ratio = (b: number | undefined) => (b ? `${(row.rate / b).toFixed(2)}×` : '-');
+    out.push(
+      `| ${row.backend} | ${row.what} | ${row.records.toLocaleString('en')} | ${row.seconds.toFixed(2)} | ${row.rate.toLocaleString('en')} | ${ratio(base('ceiling'))} | ${ratio(base('raw COPY'))} | ${ratio(base('row-by-row'))} | ${row.rssMb} |`,
+    );
+  }
+  const pg = results.filter((r) => r.backend === 'postgres' && r.what.startsWith('sync'));
+  const lite = results.filter((r) => r.backend === 'pglite' && r.what.startsWith('sync'));
+  if (pg.length && lite.length) {
+    out.push('');
+    out.push('PGlite / PostgreSQL time per record (≤ 2.5× is the target):');
+    for (const row of lite) {
+      const match = pg.find((r) => r.what === row.what);
+      if (match) out.push(`- ${row.what}: ${(match.rate / row.rate).toFixed(2)}×`);
+    }
+  }
+  console.log(out.join('\n'));
+}
+
+try {
+  if (args['rss-child']) {
+    await rssChild(Number(args['rss-child']));
+  } else {
+    if (!args['skip-postgres']) {
+      const db = openPostgres(await freshPostgres('sm_bench'));
+      try {
+        await bench('postgres', db, N);
+      } finally {
+        await db.close();
+      }
+    }
+    if (!args['skip-pglite']) {
+      const db = await openPglite(join(dir, 'pglite'));
+      try {
+        await bench('pglite', db, PGLITE_N);
+      } finally {
+        await db.close();
+      }
+    }
+    if (args.big) {
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/sync.ts', '--rss-child', args.big, '--url', args.url!],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      const line = child.stdout.trim().split('\n').pop();
+      if (line) results.push(JSON.parse(line) as Row);
+    }
+    table();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
