@@ -53,21 +53,16 @@ export async function pruneTenant(
   const kept = snapshots.filter((s) => !s.expired);
   const [first] = await tx.query<{ id: string | null }>(sql.firstChangeAfter(tenantId, windowStart));
   const windowChange = first?.id ?? null;
-  const retained = kept.map((s) => s.change_id);
+  const expiredIds = expired.map((s) => s.id);
 
   if (!options.dryRun && expired.length > 0) {
-    await tx.query(
-      sql.deleteSnapshots(
-        tenantId,
-        expired.map((s) => s.id),
-      ),
-    );
+    await tx.query(sql.deleteSnapshots(tenantId, expiredIds));
   }
   const versions: PruneReport['versions'] = [];
   for (const collection of await tx.query<{ id: string; name: string }>(sql.listCollections(tenantId))) {
     const statement = options.dryRun ? sql.countPrunableVersions : sql.deletePrunableVersions;
     const [pruned] = await tx.query<{ count: number }>(
-      statement(tenantId, collection.id, windowChange, retained),
+      statement(tenantId, collection.id, windowChange, expiredIds),
     );
     const [total] = await tx.query<{ count: number }>(sql.countVersions(tenantId, collection.id));
     const prunedCount = pruned!.count;

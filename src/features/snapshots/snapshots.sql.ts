@@ -277,32 +277,34 @@ export const deleteSnapshots = (tenantId: string, ids: string[]): Statement => (
 /**
  * The versions no longer needed: closed before the retention window's first change ($3; NULL when
  * no change happened inside the window, so every closed version is outside it), and holding no
- * retained snapshot ($4: their change ids) in (valid_from, valid_to].
+ * retained snapshot in (valid_from, valid_to]. Retained = the tenant's snapshots except the expired
+ * ones ($4; already deleted when not a dry run). One probe of snapshots_change per version.
  */
 const PRUNABLE = `FROM record_versions v
    WHERE v.tenant_id = $1 AND v.collection_id = $2
      AND ($3::bigint IS NULL OR v.valid_to < $3::bigint)
-     AND NOT EXISTS (SELECT 1 FROM unnest($4::bigint[]) AS k(change_id)
-                      WHERE k.change_id > v.valid_from AND k.change_id <= v.valid_to)`;
+     AND NOT EXISTS (SELECT 1 FROM snapshots s
+                      WHERE s.tenant_id = $1 AND s.change_id > v.valid_from AND s.change_id <= v.valid_to
+                        AND NOT (s.id = ANY($4::uuid[])))`;
 
 export const countPrunableVersions = (
   tenantId: string,
   collectionId: string,
   windowStart: string | null,
-  retained: string[],
+  expired: string[],
 ): Statement => ({
   text: `SELECT count(*)::int AS count ${PRUNABLE}`,
-  values: [tenantId, collectionId, windowStart, retained],
+  values: [tenantId, collectionId, windowStart, expired],
 });
 
 export const deletePrunableVersions = (
   tenantId: string,
   collectionId: string,
   windowStart: string | null,
-  retained: string[],
+  expired: string[],
 ): Statement => ({
   text: `WITH gone AS (DELETE ${PRUNABLE} RETURNING 1) SELECT count(*)::int AS count FROM gone`,
-  values: [tenantId, collectionId, windowStart, retained],
+  values: [tenantId, collectionId, windowStart, expired],
 });
 
 export const countVersions = (tenantId: string, collectionId: string): Statement => ({
