@@ -137,8 +137,11 @@ export const allStatesAt = (tenantId: string, collectionId: string, at: string):
 
 /**
  * The rows written since S ($3), each with its state at S (`p_*`, all NULL when it did not exist
- * yet). Found through records_change (tenant, collection, change_id) and one primary-key probe of
- * record_versions each: the cost follows the number of records changed, not the collection's size.
+ * yet). Both sides are proportional to the change, not the collection: records with change_id > S
+ * (index records_change) and versions closed after S (index record_versions_valid_to). A plain join,
+ * not a LATERAL probe, so the planner may hash-join them: a correlated probe planned against stale
+ * statistics (a fresh history table looks empty) can become a scan of record_versions per record.
+ * At most one version of a record spans S, so the join adds no rows.
  */
 const CHANGED_SINCE = `
   SELECT r.record_id, r.data, r.change_id,
@@ -146,13 +149,9 @@ const CHANGED_SINCE = `
          coalesce(p.upstream_gone, false) AS p_upstream_gone, coalesce(p.overrides, '{}'::jsonb) AS p_overrides,
          p.manual_delete AS p_manual_delete, p.data AS p_data
     FROM records r
-    LEFT JOIN LATERAL (
-      SELECT v.record_id, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete, v.data
-        FROM record_versions v
-       WHERE v.tenant_id = r.tenant_id AND v.collection_id = r.collection_id AND v.record_id = r.record_id
-         AND v.valid_from < $3 AND v.valid_to >= $3
-       LIMIT 1
-    ) p ON true
+    LEFT JOIN record_versions p
+      ON p.tenant_id = $1 AND p.collection_id = $2 AND p.record_id = r.record_id
+     AND p.valid_to >= $3 AND p.valid_from < $3
    WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id > $3`;
 
 // --- diff ------------------------------------------------------------------------------------------
