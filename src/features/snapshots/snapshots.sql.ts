@@ -137,11 +137,14 @@ export const allStatesAt = (tenantId: string, collectionId: string, at: string):
 
 /**
  * The rows written since S ($3), each with its state at S (`p_*`, all NULL when it did not exist
- * yet). Both sides are proportional to the change, not the collection: records with change_id > S
- * (index records_change) and versions closed after S (index record_versions_valid_to). A plain join,
- * not a LATERAL probe, so the planner may hash-join them: a correlated probe planned against stale
- * statistics (a fresh history table looks empty) can become a scan of record_versions per record.
- * At most one version of a record spans S, so the join adds no rows.
+ * yet): records with change_id > S (index records_change), each with one probe of record_versions
+ * by primary key. The cost follows the number of records changed, not the collection's size.
+ *
+ * The planner's estimate for "change_id > S" is about one row whenever S is newer than the last
+ * ANALYZE (the usual case), so it picks nested loops. The probe must then be a primary-key lookup:
+ * `valid_to + 0` keeps it off record_versions_valid_to, which with that estimate it would otherwise
+ * pick and rescan per record (measured: 10k records changed in a 1M collection, 9.5 s instead of
+ * 0.4 s). ORDER BY version walks the primary key backwards from the newest version.
  */
 const CHANGED_SINCE = `
   SELECT r.record_id, r.data, r.change_id,
@@ -149,9 +152,14 @@ const CHANGED_SINCE = `
          coalesce(p.upstream_gone, false) AS p_upstream_gone, coalesce(p.overrides, '{}'::jsonb) AS p_overrides,
          p.manual_delete AS p_manual_delete, p.data AS p_data
     FROM records r
-    LEFT JOIN record_versions p
-      ON p.tenant_id = $1 AND p.collection_id = $2 AND p.record_id = r.record_id
-     AND p.valid_to >= $3 AND p.valid_from < $3
+    LEFT JOIN LATERAL (
+      SELECT v.record_id, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete, v.data
+        FROM record_versions v
+       WHERE v.tenant_id = r.tenant_id AND v.collection_id = r.collection_id AND v.record_id = r.record_id
+         AND v.valid_from < $3 AND v.valid_to + 0 >= $3
+       ORDER BY v.version DESC
+       LIMIT 1
+    ) p ON true
    WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id > $3`;
 
 // --- diff ------------------------------------------------------------------------------------------
