@@ -143,14 +143,27 @@ async function main(): Promise<void> {
     const before = await snapshots.create(tenantId, { label: 'before 1%' });
     changeOnePercent(1000);
     const [, oneSyncMs] = await timed(runSync);
-    const [restored, restoreMs] = await timed(() =>
+    // Three rounds of restore and undo (restoring the snapshot the restore took), so that one slow
+    // round on a shared machine shows up as such.
+    const restoreRounds: number[] = [];
+    const undoRounds: number[] = [];
+    let [restored, firstRestoreMs] = await timed(() =>
       snapshots.restore(tenantId, before.id, { apiKeyId: null, collections: ['products'] }),
     );
-    // Undo it, so that the storage figures below start from the loaded collection plus one change.
-    const [, undoMs] = await timed(() =>
-      snapshots.restore(tenantId, restored.undoSnapshotId, { apiKeyId: null, collections: ['products'] }),
-    );
-
+    restoreRounds.push(firstRestoreMs);
+    for (let round = 0; round < 3; round++) {
+      if (round > 0) {
+        const [again, ms] = await timed(() =>
+          snapshots.restore(tenantId, before.id, { apiKeyId: null, collections: ['products'] }),
+        );
+        restored = again;
+        restoreRounds.push(ms);
+      }
+      const [, ms] = await timed(() =>
+        snapshots.restore(tenantId, restored.undoSnapshotId, { apiKeyId: null, collections: ['products'] }),
+      );
+      undoRounds.push(ms);
+    }
     const beforeSyncs = await storage(db, tenantId);
     console.log(`${SYNCS} syncs with 1% changed each…`);
     const syncMs: number[] = [];
@@ -180,11 +193,14 @@ async function main(): Promise<void> {
       `| take a snapshot after ${SYNCS} syncs (median / p95 / max of 20) | ${ms(takeLater.median)} / ${ms(takeLater.p95)} / ${ms(takeLater.max)} ms | target < 50 ms | ${(takeLater.max / 50).toFixed(2)} of the target (max) |`,
     );
     const c = restored.collections[0]!.restored;
+    const restoreMs = stats(restoreRounds).median;
+    const undoMs = stats(undoRounds).median;
+    const rounds = (values: number[]) => values.map((v) => ms(v)).join(', ');
     console.log(
-      `| restore after a 1% change (${(c.created + c.changed + c.deleted).toLocaleString('en')} records written) | ${ms(restoreMs)} ms | full import of the collection: ${ms(importMs)} ms | ${(restoreMs / importMs).toFixed(3)} |`,
+      `| restore after a 1% change (${(c.created + c.changed + c.deleted).toLocaleString('en')} records written; median of 3: ${rounds(restoreRounds)}) | ${ms(restoreMs)} ms | full import of the collection: ${ms(importMs)} ms | ${(restoreMs / importMs).toFixed(3)} |`,
     );
     console.log(
-      `| undo that restore (restore the snapshot it took) | ${ms(undoMs)} ms | full import: ${ms(importMs)} ms | ${(undoMs / importMs).toFixed(3)} |`,
+      `| undo that restore (restore the snapshot it took; median of 3: ${rounds(undoRounds)}) | ${ms(undoMs)} ms | full import: ${ms(importMs)} ms | ${(undoMs / importMs).toFixed(3)} |`,
     );
     console.log(`| the 1% sync itself, for scale | ${ms(oneSyncMs)} ms | | |`);
     console.log(
