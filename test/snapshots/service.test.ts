@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AppError } from '../../src/errors.ts';
-import { schedulePruning } from '../../src/features/snapshots/retention.ts';
 import { SnapshotService } from '../../src/features/snapshots/snapshots.service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { ABSENT, expandCopy, Writer } from './fixture.ts';
@@ -323,30 +322,3 @@ test('pruneAll covers every tenant', async () => {
 function toObject(rows: Array<{ id: string; dataText: string }>): Record<string, unknown> {
   return Object.fromEntries(rows.map((row) => [row.id, JSON.parse(row.dataText)]));
 }
-
-test('the prune schedule runs on its interval, never overlaps, and stops', async () => {
-  let runs = 0;
-  let concurrent = 0;
-  let overlapped = false;
-  const logged: string[] = [];
-  const stop = schedulePruning(
-    async () => {
-      runs++;
-      concurrent++;
-      if (concurrent > 1) overlapped = true;
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      concurrent--;
-      return snapshots.pruneAll({ dryRun: true });
-    },
-    { info: (_obj, msg) => logged.push(msg), error: (_obj, msg) => logged.push(msg) },
-    10,
-  );
-  await new Promise((resolve) => setTimeout(resolve, 120));
-  await stop();
-  const seen = runs;
-  assert.ok(seen >= 2, `ran ${seen} times`);
-  assert.equal(overlapped, false);
-  assert.ok(logged.includes('snapshot retention: pruned'));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(runs, seen, 'no run after stop');
-});
