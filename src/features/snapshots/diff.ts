@@ -46,9 +46,11 @@ export async function diffSince(
   let nextCursor: string | null = null;
   const result: DiffResult['collections'] = [];
   for (const collection of collections) {
+    await tx.query(sql.allowSort(false));
     const [counts] = await tx.query<{ created: number; changed: number; deleted: number }>(
       sql.diffCounts(tenantId, collection.id, snapshot.change_id),
     );
+    await tx.query(sql.allowSort(true));
     const records: DiffRecord[] = [];
     const skipped = position !== null && Number(collection.id) < Number(position.collectionId);
     const differs = counts!.created + counts!.changed + counts!.deleted > 0;

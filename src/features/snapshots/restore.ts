@@ -56,9 +56,11 @@ export async function restoreSnapshot(
 
   const results: RestoreResult['collections'] = [];
   for (const collection of collections) {
+    await tx.query(sql.allowSort(false));
     const rows = await tx.query<{ was_deleted: boolean; is_deleted: boolean }>(
       sql.restoreCollection(tenantId, collection.id, snapshot.change_id, changeId, options.now),
     );
+    await tx.query(sql.allowSort(true));
     const restored = { created: 0, changed: 0, deleted: 0 };
     for (const row of rows) {
       if (row.is_deleted && !row.was_deleted) restored.deleted++;

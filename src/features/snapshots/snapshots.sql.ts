@@ -162,6 +162,18 @@ const CHANGED_SINCE = `
     ) p ON true
    WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id > $3`;
 
+/**
+ * Turns sorting off (or back on) for the rest of the transaction. Around the statements that probe
+ * record_versions per changed record: with record_versions unanalysed or stale (a new collection, or
+ * a history a minute old) the planner estimates one row for any scan of it and may probe through
+ * record_versions_valid_to (every version of the collection, per record) plus a sort, instead of the
+ * primary key, which needs no sort. Measured on 10k changed of 1M: 18.3 s, against 0.3 s.
+ */
+export const allowSort = (on: boolean): Statement => ({
+  text: `SELECT set_config('enable_sort', $1, true)`,
+  values: [on ? 'on' : 'off'],
+});
+
 // --- diff ------------------------------------------------------------------------------------------
 
 /** Counts of effective-value changes since S, for one collection. */
