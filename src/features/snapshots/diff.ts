@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
-import { diffFields, type FieldChange, type JsonObject } from '../../json/index.ts';
+import { diffFields, type FieldChange, type JsonObject, jsonEqual } from '../../json/index.ts';
 import type { SnapshotRow } from './snapshots.service.ts';
 import * as sql from './snapshots.sql.ts';
 
@@ -60,11 +60,14 @@ export async function diffSince(
         nextCursor = encodeCursor(JSON.stringify([collection.id, null]));
       } else {
         const after = position?.collectionId === collection.id ? position.recordId : null;
-        const rows = await tx.query<{
-          record_id: string;
-          before: JsonObject | null;
-          after: JsonObject | null;
-        }>(sql.diffRecords(tenantId, collection.id, snapshot.change_id, after, remaining + 1));
+        const rows = await differingSince(
+          tx,
+          tenantId,
+          collection.id,
+          snapshot.change_id,
+          after,
+          remaining + 1,
+        );
         for (const row of rows.slice(0, remaining)) records.push(toDiffRecord(row));
         remaining -= records.length;
         if (rows.length > records.length) {
@@ -75,6 +78,48 @@ export async function diffSince(
     result.push({ name: collection.name, counts: counts!, records });
   }
   return { snapshotId: snapshot.id, collections: result, nextCursor };
+}
+
+const BATCH = 1000;
+
+/**
+ * Up to `wanted` records whose effective value differs between S and now, after `after` in record id
+ * order: batches of records written since S, each with one lookup of their values at S.
+ */
+async function differingSince(
+  tx: Queryable,
+  tenantId: string,
+  collectionId: string,
+  at: string,
+  after: string | null,
+  wanted: number,
+): Promise<Array<{ record_id: string; before: JsonObject | null; after: JsonObject | null }>> {
+  const found: Array<{ record_id: string; before: JsonObject | null; after: JsonObject | null }> = [];
+  let cursor = after;
+  while (found.length < wanted) {
+    const batch = await tx.query<{ record_id: string; data: JsonObject | null }>(
+      sql.changedSinceBatch(tenantId, collectionId, at, cursor, BATCH),
+    );
+    if (batch.length === 0) break;
+    const past = await tx.query<{ record_id: string; data: JsonObject | null }>(
+      sql.valuesAt(
+        tenantId,
+        collectionId,
+        at,
+        batch.map((row) => row.record_id),
+      ),
+    );
+    const before = new Map(past.map((row) => [row.record_id, row.data]));
+    for (const row of batch) {
+      const then = before.get(row.record_id) ?? null;
+      const differs = then === null || row.data === null ? then !== row.data : !jsonEqual(then, row.data);
+      if (differs) found.push({ record_id: row.record_id, before: then, after: row.data });
+      if (found.length === wanted) break;
+    }
+    if (batch.length < BATCH) break;
+    cursor = batch[batch.length - 1]!.record_id;
+  }
+  return found;
 }
 
 function toDiffRecord(row: {

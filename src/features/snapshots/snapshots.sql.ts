@@ -186,18 +186,35 @@ export const diffCounts = (tenantId: string, collectionId: string, at: string): 
   values: [tenantId, collectionId, at],
 });
 
-/** A page of records whose effective value differs between S and now, in record id order. */
-export const diffRecords = (
+/** The next batch of records written since S, in record id order, with their current value. */
+export const changedSinceBatch = (
   tenantId: string,
   collectionId: string,
   at: string,
   after: string | null,
   limit: number,
 ): Statement => ({
-  text: `SELECT c.record_id, c.p_data AS before, c.data AS after FROM (${CHANGED_SINCE}) c
-          WHERE c.p_data IS DISTINCT FROM c.data AND ($4::text IS NULL OR c.record_id > $4)
-          ORDER BY c.record_id LIMIT $5`,
+  text: `SELECT r.record_id, r.data FROM records r
+          WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id > $3
+            AND ($4::text IS NULL OR r.record_id > $4)
+          ORDER BY r.record_id LIMIT $5`,
   values: [tenantId, collectionId, at, after, limit],
+});
+
+/**
+ * The values at S of the records named: one table, no join, so no plan can rescan record_versions
+ * per record (see CHANGED_SINCE); at worst the planner reads the versions closed after S once.
+ */
+export const valuesAt = (
+  tenantId: string,
+  collectionId: string,
+  at: string,
+  recordIds: string[],
+): Statement => ({
+  text: `SELECT v.record_id, v.data FROM record_versions v
+          WHERE v.tenant_id = $1 AND v.collection_id = $2 AND v.record_id = ANY($4::text[])
+            AND v.valid_from < $3 AND v.valid_to >= $3`,
+  values: [tenantId, collectionId, at, recordIds],
 });
 
 // --- restore ---------------------------------------------------------------------------------------
