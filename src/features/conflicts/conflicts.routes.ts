@@ -10,7 +10,7 @@ import {
   ConflictView,
   ResolveBody,
 } from './conflicts.schemas.ts';
-import type { ConflictService } from './conflicts.service.ts';
+import type { ConflictCursor, ConflictService } from './conflicts.service.ts';
 
 export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictService }> = async (
   app,
@@ -31,17 +31,14 @@ export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictServ
     async (request) => {
       const limit = request.query.limit ?? 100;
       const status = request.query.status === 'all' ? null : (request.query.status ?? 'open');
-      const rows = await conflicts.list(
+      const { items, next } = await conflicts.list(
         tenantOf(request),
         request.params.collection,
         status,
         decodeCursor(request.query.cursor),
-        limit + 1,
+        limit,
       );
-      if (rows.length <= limit) return { items: rows, nextCursor: null };
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1]!;
-      return { items, nextCursor: encodeCursor(`${last.createdAt}|${last.id}`) };
+      return { items, nextCursor: next && encodeCursor(`${next.createdAt}|${next.id}`) };
     },
   );
 
@@ -68,14 +65,25 @@ export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictServ
   );
 };
 
-function decodeCursor(cursor: string | undefined): { createdAt: string; id: string } | null {
+// What encodeCursor wrapped: the last row's created_at to the microsecond, '|', its id. (Cursors made
+// before the microsecond key carry milliseconds; they are still read.)
+const CURSOR_KEY =
+  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function decodeCursor(cursor: string | undefined): ConflictCursor | null {
   if (cursor === undefined) return null;
   try {
-    const [value] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string];
-    const [createdAt, id] = value.split('|');
-    if (createdAt && id && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id };
+    const [value]: unknown[] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const match = typeof value === 'string' ? CURSOR_KEY.exec(value) : null;
+    if (match && isRealTime(match[1]!)) return { createdAt: match[1]!, id: match[2]! };
   } catch {
     // fall through
   }
   throw new AppError('invalid_cursor', 'The cursor is not one this API returned');
+}
+
+// Date.parse takes 2024-02-30 (as 1 March), which PostgreSQL refuses: the date must read back as itself.
+function isRealTime(iso: string): boolean {
+  const time = Date.parse(iso);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === iso.slice(0, 19);
 }

@@ -14,6 +14,9 @@ import * as sql from './conflicts.sql.ts';
 
 export type Resolution = 'keep-manual' | 'take-source';
 
+/** Where the next page starts: created_at to the microsecond (UTC, ISO 8601) and the conflict id. */
+export type ConflictCursor = { createdAt: string; id: string };
+
 export type ConflictView = {
   id: string;
   recordId: string;
@@ -48,19 +51,23 @@ export class ConflictService {
     private readonly collections: CollectionService,
   ) {}
 
+  /** One page, oldest first; `next` is the exact key of its last row when more follow. */
   async list(
     tenantId: string,
     collectionName: string,
     status: 'open' | 'resolved' | null,
-    after: { createdAt: string; id: string } | null,
+    after: ConflictCursor | null,
     limit: number,
-  ): Promise<ConflictView[]> {
+  ): Promise<{ items: ConflictView[]; next: ConflictCursor | null }> {
     return withTenant(this.db, tenantId, async (tx) => {
       const collection = await this.collections.require(tx, tenantId, collectionName);
-      const rows = await tx.query<ConflictRow>(
-        sql.listConflicts(tenantId, collection.id, status, after, limit),
+      const rows = await tx.query<ConflictRow & { created_key: string }>(
+        sql.listConflicts(tenantId, collection.id, status, after, limit + 1),
       );
-      return rows.map(toView);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const next = rows.length > limit && last ? { createdAt: last.created_key, id: last.id } : null;
+      return { items: page.map(toView), next };
     });
   }
 

@@ -3,7 +3,12 @@ import type { Statement } from '../../db/database.ts';
 const COLUMNS = `id, record_id, path, manual_value, source_value, previous_source_value, status, resolution,
   sync_run_id, created_at, resolved_at`;
 
-/** Oldest first, keyset by id order within (created_at, id). */
+/**
+ * Oldest first, keyset on (created_at, id). `created_key` is created_at in UTC to the microsecond, as
+ * text: a Date keeps only milliseconds, and every conflict of one sync shares the run's timestamp, so a
+ * millisecond cursor would repeat or skip rows at a page boundary. The cursor goes in as text and is cast
+ * in SQL: a parameter typed timestamptz is serialised by postgres.js through a Date, to milliseconds.
+ */
 export function listConflicts(
   tenantId: string,
   collectionId: string,
@@ -12,9 +17,11 @@ export function listConflicts(
   limit: number,
 ): Statement {
   return {
-    text: `SELECT ${COLUMNS} FROM conflicts
+    text: `SELECT ${COLUMNS},
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key
+      FROM conflicts
       WHERE tenant_id = $1 AND collection_id = $2 AND ($3::text IS NULL OR status = $3)
-        AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))
+        AND ($4::text IS NULL OR (created_at, id) > ($4::text::timestamptz, $5::uuid))
       ORDER BY created_at, id LIMIT $6`,
     values: [tenantId, collectionId, status, after?.createdAt ?? null, after?.id ?? null, limit],
   };
