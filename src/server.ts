@@ -10,7 +10,7 @@ import { AppError } from './errors.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { generateKey } from './features/api-keys/key-format.ts';
 import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
-import { schedulePruning } from './features/snapshots/retention.ts';
+import { type PruneTimer, schedulePruning } from './features/snapshots/retention.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 
 export interface RunningServer {
@@ -27,18 +27,26 @@ export function serverFile(config: Config): string {
   return join(config.dataDir, 'server.json');
 }
 
+export interface ServerOptions {
+  /** The clock for snapshots and retention; tests inject one to move time by days. */
+  now?: () => Date;
+  /** What runs the retention prune on its interval; tests pass one they tick by hand. */
+  pruneTimer?: PruneTimer;
+}
+
 /**
  * Opens the database, checks the schema, and listens. On the embedded database the schema is brought
  * up to date here (the server is its only user); on PostgreSQL a pending migration stops the start:
  * migrations there are an operator's step (`sync-manager migrate`).
  */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const db = await openDatabase(config, 'sync-manager serve');
   try {
     await prepareSchema(db);
     if (config.adminKey) await new ApiKeyService(db).addPlatformKey(config.adminKey);
     const operatorToken = generateKey('platform');
-    const app = await buildApp({ config, db, operatorTokens: [operatorToken] });
+    const now = options.now ? { now: options.now } : {};
+    const app = await buildApp({ config, db, operatorTokens: [operatorToken], ...now });
     await app.listen({ host: config.host, port: config.port });
     const url = `http://${formatHost(config.host)}:${(app.server.address() as { port: number }).port}`;
     const localFile = db.kind === 'pglite' ? serverFile(config) : undefined;
@@ -49,8 +57,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       chmodSync(localFile, 0o600);
     }
     const background = startBackgroundWork(config, db, app.log);
-    const snapshots = new SnapshotService(db, { retentionDays: config.snapshotRetentionDays });
-    const stopPruning = schedulePruning(() => snapshots.pruneAll({ dryRun: false }), app.log);
+    const snapshots = new SnapshotService(db, { retentionDays: config.snapshotRetentionDays, ...now });
+    const pruning = schedulePruning(() => snapshots.pruneAll({ dryRun: false }), app.log, {
+      ...(options.pruneTimer ? { timer: options.pruneTimer } : {}),
+    });
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -60,7 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       close: () => {
         closing ??= (async () => {
           if (localFile) rmSync(localFile, { force: true });
-          await stopPruning();
+          await pruning.stop();
           await background.stop();
           await app.close();
           await db.close();

@@ -99,19 +99,40 @@ interface PruneLog {
 }
 
 /**
- * Runs `prune` every `intervalMs` (first run after one interval) on an unref'd timer, so it never
- * keeps the process alive; a run never overlaps the previous one. Returns a stop function that
- * clears the timer and waits for a run in progress.
+ * Calls `tick` every `intervalMs` until the returned function cancels it. `serve` uses an unref'd
+ * setInterval (`intervalTimer`); tests pass one that keeps `tick` and call it themselves, so the
+ * schedule is tested without waiting on the wall clock.
  */
+export type PruneTimer = (tick: () => Promise<void>, intervalMs: number) => () => void;
+
+/** The real timer: unref'd, so it never keeps the process alive. */
+export const intervalTimer: PruneTimer = (tick, intervalMs) => {
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
+export interface PruneSchedule {
+  /**
+   * What the timer calls: one prune, logged; never rejects. A tick while a run is in progress waits
+   * for that run instead of starting another (runs never overlap); a tick after `stop` does nothing.
+   */
+  tick(): Promise<void>;
+  /** Cancels the timer and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/** Runs `prune` on `timer` every `intervalMs` (first run after one interval). */
 export function schedulePruning(
   prune: () => Promise<Map<string, PruneReport>>,
   log: PruneLog,
-  intervalMs = PRUNE_INTERVAL_MS,
-): () => Promise<void> {
+  options: { intervalMs?: number; timer?: PruneTimer } = {},
+): PruneSchedule {
   let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = prune()
+  let stopped = false;
+  const tick = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    running ??= prune()
       .then((reports) => {
         let snapshots = 0;
         let versions = 0;
@@ -125,10 +146,15 @@ export function schedulePruning(
       .finally(() => {
         running = null;
       });
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
+    return running;
+  };
+  const cancel = (options.timer ?? intervalTimer)(tick, options.intervalMs ?? PRUNE_INTERVAL_MS);
+  return {
+    tick,
+    async stop() {
+      stopped = true;
+      cancel();
+      await running;
+    },
   };
 }
