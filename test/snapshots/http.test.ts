@@ -189,3 +189,32 @@ test('pin, relabel, delete; scopes; another tenant sees nothing', async () => {
     dry.body.kept.every((s: { reason: string }) => s.reason === 'inside the window' || s.reason === 'pinned'),
   );
 });
+
+test('restoring a snapshot that names a deleted collection is refused, and writes nothing', async () => {
+  assert.ok((await call('PUT', '/v1/collections/dropped', {})).status < 300);
+  await sync('dropped', [{ id: 'q', name: 'Q' }]);
+  const snapshot = (await call('POST', '/v1/snapshots', { label: 'with dropped' })).body;
+  await patch('products', 'b', { name: 'after the snapshot' });
+  assert.equal((await call('DELETE', '/v1/collections/dropped')).status, 204);
+  const productsBefore = await stored('products');
+  const snapshotsBefore = (await call('GET', '/v1/snapshots?limit=1000')).body.items.length;
+
+  for (const collections of [['dropped'], ['products', 'dropped']]) {
+    const refused = await call('POST', `/v1/snapshots/${snapshot.id}/restore`, { collections });
+    assert.equal(refused.status, 404, refused.text);
+    assert.equal(refused.body.code, 'collection_not_found');
+    assert.match(refused.body.detail, /"dropped".*deleted collection is gone with its history/);
+  }
+  assert.deepEqual(await stored('products'), productsBefore, 'all or nothing: products untouched');
+  assert.equal(
+    (await call('GET', '/v1/snapshots?limit=1000')).body.items.length,
+    snapshotsBefore,
+    'no undo snapshot is left behind',
+  );
+
+  // The whole tenant restores what exists: the deleted collection is not brought back.
+  const whole = await call('POST', `/v1/snapshots/${snapshot.id}/restore`, {});
+  assert.equal(whole.status, 200, whole.text);
+  assert.ok(!whole.body.collections.some((c: { name: string }) => c.name === 'dropped'));
+  assert.equal((await call('GET', '/v1/collections/dropped/records')).status, 404);
+});

@@ -91,7 +91,14 @@ async function resolveCollections(
   const found: Array<{ id: string; name: string }> = [];
   for (const name of names) {
     const [row] = await tx.query<{ id: string; name: string }>(sql.findCollectionByName(tenantId, name));
-    if (!row) throw new AppError('collection_not_found', `No collection "${name}"`);
+    if (!row) {
+      // Collections are not versioned: deleting one deletes its history, so no snapshot can bring it back.
+      throw new AppError(
+        'collection_not_found',
+        `No collection "${name}": a restore writes back records of collections that exist now; ` +
+          'a deleted collection is gone with its history and is not part of any snapshot',
+      );
+    }
     found.push(row);
   }
   // A fixed lock order (by id) so two restores of overlapping collections cannot deadlock.
