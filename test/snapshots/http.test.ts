@@ -218,3 +218,49 @@ test('restoring a snapshot that names a deleted collection is refused, and write
   assert.ok(!whole.body.collections.some((c: { name: string }) => c.name === 'dropped'));
   assert.equal((await call('GET', '/v1/collections/dropped/records')).status, 404);
 });
+
+test('?meta=true&asOf= shows source, overrides and version as they were then', async () => {
+  assert.ok((await call('PUT', '/v1/collections/meta', {})).status < 300);
+  await sync('meta', [
+    { id: 'm', name: 'M', price: 1 },
+    { id: 'n', name: 'N', price: 2 },
+  ]);
+  await patch('meta', 'm', { price: 10 });
+  await remove('meta', 'n');
+  const readMeta = async (id: string, query = '') => {
+    const response = await call('GET', `/v1/collections/meta/records/${id}?meta=true${query}`);
+    return { status: response.status, body: response.body, etag: response.headers.get('etag') };
+  };
+  const mThen = await readMeta('m');
+  const nThen = await readMeta('n');
+  assert.equal(mThen.status, 200);
+  assert.equal(nThen.body.data, null, 'deleted by hand: meta still shows it');
+  const snapshot = (await call('POST', '/v1/snapshots', { label: 'meta' })).body;
+
+  await sync('meta', [
+    { id: 'm', name: 'M2', price: 1 },
+    { id: 'n', name: 'N', price: 2 },
+    { id: 'o', name: 'O' },
+  ]);
+  await patch('meta', 'm', { name: 'Em' });
+  const revert = await call('DELETE', '/v1/collections/meta/records/n/overrides');
+  assert.ok(revert.status < 300, revert.text);
+  assert.notDeepEqual((await readMeta('m')).body, mThen.body);
+
+  for (const asOf of [snapshot.id, encodeURIComponent(snapshot.createdAt)]) {
+    const m = await readMeta('m', `&asOf=${asOf}`);
+    assert.equal(m.status, 200, JSON.stringify(m.body));
+    assert.deepEqual(m.body, mThen.body);
+    assert.equal(m.etag, mThen.etag);
+    assert.deepEqual((await readMeta('n', `&asOf=${asOf}`)).body, nThen.body);
+    const o = await readMeta('o', `&asOf=${asOf}`);
+    assert.equal(o.status, 404);
+    assert.equal(o.body.code, 'record_not_found');
+  }
+  // asOf after the last change reads the current meta.
+  const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+  assert.deepEqual((await readMeta('m', `&asOf=${later}`)).body, (await readMeta('m')).body);
+  const tooOld = await readMeta('m', '&asOf=2000-01-01T00:00:00Z');
+  assert.equal(tooOld.status, 422);
+  assert.equal(tooOld.body.code, 'as_of_out_of_retention');
+});

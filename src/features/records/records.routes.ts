@@ -109,9 +109,13 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
       const { collection, id } = request.params;
       const ifNoneMatch = request.headers['if-none-match'];
       const { asOf } = request.query;
-      if (asOf !== undefined && snapshots) {
-        if (request.query.meta)
-          throw new AppError('validation_failed', 'meta=true cannot be combined with asOf');
+      if (asOf !== undefined && snapshots && request.query.meta) {
+        const past = await snapshots.readRecordMetaAt(tenantOf(request), collection, id, asOf);
+        if (past) {
+          reply.header('etag', etagOf(past.version));
+          return sendJsonText(reply, JSON.stringify(past));
+        }
+      } else if (asOf !== undefined && snapshots) {
         const past = await snapshots.readRecordAt(tenantOf(request), collection, id, asOf);
         if (past) {
           reply.header('etag', etagOf(past.version));

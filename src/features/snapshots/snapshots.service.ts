@@ -1,6 +1,8 @@
 import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
+import type { JsonObject, OverrideSet } from '../../json/index.ts';
+import type { RecordMeta } from '../records/records.service.ts';
 import { type DiffOptions, type DiffResult, diffSince } from './diff.ts';
 import { type RestoreResult, restoreSnapshot } from './restore.ts';
 import { DAY_MS, type PruneReport, pruneTenant } from './retention.ts';
@@ -198,6 +200,41 @@ export class SnapshotService {
     });
   }
 
+  /**
+   * `?meta=true&asOf=`: the record as `?meta=true` showed it at `asOf` (source value, overrides,
+   * manual delete, upstream_gone, version, updatedAt), from the same state as the plain read; null
+   * when `asOf` means now. Like the current meta read, a record deleted by hand then is shown (with
+   * `data: null`); one that did not exist or was deleted by a sync then is record_not_found.
+   */
+  async readRecordMetaAt(
+    tenantId: string,
+    collection: string,
+    recordId: string,
+    asOf: string,
+  ): Promise<RecordMeta | null> {
+    return withTenant(this.db, tenantId, async (tx) => {
+      const collectionId = await requireCollection(tx, tenantId, collection);
+      const at = await this.resolveAsOf(tx, tenantId, asOf);
+      if (at === null) return null;
+      const [row] = await tx.query<StateRow>(sql.recordAt(tenantId, collectionId, at, recordId));
+      if (!row || (row.data === null && row.manual_delete === null)) {
+        throw new AppError('record_not_found', `No record "${recordId}" in "${collection}" at ${asOf}`);
+      }
+      return {
+        id: row.record_id,
+        data: row.data,
+        source: row.source,
+        overrides: Object.keys(row.overrides)
+          .sort()
+          .map((path) => ({ path, ...row.overrides[path]! })),
+        manualDelete: row.manual_delete,
+        upstreamGone: row.upstream_gone,
+        version: row.version,
+        updatedAt: row.updated_at.toISOString(),
+      };
+    });
+  }
+
   /** One record as it was at `asOf` (record_not_found when it did not exist or was deleted then). */
   async readRecordAt(
     tenantId: string,
@@ -226,6 +263,18 @@ export class SnapshotService {
       };
     });
   }
+}
+
+interface StateRow {
+  record_id: string;
+  source: JsonObject | null;
+  upstream_gone: boolean;
+  overrides: OverrideSet;
+  manual_delete: RecordMeta['manualDelete'];
+  data: JsonObject | null;
+  data_text: string | null;
+  version: number;
+  updated_at: Date;
 }
 
 export async function requireCollection(tx: Queryable, tenantId: string, name: string): Promise<string> {
