@@ -264,3 +264,72 @@ test('?meta=true&asOf= shows source, overrides and version as they were then', a
   assert.equal(tooOld.status, 422);
   assert.equal(tooOld.body.code, 'as_of_out_of_retention');
 });
+
+test('restore makes the conflicts match the restored state: closes the moot, reopens the standing', async () => {
+  assert.ok((await call('PUT', '/v1/collections/conf', {})).status < 300);
+  const feed = (p: Record<string, number>) =>
+    sync(
+      'conf',
+      Object.entries(p).map(([id, value]) => ({ id, p: value })),
+      '?mode=partial',
+    );
+  const conflicts = async (status = 'all') => {
+    const response = await call('GET', `/v1/collections/conf/conflicts?status=${status}&limit=1000`);
+    assert.equal(response.status, 200, response.text);
+    return response.body.items as Array<{
+      id: string;
+      recordId: string;
+      path: string;
+      status: string;
+      resolution: string | null;
+      manualValue: unknown;
+      sourceValue: unknown;
+      previousSourceValue: unknown;
+    }>;
+  };
+  const open = async () =>
+    (await conflicts('open'))
+      .map((c) => `${c.recordId}${c.path} ${c.manualValue}/${c.sourceValue}/${c.previousSourceValue}`)
+      .sort();
+  const resolve = async (recordId: string, resolution: string) => {
+    const conflict = (await conflicts('open')).find((c) => c.recordId === recordId)!;
+    const response = await call('POST', `/v1/collections/conf/conflicts/${conflict.id}/resolve`, {
+      resolution,
+    });
+    assert.equal(response.status, 200, response.text);
+  };
+
+  await feed({ a: 1, b: 1, d: 1, e: 1 });
+  for (const id of ['a', 'b', 'd', 'e']) await patch('conf', id, { p: 10 });
+  await feed({ a: 2, d: 2, e: 2 }); // conflicts on a, d, e
+  await resolve('e', 'keep-manual'); // resolved before the snapshot
+  const openThen = await open();
+  assert.deepEqual(openThen, ['a/p 10/2/1', 'd/p 10/2/1']);
+  const snapshot = (await call('POST', '/v1/snapshots', { label: 'conflicts' })).body;
+
+  await feed({ a: 3, b: 2 }); // a's open conflict refreshed by a later run; b's raised after the snapshot
+  await resolve('d', 'keep-manual'); // open at the snapshot, resolved since
+  const openAfter = await open();
+  assert.deepEqual(openAfter, ['a/p 10/3/1', 'b/p 10/2/1']);
+
+  const restored = await call('POST', `/v1/snapshots/${snapshot.id}/restore`, { collections: ['conf'] });
+  assert.equal(restored.status, 200, restored.text);
+  assert.equal(restored.body.collections[0].closedConflicts, 1);
+  assert.equal(restored.body.collections[0].reopenedConflicts, 1);
+  assert.deepEqual(await open(), openThen, 'the open conflicts are those open at the snapshot');
+  const all = await conflicts();
+  const closedB = all.find((c) => c.recordId === 'b')!;
+  assert.equal(closedB.status, 'resolved');
+  assert.equal(closedB.resolution, null, 'closed by the restore, not resolved by a person');
+  assert.equal(all.find((c) => c.recordId === 'e')!.status, 'resolved', 'resolved before: stays');
+  assert.equal(all.filter((c) => c.recordId === 'd').length, 1, 'reopened, not duplicated');
+
+  // Undo: the state after the snapshot comes back, and its conflicts with it.
+  const undo = await call('POST', `/v1/snapshots/${restored.body.undoSnapshotId}/restore`, {
+    collections: ['conf'],
+  });
+  assert.equal(undo.status, 200, undo.text);
+  assert.deepEqual(await open(), openAfter);
+  assert.equal(undo.body.collections[0].closedConflicts, 1, "d's premise is gone again");
+  assert.equal(undo.body.collections[0].reopenedConflicts, 1, "b's premise is back");
+});

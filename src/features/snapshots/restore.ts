@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
+import { type JsonObject, type OverrideSet, rebaseOverrides } from '../../json/index.ts';
 import type { Snapshot, SnapshotRow } from './snapshots.service.ts';
 import * as sql from './snapshots.sql.ts';
 
@@ -12,7 +13,10 @@ export interface RestoreResult {
     name: string;
     /** created: deleted now, alive at the snapshot; deleted: the reverse; changed: every other record written. */
     restored: { created: number; changed: number; deleted: number };
+    /** Open conflicts whose premise the restore undid. */
     closedConflicts: number;
+    /** Conflicts resolved since the snapshot whose premise the restore brought back. */
+    reopenedConflicts: number;
   }>;
 }
 
@@ -67,19 +71,54 @@ export async function restoreSnapshot(
       else if (row.was_deleted && !row.is_deleted) restored.created++;
       else restored.changed++;
     }
-    const closed = await tx.query(
-      sql.closeConflictsSince(
-        tenantId,
-        collection.id,
-        snapshot.change_id,
-        snapshot.created_at,
-        options.now,
-        options.apiKeyId,
-      ),
-    );
-    results.push({ name: collection.name, restored, closedConflicts: closed.length });
+    const conflicts = await settleConflicts(tx, tenantId, collection.id, snapshot.change_id, options);
+    results.push({ name: collection.name, restored, ...conflicts });
   }
   return { snapshotId: snapshot.id, undoSnapshotId: undo.id, changeId, collections: results };
+}
+
+/**
+ * Conflicts are not versioned; after the restore they are made to match the restored state. A conflict
+ * stands where a record keeps an override and its source at that path is no longer what the override
+ * was based on (the rule a sync applies, `rebaseOverrides`). For the records written since S: open
+ * conflicts that no longer stand are closed; standing ones are open, reopened if they were resolved
+ * since, with the values the restored state shows. Records not written since S are as they were.
+ */
+async function settleConflicts(
+  tx: Queryable,
+  tenantId: string,
+  collectionId: string,
+  at: string,
+  options: RestoreOptions,
+): Promise<{ closedConflicts: number; reopenedConflicts: number }> {
+  const records = await tx.query<{ record_id: string; source: JsonObject | null; overrides: OverrideSet }>(
+    sql.overriddenSince(tenantId, collectionId, at),
+  );
+  const standing = [];
+  for (const record of records) {
+    for (const c of rebaseOverrides(record.source, record.source, record.overrides).conflicts) {
+      standing.push({
+        record_id: record.record_id,
+        path: c.path,
+        manual_value: c.manualRemoved ? null : (c.manualValue ?? null),
+        source_value: c.sourceMissing ? null : (c.sourceValue ?? null),
+        previous_source_value: c.previousSourceMissing ? null : (c.previousSourceValue ?? null),
+      });
+    }
+  }
+  const input = JSON.stringify(standing);
+  const closed = await tx.query(
+    sql.closeMootConflicts(tenantId, collectionId, at, input, options.now, options.apiKeyId),
+  );
+  let reopened = 0;
+  if (standing.length > 0) {
+    const rows = await tx.query<{ reopened: boolean }>(
+      sql.reopenStandingConflicts(tenantId, collectionId, input),
+    );
+    reopened = rows.filter((row) => row.reopened).length;
+    reopened += (await tx.query(sql.openMissingConflicts(tenantId, collectionId, input, options.now))).length;
+  }
+  return { closedConflicts: closed.length, reopenedConflicts: reopened };
 }
 
 async function resolveCollections(

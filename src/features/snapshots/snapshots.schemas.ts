@@ -44,7 +44,10 @@ export const RestoreResult = Type.Object({
       name: Type.String(),
       /** Records written back: created (deleted now, alive then), deleted (the reverse), changed (any other). */
       restored: Counts,
+      /** Open conflicts whose premise the restore undid (closed, no resolution). */
       closedConflicts: Type.Integer(),
+      /** Conflicts resolved since the snapshot whose premise the restore brought back (open again). */
+      reopenedConflicts: Type.Integer(),
     }),
   ),
 });

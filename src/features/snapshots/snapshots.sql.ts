@@ -273,23 +273,83 @@ export const restoreCollection = (
 });
 
 /**
- * Open conflicts raised after S are moot once the source and overrides are back as they were at S:
- * they are closed (status resolved, no resolution). Conflicts resolved after S stay resolved.
+ * Records written since S ($3) that carry overrides, after the restore wrote them back: the only
+ * records whose conflicts a restore can change (any other record is as it was at S).
  */
-export const closeConflictsSince = (
+export const overriddenSince = (tenantId: string, collectionId: string, at: string): Statement => ({
+  text: `SELECT r.record_id, r.source, r.overrides FROM records r
+          WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id > $3 AND r.overrides <> '{}'::jsonb`,
+  values: [tenantId, collectionId, at],
+});
+
+/** The conflicts the restored state implies (JSON text in parameter $n), as rows x. */
+const standingRows = (n: number) => `jsonb_to_recordset($${n}::jsonb) AS x(record_id text, path text,
+  manual_value jsonb, source_value jsonb, previous_source_value jsonb)`;
+
+/**
+ * Open conflicts of records written since S ($3) whose premise the restore undid (the override is
+ * gone, or the source at its path is back to what the override was based on): closed, status
+ * resolved with no resolution, by the restoring key.
+ */
+export const closeMootConflicts = (
   tenantId: string,
   collectionId: string,
   at: string,
-  snapshotCreatedAt: Date,
+  standing: string,
   resolvedAt: Date,
   resolvedBy: string | null,
 ): Statement => ({
   text: `UPDATE conflicts f SET status = 'resolved', resolved_at = $5, resolved_by = $6
           WHERE f.tenant_id = $1 AND f.collection_id = $2 AND f.status = 'open'
-            AND (EXISTS (SELECT 1 FROM sync_runs s WHERE s.tenant_id = $1 AND s.id = f.sync_run_id AND s.change_id > $3)
-              OR (f.sync_run_id IS NULL AND f.created_at >= $4))
+            AND EXISTS (SELECT 1 FROM records r WHERE r.tenant_id = $1 AND r.collection_id = $2
+                          AND r.record_id = f.record_id AND r.change_id > $3)
+            AND NOT EXISTS (SELECT 1 FROM ${standingRows(4)} WHERE x.record_id = f.record_id AND x.path = f.path)
          RETURNING f.id`,
-  values: [tenantId, collectionId, at, snapshotCreatedAt, resolvedAt, resolvedBy],
+  values: [tenantId, collectionId, at, standing, resolvedAt, resolvedBy],
+});
+
+/**
+ * Each standing conflict's row, per (record, path): the open one, else the latest resolved one, which
+ * is reopened (resolved after S: its premise is back). Its values are set to what the restored state
+ * shows, as a sync would. Rows already open with those values are not written.
+ */
+export const reopenStandingConflicts = (
+  tenantId: string,
+  collectionId: string,
+  standing: string,
+): Statement => ({
+  text: `UPDATE conflicts f SET status = 'open', resolution = NULL, resolved_at = NULL, resolved_by = NULL,
+                manual_value = t.manual_value, source_value = t.source_value,
+                previous_source_value = t.previous_source_value
+           FROM (SELECT DISTINCT ON (c.record_id, c.path) c.id, c.status AS was, x.manual_value, x.source_value,
+                        x.previous_source_value
+                   FROM ${standingRows(3)}
+                   JOIN conflicts c ON c.tenant_id = $1 AND c.collection_id = $2
+                                   AND c.record_id = x.record_id AND c.path = x.path
+                  ORDER BY c.record_id, c.path, (c.status = 'open') DESC, c.created_at DESC, c.id DESC) t
+          WHERE f.tenant_id = $1 AND f.id = t.id
+            AND (f.status <> 'open' OR f.manual_value IS DISTINCT FROM t.manual_value
+              OR f.source_value IS DISTINCT FROM t.source_value
+              OR f.previous_source_value IS DISTINCT FROM t.previous_source_value)
+         RETURNING (t.was <> 'open') AS reopened`,
+  values: [tenantId, collectionId, standing],
+});
+
+/** Standing conflicts with no row at all (e.g. history older than conflicts): opened. */
+export const openMissingConflicts = (
+  tenantId: string,
+  collectionId: string,
+  standing: string,
+  createdAt: Date,
+): Statement => ({
+  text: `INSERT INTO conflicts (tenant_id, collection_id, record_id, path, manual_value, source_value,
+                                previous_source_value, status, created_at)
+         SELECT $1, $2, x.record_id, x.path, x.manual_value, x.source_value, x.previous_source_value, 'open', $3
+           FROM ${standingRows(4)}
+          WHERE NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.tenant_id = $1 AND c.collection_id = $2
+                              AND c.record_id = x.record_id AND c.path = x.path)
+         RETURNING id`,
+  values: [tenantId, collectionId, createdAt, standing],
 });
 
 // --- retention -------------------------------------------------------------------------------------
