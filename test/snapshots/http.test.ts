@@ -337,47 +337,45 @@ test('restore makes the conflicts match the restored state: closes the moot, reo
 // Needs the sync engine to version its upstream_gone marks (markGone in src/features/syncs/syncs.sql.ts
 // with the run's change id, apply.ts recording the change): until then the flag set on a record already
 // deleted by hand, or kept by policy, is not in history. Remove `todo` with that change.
-test(
-  'restore brings back upstream_gone as it was, also where a sync only marked the record gone',
-  { todo: 'the sync engine does not version upstream_gone marks yet (markGone)' },
-  async () => {
-    assert.ok((await call('PUT', '/v1/collections/gone-hand', {})).status < 300);
-    assert.ok((await call('PUT', '/v1/collections/gone-keep', { deletePolicy: 'keep' })).status < 300);
-    await sync('gone-hand', [
-      { id: 'x', v: 1 },
-      { id: 'y', v: 1 },
-    ]);
-    await sync('gone-keep', [
-      { id: 'k', v: 1 },
-      { id: 'y', v: 1 },
-    ]);
-    await remove('gone-hand', 'x'); // deleted by hand: data NULL, upstream_gone false
-    const meta = async (collection: string, id: string, query = '') =>
-      (await call('GET', `/v1/collections/${collection}/records/${id}?meta=true${query}`)).body;
-    const xThen = await meta('gone-hand', 'x');
-    const kThen = await meta('gone-keep', 'k');
-    assert.equal(xThen.upstreamGone, false);
-    assert.equal(kThen.upstreamGone, false);
-    const snapshot = (await call('POST', '/v1/snapshots', { label: 'before gone' })).body;
+test('restore brings back upstream_gone as it was, also where a sync only marked the record gone', {
+  todo: 'the sync engine does not version upstream_gone marks yet (markGone)',
+}, async () => {
+  assert.ok((await call('PUT', '/v1/collections/gone-hand', {})).status < 300);
+  assert.ok((await call('PUT', '/v1/collections/gone-keep', { deletePolicy: 'keep' })).status < 300);
+  await sync('gone-hand', [
+    { id: 'x', v: 1 },
+    { id: 'y', v: 1 },
+  ]);
+  await sync('gone-keep', [
+    { id: 'k', v: 1 },
+    { id: 'y', v: 1 },
+  ]);
+  await remove('gone-hand', 'x'); // deleted by hand: data NULL, upstream_gone false
+  const meta = async (collection: string, id: string, query = '') =>
+    (await call('GET', `/v1/collections/${collection}/records/${id}?meta=true${query}`)).body;
+  const xThen = await meta('gone-hand', 'x');
+  const kThen = await meta('gone-keep', 'k');
+  assert.equal(xThen.upstreamGone, false);
+  assert.equal(kThen.upstreamGone, false);
+  const snapshot = (await call('POST', '/v1/snapshots', { label: 'before gone' })).body;
 
-    await sync('gone-hand', [{ id: 'y', v: 1 }]); // x gone upstream: only the flag moves
-    await sync('gone-keep', [{ id: 'y', v: 1 }]); // k gone upstream, kept by policy: only the flag
-    assert.equal((await meta('gone-hand', 'x')).upstreamGone, true);
-    assert.equal((await meta('gone-keep', 'k')).upstreamGone, true);
-    await sync('gone-keep', [
-      { id: 'k', v: 2 },
-      { id: 'y', v: 1 },
-    ]); // k comes back changed: its previous version is closed with the flag it had at the end
+  await sync('gone-hand', [{ id: 'y', v: 1 }]); // x gone upstream: only the flag moves
+  await sync('gone-keep', [{ id: 'y', v: 1 }]); // k gone upstream, kept by policy: only the flag
+  assert.equal((await meta('gone-hand', 'x')).upstreamGone, true);
+  assert.equal((await meta('gone-keep', 'k')).upstreamGone, true);
+  await sync('gone-keep', [
+    { id: 'k', v: 2 },
+    { id: 'y', v: 1 },
+  ]); // k comes back changed: its previous version is closed with the flag it had at the end
 
-    // Reading the past and restoring it both give the flag as it was at the snapshot.
-    assert.deepEqual(await meta('gone-hand', 'x', `&asOf=${snapshot.id}`), xThen);
-    assert.deepEqual(await meta('gone-keep', 'k', `&asOf=${snapshot.id}`), kThen);
-    const restored = await call('POST', `/v1/snapshots/${snapshot.id}/restore`, {
-      collections: ['gone-hand', 'gone-keep'],
-    });
-    assert.equal(restored.status, 200, restored.text);
-    assert.equal((await meta('gone-hand', 'x')).upstreamGone, false);
-    assert.equal((await meta('gone-keep', 'k')).upstreamGone, false);
-    assert.equal((await meta('gone-keep', 'k')).data.v, 1);
-  },
-);
+  // Reading the past and restoring it both give the flag as it was at the snapshot.
+  assert.deepEqual(await meta('gone-hand', 'x', `&asOf=${snapshot.id}`), xThen);
+  assert.deepEqual(await meta('gone-keep', 'k', `&asOf=${snapshot.id}`), kThen);
+  const restored = await call('POST', `/v1/snapshots/${snapshot.id}/restore`, {
+    collections: ['gone-hand', 'gone-keep'],
+  });
+  assert.equal(restored.status, 200, restored.text);
+  assert.equal((await meta('gone-hand', 'x')).upstreamGone, false);
+  assert.equal((await meta('gone-keep', 'k')).upstreamGone, false);
+  assert.equal((await meta('gone-keep', 'k')).data.v, 1);
+});
