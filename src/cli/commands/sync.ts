@@ -6,6 +6,7 @@ import { detectFormatFromName } from '../../sync/feed/index.ts';
 import { CliApiError } from '../client.ts';
 import { withClient } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
+import { type RecordCounter, recordCounter } from '../record-counter.ts';
 
 interface SyncOptions {
   tenant: string;
@@ -47,9 +48,8 @@ export function registerSync(program: Command): void {
     .action(async (collection: string, source: string, options: SyncOptions) => {
       const input = await openSource(source);
       const format = options.format ?? input.format ?? 'json';
-      const progress =
-        process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format === 'ndjson') : null;
-      const body = progress ? input.stream.pipe(progress.counter()) : input.stream;
+      const progress = process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format) : null;
+      const body = progress ? input.stream.pipe(progress.meter()) : input.stream;
       const query = new URLSearchParams({ mode: options.mode });
       if (options.dryRun) query.set('dryRun', 'true');
       if (options.force) query.set('force', 'true');
@@ -112,24 +112,31 @@ async function openSource(
   };
 }
 
-/** Bytes (and, for NDJSON, records = lines) as they stream out, redrawn at most 5 times a second. */
+/**
+ * Records, bytes and records/s as the feed streams out, redrawn at most 5 times a second. The server
+ * answers only at the end, so records are counted here (src/cli/record-counter.ts), for both formats.
+ */
 class ProgressBar {
   private bytes = 0;
-  private lines = 0;
+  private readonly counter: RecordCounter;
   private readonly started = Date.now();
+  /** When the last byte went out: the rate shown after that is the streaming rate, not the wait. */
+  private finished: number | null = null;
   private lastDraw = 0;
 
   constructor(
     private readonly total: number | null,
-    private readonly countLines: boolean,
-  ) {}
+    format: 'json' | 'ndjson',
+  ) {
+    this.counter = recordCounter(format);
+  }
 
-  counter(): Transform {
+  /** A pass-through stream that counts what goes by. */
+  meter(): Transform {
     return new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         this.bytes += chunk.length;
-        if (this.countLines)
-          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+        this.counter.push(chunk);
         const now = Date.now();
         if (now - this.lastDraw > 200) {
           this.lastDraw = now;
@@ -137,23 +144,27 @@ class ProgressBar {
         }
         callback(null, chunk);
       },
+      flush: (callback) => {
+        this.counter.end();
+        this.finished = Date.now();
+        callback();
+      },
     });
   }
 
   private draw(): void {
-    const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
-    const mb = this.bytes / 1e6;
-    const rate = this.countLines
-      ? `${Math.round(this.lines / seconds).toLocaleString('en')} records/s`
-      : `${(mb / seconds).toFixed(1)} MB/s`;
-    const count = this.countLines ? `${this.lines.toLocaleString('en')} records  ` : '';
+    const seconds = Math.max(0.001, ((this.finished ?? Date.now()) - this.started) / 1000);
+    const records = this.counter.records;
+    const rate = `${Math.round(records / seconds).toLocaleString('en')} records/s`;
     let bar = '';
     if (this.total) {
       const share = Math.min(1, this.bytes / this.total);
       const width = 30;
       bar = `[${'#'.repeat(Math.round(share * width)).padEnd(width, '-')}] ${(share * 100).toFixed(0).padStart(3)}%  `;
     }
-    process.stderr.write(`\r${bar}${count}${mb.toFixed(1)} MB  ${rate}   `);
+    process.stderr.write(
+      `\r${bar}${records.toLocaleString('en')} records  ${(this.bytes / 1e6).toFixed(1)} MB  ${rate}   `,
+    );
   }
 
   done(): void {
