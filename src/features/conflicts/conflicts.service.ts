@@ -92,14 +92,16 @@ export class ConflictService {
       const [record] = await tx.query<{
         source: JsonObject | null;
         overrides: OverrideSet;
-        manual_delete: unknown;
+        deleted: boolean;
       }>(sql.lockRecord(tenantId, collection.id, conflict.record_id));
       if (record && Object.hasOwn(record.overrides, conflict.path)) {
         const overrides =
           resolution === 'keep-manual'
             ? keepManual(record.overrides, [conflict.path], record.source)
             : takeSource(record.overrides, [conflict.path]);
-        const data = record.manual_delete ? null : applyOverrides(record.source, overrides);
+        // Resolving settles an override; it never brings back a record deleted by hand, by a tombstone
+        // or by a full feed that no longer has it. The settled override applies if it comes back.
+        const data = record.deleted ? null : applyOverrides(record.source, overrides);
         const [change] = await tx.query<{ id: string }>(sql.nextChangeId);
         await tx.query(sql.insertApiChange(tenantId, change!.id, by));
         await tx.query(

@@ -36,7 +36,7 @@ export function lockConflict(tenantId: string, collectionId: string, conflictId:
 
 export function lockRecord(tenantId: string, collectionId: string, recordId: string): Statement {
   return {
-    text: `SELECT source, overrides, manual_delete FROM records
+    text: `SELECT source, overrides, (data IS NULL) AS deleted FROM records
       WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3 FOR UPDATE`,
     values: [tenantId, collectionId, recordId],
   };
