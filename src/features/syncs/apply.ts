@@ -4,6 +4,7 @@ import type { JsonObject, OverrideSet } from '../../json/index.ts';
 import { copyRow } from '../../sync/copy-text.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import type { Collection } from '../collections/collections.service.ts';
+import type { StagedFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
 
 export type SyncMode = 'full' | 'partial';
@@ -47,10 +48,11 @@ export class DeleteGuardTripped extends AppError {
 }
 
 /**
- * The set-based apply of a staged feed (sync_feed), inside the run's transaction and under the
- * collection's lock: plan with two counting queries, check the delete guard, merge the few changed
- * records that carry overrides in JS, then one statement per kind of write. Every written row gets
- * version + 1 and the run's change id; the history trigger keeps the old rows.
+ * The set-based apply of what stageFeed left (changed rows in sync_feed, gone ids in sync_gone; new ids
+ * are already in records), inside the run's transaction and under the collection's lock: plan with
+ * counting queries over those small tables, check the delete guard, merge the few changed records that
+ * carry overrides in JS, then one statement per kind of write. Every written row gets version + 1 and
+ * the run's change id; the history trigger keeps the old rows.
  */
 export async function applyStaged(
   tx: Queryable,
@@ -61,11 +63,13 @@ export async function applyStaged(
     mode: SyncMode;
     dryRun: boolean;
     force: boolean;
-    rows: number;
-    snapshotRetentionDays: number;
+    staged: StagedFeed;
+    /** Taken by the caller before the feed was staged (null in a dry run). */
+    snapshotId: string | null;
+    changeId: string | null;
   },
 ): Promise<ApplyResult> {
-  const { tenantId, runId, collection, mode, dryRun } = input;
+  const { tenantId, runId, collection, mode, dryRun, staged, snapshotId, changeId } = input;
   const cid = collection.id;
   const full = mode === 'full';
   const timings: Record<string, number> = {};
@@ -87,33 +91,23 @@ export async function applyStaged(
   const gone = full
     ? (await tx.query<{ gone: number; live_gone: number }>(sql.planGone(tenantId, cid)))[0]!
     : { gone: 0, live_gone: 0 };
-  const [{ live }] = (await tx.query<{ live: number }>(sql.countLive(tenantId, cid))) as [{ live: number }];
+  const live = staged.live;
   const p = feedPlan!;
   const goneDeletes = full && collection.deletePolicy === 'delete' ? gone.live_gone : 0;
   const counts: SyncCounts = {
-    created: p.created + p.revived,
+    created: staged.inserted + p.created + p.revived,
     updated: p.changed - p.revived,
-    unchanged: p.upserts - p.created - p.changed,
+    unchanged: staged.unchanged + p.upserts - p.created - p.changed,
     deleted: p.tombstoned + goneDeletes,
     conflicts: 0,
     revived: p.revived,
     overridesRetired: 0,
-    rows: input.rows,
+    rows: staged.rows,
   };
   lap('planMs');
 
-  const guard = deleteGuard(full, input.rows, live, counts.deleted, collection.maxDeleteRatio);
+  const guard = deleteGuard(full, staged.rows, live, counts.deleted, collection.maxDeleteRatio);
   if (guard && !input.force && !dryRun) throw new DeleteGuardTripped(guard, counts);
-
-  let snapshotId: string | null = null;
-  let changeId: string | null = null;
-  if (!dryRun) {
-    const [snapshot] = await tx.query<{ id: string }>(
-      sql.snapshotBefore(tenantId, input.snapshotRetentionDays),
-    );
-    snapshotId = snapshot!.id;
-    changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
-  }
 
   if (p.to_merge > 0) {
     const merged = await mergeOverridden(tx, tenantId, collection, runId, dryRun);
@@ -129,7 +123,8 @@ export async function applyStaged(
     if (p.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
     if (goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
     if (gone.gone > goneDeletes) await tx.query(sql.markGone(tenantId, cid));
-    if (p.created > 1000 && p.created > live / 5) {
+    const grown = staged.inserted + p.created;
+    if (grown > 1000 && grown > live / 5) {
       await tx.query(sql.leaveTenantRole);
       await tx.query(sql.analyzeRecords);
       await tx.query(sql.enterTenantRole);

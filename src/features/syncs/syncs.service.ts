@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../db/database.ts';
+import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
@@ -112,8 +112,25 @@ export class SyncService {
     try {
       result = await withTenant(this.db, tenantId, async (tx) => {
         await tx.query(sql.lockRun(runId));
+        const t1 = performance.now();
+        await lockCollection(tx, tenantId, collection.id);
+        const lockMs = Math.round(performance.now() - t1);
+        // Allocated under the lock and before any row is written (new rows are written while streaming).
+        let snapshotId: string | null = null;
+        let changeId: string | null = null;
+        if (!request.dryRun) {
+          const [snapshot] = await tx.query<{ id: string }>(
+            sql.snapshotBefore(tenantId, this.options.snapshotRetentionDays),
+          );
+          snapshotId = snapshot!.id;
+          changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
+        }
         const t0 = performance.now();
         const feed = await stageFeed(tx, request.feed, {
+          tenantId,
+          collectionId: collection.id,
+          full: request.mode === 'full',
+          changeId,
           format: request.format,
           idField: collection.idField,
           onProgress: request.onProgress,
@@ -142,21 +159,6 @@ export class SyncService {
             throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
           }
         }
-        const t1 = performance.now();
-        await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
-        try {
-          await tx.query(sql.lockCollection(tenantId, collection.id));
-        } catch (error) {
-          if ((error as { code?: string }).code === '55P03') {
-            throw new AppError(
-              'sync_in_progress',
-              'Another sync of this collection is still running; try again later',
-            );
-          }
-          throw error;
-        }
-        await tx.query(`SET LOCAL lock_timeout = 0`);
-        const lockMs = Math.round(performance.now() - t1);
         const applied = await applyStaged(tx, {
           tenantId,
           runId,
@@ -164,10 +166,11 @@ export class SyncService {
           mode: request.mode,
           dryRun: request.dryRun,
           force: request.force,
-          rows: feed.rows,
-          snapshotRetentionDays: this.options.snapshotRetentionDays,
+          staged: feed,
+          snapshotId,
+          changeId,
         });
-        applied.timings = { stageMs, lockWaitMs: lockMs, ...applied.timings };
+        applied.timings = { lockWaitMs: lockMs, indexMs: feed.indexMs, stageMs, ...applied.timings };
         if (request.idempotency) {
           const view = this.viewOf(runId, collection.name, request, applied, started);
           await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
@@ -281,6 +284,27 @@ export class SyncService {
     if (applied.plan) view.plan = applied.plan;
     return view;
   }
+}
+
+/**
+ * Takes the collection's sync lock, waiting at most LOCK_WAIT for a sync or restore holding it. Taken
+ * before the feed is read: the client routes rows by what the collection holds, which only syncs and
+ * restores change.
+ */
+async function lockCollection(tx: Queryable, tenantId: string, collectionId: string): Promise<void> {
+  await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
+  try {
+    await tx.query(sql.lockCollection(tenantId, collectionId));
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') {
+      throw new AppError(
+        'sync_in_progress',
+        'Another sync of this collection is still running; try again later',
+      );
+    }
+    throw error;
+  }
+  await tx.query(`SET LOCAL lock_timeout = 0`);
 }
 
 class DryRunDone extends Error {

@@ -111,6 +111,78 @@ export const copyStaging = 'COPY sync_feed (record_id, row_no, hash, deleted, do
 export const indexStaging = 'CREATE UNIQUE INDEX sync_feed_id ON sync_feed (record_id)';
 export const analyzeStaging = 'ANALYZE sync_feed';
 
+/** New ids pass through sync_new a chunk at a time on their way into records (see staging.ts). */
+export const createNewStaging = `CREATE TEMP TABLE sync_new (record_id text NOT NULL, row_no integer NOT NULL,
+  hash text NOT NULL, doc text NOT NULL) ON COMMIT DROP`;
+export const copyNewStaging = 'COPY sync_new (record_id, row_no, hash, doc)';
+export const truncateNewStaging = 'TRUNCATE sync_new';
+
+/** Full mode: the stored ids from upstream that the feed did not name, found by the client. */
+export const createGoneStaging = `CREATE TEMP TABLE sync_gone (record_id text NOT NULL) ON COMMIT DROP`;
+export const copyGoneStaging = 'COPY sync_gone (record_id)';
+export const analyzeGone = 'ANALYZE sync_gone';
+
+export const savepoint = 'SAVEPOINT sync_chunk';
+export const releaseSavepoint = 'RELEASE SAVEPOINT sync_chunk';
+export const rollbackToSavepoint = 'ROLLBACK TO SAVEPOINT sync_chunk';
+
+/**
+ * One page of what the collection holds, in record_id order, as one JSON text (a row per record would
+ * cost an object each on the client): [id, source hash, flags] with flags 1 = live, 2 = from upstream
+ * and not gone. `last` is the page's last id, so the next page can be asked for before this one is read.
+ */
+export function storedPage(
+  tenantId: string,
+  collectionId: string,
+  afterId: string | null,
+  limit: number,
+): Statement {
+  return {
+    text: `SELECT json_agg(json_build_array(x.record_id, x.source_hash, x.flags) ORDER BY x.record_id)::text AS page,
+        max(x.record_id) AS last, count(*)::int AS n
+      FROM (SELECT record_id, source_hash,
+          (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
+            + (CASE WHEN source IS NOT NULL AND NOT upstream_gone THEN 2 ELSE 0 END) AS flags
+        FROM records WHERE tenant_id = $1 AND collection_id = $2 AND ($3::text IS NULL OR record_id > $3)
+        ORDER BY record_id LIMIT $4) x`,
+    values: [tenantId, collectionId, afterId, limit],
+  };
+}
+
+/**
+ * A chunk of new ids into records: source and effective value are the feed's document, cast once (the
+ * fence keeps it once). A plain INSERT under a savepoint: ON CONFLICT DO NOTHING measured nearly twice
+ * as slow, and a conflict only happens when a record with one of these ids was made by hand meanwhile.
+ */
+export function insertNewChunk(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `INSERT INTO records (tenant_id, collection_id, record_id, source, source_hash, data, version, change_id)
+      SELECT $1, $2, n.record_id, n.doc, n.hash, n.doc, 1, $3
+      FROM (SELECT record_id, hash, doc::jsonb AS doc FROM sync_new OFFSET 0) n`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
+/**
+ * The chunk again after such a conflict: inserts the ids still free, and stages the others (now in
+ * records) as changed rows for the plan, so no feed row is dropped.
+ */
+export function insertNewChunkOrStage(tenantId: string, collectionId: string, changeId: string): Statement {
+  return {
+    text: `WITH inserted AS (
+        INSERT INTO records (tenant_id, collection_id, record_id, source, source_hash, data, version, change_id)
+        SELECT $1, $2, n.record_id, n.doc, n.hash, n.doc, 1, $3
+        FROM (SELECT record_id, hash, doc::jsonb AS doc FROM sync_new OFFSET 0) n
+        ON CONFLICT (tenant_id, collection_id, record_id) DO NOTHING
+        RETURNING record_id)
+      INSERT INTO sync_feed (record_id, row_no, hash, deleted, doc)
+      SELECT n.record_id, n.row_no, n.hash, false, n.doc FROM sync_new n
+      WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.record_id = n.record_id)
+      RETURNING record_id`,
+    values: [tenantId, collectionId, changeId],
+  };
+}
+
 /**
  * PGlite loads COPY from its virtual file '/dev/blob', which needs pg_read_server_files: the tenant
  * role must not have that. The staging tables are this transaction's own temp tables, holding only
@@ -168,20 +240,12 @@ export function planFeed(tenantId: string, collectionId: string): Statement {
   };
 }
 
-/** Full mode: records from upstream that the feed no longer has (hand-made ones never count). */
+/** Full mode: the records gone upstream (staged in sync_gone by the client), and how many are live. */
 export function planGone(tenantId: string, collectionId: string): Statement {
   return {
     text: `SELECT count(*)::int AS gone, count(*) FILTER (WHERE r.data IS NOT NULL)::int AS live_gone
-      FROM records r
-      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.source IS NOT NULL AND NOT r.upstream_gone
-        AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)`,
-    values: [tenantId, collectionId],
-  };
-}
-
-export function countLive(tenantId: string, collectionId: string): Statement {
-  return {
-    text: `SELECT count(*)::int AS live FROM records WHERE tenant_id = $1 AND collection_id = $2 AND data IS NOT NULL`,
+      FROM sync_gone g JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
+      WHERE r.source IS NOT NULL AND NOT r.upstream_gone`,
     values: [tenantId, collectionId],
   };
 }
@@ -202,9 +266,9 @@ export function samplePlan(
       ARRAY(SELECT x.record_id FROM (
         SELECT f.record_id FROM sync_feed f ${JOIN_RECORDS} WHERE f.deleted AND r.data IS NOT NULL AND r.source IS NOT NULL
         UNION ALL
-        SELECT r.record_id FROM records r WHERE $3::boolean AND r.tenant_id = $1 AND r.collection_id = $2
-          AND r.source IS NOT NULL AND NOT r.upstream_gone AND r.data IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)
+        SELECT g.record_id FROM sync_gone g
+          JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
+          WHERE $3::boolean AND r.source IS NOT NULL AND NOT r.upstream_gone AND r.data IS NOT NULL
         LIMIT $4) x) AS delete`,
     values: [tenantId, collectionId, fullMode, limit],
   };
@@ -283,9 +347,9 @@ export function deleteGone(tenantId: string, collectionId: string, changeId: str
   return {
     text: `UPDATE records r SET data = NULL, upstream_gone = true, version = r.version + 1, change_id = $3,
         updated_at = now()
-      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.source IS NOT NULL AND NOT r.upstream_gone
-        AND r.data IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)`,
+      FROM sync_gone g
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
+        AND r.source IS NOT NULL AND NOT r.upstream_gone AND r.data IS NOT NULL`,
     values: [tenantId, collectionId, changeId],
   };
 }
@@ -297,8 +361,9 @@ export function deleteGone(tenantId: string, collectionId: string, changeId: str
 export function markGone(tenantId: string, collectionId: string): Statement {
   return {
     text: `UPDATE records r SET upstream_gone = true
-      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.source IS NOT NULL AND NOT r.upstream_gone
-        AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.record_id = r.record_id)`,
+      FROM sync_gone g
+      WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
+        AND r.source IS NOT NULL AND NOT r.upstream_gone`,
     values: [tenantId, collectionId],
   };
 }
