@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// Patches installed dependencies in place; run by the root package's `postinstall`, so every
+// `npm ci` / `npm install` (production installs included: no dev dependency is needed) gets them.
+// Idempotent: a file that already carries a patch is left alone. Fails the install when the text to
+// replace is missing (a new version of the dependency): look whether upstream fixed the bug, then
+// update or drop the patch here.
+//
+// Why not patch-package: it would have to be a production dependency (the crash matters most in
+// production, and `npm ci --omit=dev` still runs postinstall), with about fifteen packages of its own,
+// to apply a handful of exact replacements that this file states and verifies directly.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MARK = 'sync-manager patch';
+
+/**
+ * postgres 3.4.9 (porsager/postgres issues #1154, #1208, #1199; open upstream at the time of writing).
+ *
+ * 1. A write to a connection whose socket has closed (postgres.js's own ROLLBACK after a failed
+ *    query in `sql.begin`, or any query on a reserved connection) buffers the bytes and schedules
+ *    `nextWrite` with setImmediate, which then dereferences the null socket: an uncatchable
+ *    TypeError that kills the process. Such a query is now settled with CONNECTION_CLOSED instead
+ *    (never dropped: a dropped query would leave its caller awaiting forever).
+ * 2. `closed()` and `terminate()` cleared the write timer without resetting it or the buffered bytes,
+ *    so after a reconnect the startup message was appended to stale bytes and never flushed; and a
+ *    socket that closed with an error left a query issued after the error unsettled for ever (and
+ *    `sql.end()` waiting on it).
+ * 3. A reserved connection (and a `sql.begin` transaction) keeps issuing queries to its connection
+ *    object after the pool took it back on close (and may already have reconnected it for another
+ *    caller); `release()` then put the dead connection among the open ones (#1199). Such queries are
+ *    now rejected with CONNECTION_CLOSED, queries queued behind a full reserved connection are
+ *    rejected when it closes, and `release()` of a connection the pool took back does nothing.
+ */
+const postgresPatches = {
+  connection: [
+    {
+      find: `    if (terminated)
+      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
+`,
+      replace: `    if (terminated)
+      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
+
+    // ${MARK}: no socket (closed, not reconnected): settle the query rather than buffer a write
+    // that would dereference the null socket. True keeps the caller from moving the connection.
+    if (socket === null)
+      return (queryError(q, Errors.connection('CONNECTION_CLOSED', options)), true)
+`,
+    },
+    {
+      find: `  function nextWrite(fn) {
+    const x = socket.write(chunk, fn)
+`,
+      replace: `  function nextWrite(fn) {
+    // ${MARK}: the socket closed after these bytes were buffered: settle what waits for them.
+    if (socket === null) {
+      nextWriteTimer !== null && clearImmediate(nextWriteTimer)
+      chunk = nextWriteTimer = null
+      error(Errors.connection('CONNECTION_CLOSED', options))
+      return false
+    }
+    const x = socket.write(chunk, fn)
+`,
+    },
+    {
+      find: `    clearImmediate(nextWriteTimer)
+    if (socket) {
+`,
+      replace: `    clearImmediate(nextWriteTimer)
+    chunk = nextWriteTimer = null // ${MARK}: no stale bytes or timer survive a terminate
+    if (socket) {
+`,
+    },
+    {
+      find: `    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+`,
+      replace: `    // ${MARK}: settle whatever still waits, however the socket closed: a query written between
+    // the socket's 'error' (which settled the queries of that moment) and this 'close' was left
+    // pending for ever, and the stale \`query\` kept end() from ever resolving...
+    ;(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    // ...and forget the dead session's state, or the next ReadyForQuery after a reconnect reports its
+    // ErrorResponse (57P01 from pg_terminate_backend) to the first query of the new session.
+    query = results = errorResponse = null
+    result = new Result()
+`,
+    },
+    {
+      find: `    incomings = null
+    clearImmediate(nextWriteTimer)
+`,
+      replace: `    incomings = null
+    clearImmediate(nextWriteTimer)
+    chunk = nextWriteTimer = null // ${MARK}: no stale bytes or timer survive a close
+`,
+    },
+  ],
+  index: [
+    {
+      find: `    const sql = Sql(handler)
+    sql.release = () => {
+      c.reserved = null
+      onopen(c)
+    }
+`,
+      replace: `    const sql = Sql(handler)
+    // ${MARK}: once the pool took the connection back (onclose clears c.reserved), this reservation
+    // owns nothing: queued queries are rejected, new ones too, and release() does nothing.
+    const owner = c.reserved
+    c.onclose = (error) => {
+      while (queue.length)
+        queue.shift().reject(error)
+    }
+    sql.release = () => {
+      if (c.reserved !== owner)
+        return
+      c.reserved = null
+      c.onclose = null
+      onopen(c)
+    }
+`,
+    },
+    {
+      find: `    function handler(q) {
+      c.queue === full
+        ? queue.push(q)
+        : c.execute(q) || move(c, full)
+    }
+`,
+      replace: `    function handler(q) {
+      c.reserved !== owner // ${MARK}
+        ? q.reject(Errors.connection('CONNECTION_CLOSED', options))
+        : c.queue === full
+          ? queue.push(q)
+          : c.execute(q) || move(c, full)
+    }
+`,
+    },
+    {
+      find: `      function handler(q) {
+        q.catch(e => uncaughtError || (uncaughtError = e))
+        c.queue === full
+          ? queries.push(q)
+          : c.execute(q) || move(c, full)
+      }
+`,
+      replace: `      function handler(q) {
+        q.catch(e => uncaughtError || (uncaughtError = e))
+        c.reserved === null // ${MARK}: closed, the pool took the connection back
+          ? q.reject(Errors.connection('CONNECTION_CLOSED', options))
+          : c.queue === full
+            ? queries.push(q)
+            : c.execute(q) || move(c, full)
+      }
+`,
+    },
+  ],
+};
+
+const targets = [
+  {
+    name: 'postgres',
+    version: '3.4.9',
+    files: ['src', 'cjs/src', 'cf/src'].flatMap((dir) => [
+      { path: `${dir}/connection.js`, patches: postgresPatches.connection },
+      { path: `${dir}/index.js`, patches: postgresPatches.index },
+    ]),
+  },
+];
+
+let failed = false;
+for (const target of targets) {
+  const base = join(root, 'node_modules', target.name);
+  let version;
+  try {
+    version = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')).version;
+  } catch {
+    continue; // not installed (e.g. a partial install): nothing to patch
+  }
+  if (version !== target.version) {
+    console.error(
+      `patches/apply.mjs: ${target.name} is ${version}, the patch is for ${target.version}: ` +
+        'check whether upstream fixed the bug, then update or remove the patch',
+    );
+    failed = true;
+    continue;
+  }
+  for (const file of target.files) {
+    const path = join(base, file.path);
+    const original = readFileSync(path, 'utf8');
+    let text = original;
+    for (const patch of file.patches) {
+      const marker = patch.replace.split('\n').find((line) => line.includes(MARK));
+      if (text.includes(marker)) continue;
+      const at = text.indexOf(patch.find);
+      if (at === -1 || text.indexOf(patch.find, at + 1) !== -1) {
+        console.error(`patches/apply.mjs: ${target.name}/${file.path}: text to patch not found exactly once`);
+        failed = true;
+        continue;
+      }
+      text = text.slice(0, at) + patch.replace + text.slice(at + patch.find.length);
+    }
+    if (text !== original) writeFileSync(path, text);
+  }
+  if (!failed) console.log(`patches/apply.mjs: ${target.name} ${version} patched`);
+}
+if (failed) process.exit(1);
