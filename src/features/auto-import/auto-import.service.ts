@@ -31,8 +31,8 @@ const COLLECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export type ImportOutcome = 'processed' | 'failed' | 'skipped' | 'retry';
 
 /**
- * Watches the import folder by polling (fs.watch misses events on network filesystems and across
- * renames; a scan of one folder per second costs nothing). Each stable file is claimed through the
+ * Imports the files of the import folder, found by polling (fs.watch misses events on network
+ * filesystems and across renames; a scan of one folder per second costs nothing). Each stable file is claimed through the
  * database, synced as an ordinary full sync, then moved to .processed/ or .failed/. See
  * docs/auto-import.md for the rules.
  */
@@ -41,9 +41,6 @@ export class FolderImporter {
   /** What each file looked like at the previous scan: a file is read only when unchanged since. */
   private readonly seen = new Map<string, string>();
   private readonly retryAt = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
 
   constructor(
     private readonly db: Database,
@@ -52,31 +49,16 @@ export class FolderImporter {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  start(): void {
-    this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.scan().catch((error) => this.log.error({ err: error }, 'auto-import: scan failed'));
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
-    };
-    this.timer = setTimeout(loop, 0);
-  }
-
-  /** Stops scanning and waits for the import in progress, if any. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  /** One pass over the folder: imports every file that is ready, one after the other. */
-  async scan(): Promise<void> {
+  /**
+   * One pass over the folder: imports every file that is ready, one after the other. `serve` runs it
+   * every `pollMs` (background.ts); an aborted `signal` stops it before the next file.
+   */
+  async scan(signal?: AbortSignal): Promise<void> {
     const files = await listDroppedFiles(this.options.importDir);
     const now = Date.now();
     const present = new Set<string>();
     for (const file of files) {
-      if (this.stopped) return;
+      if (signal?.aborted) return;
       present.add(file.path);
       const stamp = stampOf(file);
       const previous = this.seen.get(file.path);

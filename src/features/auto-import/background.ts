@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
+import { IntervalWorker } from '../../lib/interval-worker.ts';
 import { CollectionService } from '../collections/collections.service.ts';
 import { SourceScheduler } from '../sources/scheduler.ts';
 import { SyncService } from '../syncs/syncs.service.ts';
@@ -16,47 +17,65 @@ export interface BackgroundWork {
 
 /**
  * What `serve` runs besides the API: the folder importer (when SYNC_MANAGER_IMPORT_DIR is set) and
- * the scheduler of feed sources. The sync service holds no state of its own (locks live in the
- * database), so this instance and the API's serialise on the same collection locks.
+ * the scheduler of feed sources, each polled by an IntervalWorker. The sync service holds no state of
+ * its own (locks live in the database), so this instance and the API's serialise on the same
+ * collection locks.
  */
 export function startBackgroundWork(config: Config, db: Database, log: FastifyBaseLogger): BackgroundWork {
   const syncs = new SyncService(db, new CollectionService(db), {
     snapshotRetentionDays: config.snapshotRetentionDays,
   });
   const sync = feedSyncThroughSyncService(syncs);
-  const importer = config.importDir
-    ? new FolderImporter(
-        db,
-        sync,
-        {
-          importDir: config.importDir,
-          pollMs: config.importPollMs,
-          stableMs: config.importStableMs,
-          leaseMs: config.importLeaseMs,
-        },
-        log.child({ component: 'auto-import' }),
-      )
-    : undefined;
+  const workers: IntervalWorker[] = [];
+  let importer: FolderImporter | undefined;
+  if (config.importDir) {
+    const importLog = log.child({ component: 'auto-import' });
+    importer = new FolderImporter(
+      db,
+      sync,
+      {
+        importDir: config.importDir,
+        pollMs: config.importPollMs,
+        stableMs: config.importStableMs,
+        leaseMs: config.importLeaseMs,
+      },
+      importLog,
+    );
+    const folder = importer;
+    workers.push(
+      new IntervalWorker((signal) => folder.scan(signal), {
+        intervalMs: config.importPollMs,
+        failureMessage: 'auto-import: scan failed',
+        log: importLog,
+      }),
+    );
+  }
+  const scheduleLog = log.child({ component: 'schedule' });
   const scheduler = new SourceScheduler(
     db,
     sync,
     {
-      tickMs: config.scheduleTickMs,
       timeoutMs: config.feedTimeoutMs,
       maxBytes: config.feedMaxBytes,
       allowPrivate: config.allowPrivateFeedUrls,
     },
-    log.child({ component: 'schedule' }),
+    scheduleLog,
   );
-  importer?.start();
-  scheduler.start();
+  workers.push(
+    new IntervalWorker((signal) => scheduler.tick(signal), {
+      intervalMs: config.scheduleTickMs,
+      failureMessage: 'schedule: tick failed',
+      log: scheduleLog,
+    }),
+  );
+  for (const worker of workers) worker.start();
   if (config.importDir)
     log.info({ importDir: config.importDir }, 'auto-import is watching the import folder');
   return {
     importer,
     scheduler,
     async stop() {
-      await Promise.all([importer?.stop(), scheduler.stop()]);
+      await Promise.all(workers.map((worker) => worker.stop()));
     },
   };
 }

@@ -10,7 +10,6 @@ import * as sql from './sources.sql.ts';
 import { assertFeedUrlAllowed } from './url-safety.ts';
 
 export interface SchedulerOptions {
-  tickMs: number;
   timeoutMs: number;
   maxBytes: number;
   allowPrivate: boolean;
@@ -36,10 +35,6 @@ interface DueSource {
  * sync happen after that transaction: a failed run is recorded and simply retried at the next tick.
  */
 export class SourceScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-
   constructor(
     private readonly db: Database,
     private readonly sync: FeedSync,
@@ -47,30 +42,13 @@ export class SourceScheduler {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  start(): void {
-    this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.tick().then(
-        () => {},
-        (error) => this.log.error({ err: error }, 'schedule: tick failed'),
-      );
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, this.options.tickMs);
-    };
-    this.timer = setTimeout(loop, 0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  /** Runs every source that is due now, one after the other; returns how many ran. */
-  async tick(): Promise<number> {
+  /**
+   * Runs every source that is due now, one after the other; returns how many ran. `serve` runs it
+   * every `tickMs` (background.ts); an aborted `signal` stops it before the next source.
+   */
+  async tick(signal?: AbortSignal): Promise<number> {
     let ran = 0;
-    while (!this.stopped) {
+    while (!signal?.aborted) {
       const source = await this.claimDue();
       if (!source) break;
       await this.runSource(source);
