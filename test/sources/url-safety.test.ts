@@ -90,3 +90,19 @@ test('a source stored while allowed is refused at fetch time once the setting is
   assert.equal(runs.body.items[0].error.startsWith('feed_url_refused'), true, runs.body.items[0].error);
   assert.equal(upstream.requests.length, 0);
 });
+
+test("the collection is looked up before the URL is checked: another tenant's key or a missing collection gets 404", async () => {
+  const { key: otherKey } = await serve.createTenant('other');
+  const body = { url: `${upstream.url}/feed.json`, schedule: '@hourly' };
+  const foreign = await serve.call('PUT', '/v1/collections/products/source', { key: otherKey, body });
+  assert.equal(foreign.status, 404, JSON.stringify(foreign.body));
+  assert.equal(foreign.body.code, 'collection_not_found');
+  const missing = await serve.call('PUT', '/v1/collections/nope/source', { key, body });
+  assert.equal(missing.status, 404, JSON.stringify(missing.body));
+  assert.equal(missing.body.code, 'collection_not_found');
+  // The same URL on the caller's own collection is still refused by the check.
+  const own = await serve.call('PUT', '/v1/collections/products/source', { key, body });
+  assert.equal(own.status, 422);
+  assert.equal(own.body.code, 'feed_url_refused');
+  assert.equal(upstream.requests.length, 0);
+});

@@ -81,6 +81,9 @@ export class SourceService {
       }
     }
     const next = nextRun(settings.schedule);
+    // The collection first, so a caller who cannot see it learns nothing from the URL check (and
+    // gets 404, not 422). The URL check resolves the host: not inside a transaction.
+    await withTenant(this.db, tenantId, (tx) => this.collections.require(tx, tenantId, collection));
     await assertFeedUrlAllowed(settings.url, this.policy);
     const row = await withTenant(this.db, tenantId, async (tx) => {
       const target = await this.collections.require(tx, tenantId, collection);
