@@ -45,7 +45,7 @@ async function remove(collection: string, id: string) {
  */
 async function stored(collection: string) {
   const rows = await server.db.query<Record<string, unknown> & { record_id: string }>(
-    `SELECT r.record_id, r.source, r.source_hash, r.overrides, r.manual_delete, r.data
+    `SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete, r.data
        FROM records r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
       WHERE r.tenant_id = $1 AND c.name = $2 ORDER BY r.record_id`,
     [tenant.id, collection],
@@ -334,12 +334,9 @@ test('restore makes the conflicts match the restored state: closes the moot, reo
   assert.equal(undo.body.collections[0].reopenedConflicts, 1, "b's premise is back");
 });
 
-// Needs the sync engine to version its upstream_gone marks (markGone in src/features/syncs/syncs.sql.ts
-// with the run's change id, apply.ts recording the change): until then the flag set on a record already
-// deleted by hand, or kept by policy, is not in history. Remove `todo` with that change.
-test('restore brings back upstream_gone as it was, also where a sync only marked the record gone', {
-  todo: 'the sync engine does not version upstream_gone marks yet (markGone)',
-}, async () => {
+// The sync engine versions its upstream_gone marks (markGone writes the run's change id), so the flag
+// set on a record already deleted by hand, or kept by policy, is in history.
+test('restore brings back upstream_gone as it was, also where a sync only marked the record gone', async () => {
   assert.ok((await call('PUT', '/v1/collections/gone-hand', {})).status < 300);
   assert.ok((await call('PUT', '/v1/collections/gone-keep', { deletePolicy: 'keep' })).status < 300);
   await sync('gone-hand', [

@@ -69,11 +69,11 @@ test(`property over the API: retained snapshots restore to their recorded copies
   const ids = Array.from({ length: 10 }, (_, i) => `r${i}`);
   const upstream: Record<string, Record<string, Record<string, unknown>>> = { products: {}, events: {} };
 
-  // Stored state without upstream_gone: the sync engine sets it on deleted records as bookkeeping,
-  // without a version (docs/snapshots.md).
+  // Stored state, upstream_gone included: the sync engine versions that flag too (docs/snapshots.md).
   const states = async (name: string) => {
     const rows = await database.db.query<Row & { record_id: string }>(
-      `SELECT r.record_id, r.source, r.source_hash, r.overrides, r.manual_delete, r.data FROM records r
+      `SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete, r.data
+         FROM records r
          JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
         WHERE r.tenant_id = $1 AND c.name = $2 ORDER BY r.record_id`,
       [tenantId, name],
@@ -151,6 +151,7 @@ test(`property over the API: retained snapshots restore to their recorded copies
         const then = copy.states[name]![id] ?? {
           source: null,
           source_hash: null,
+          upstream_gone: false,
           overrides: {},
           manual_delete: null,
           data: null,

@@ -122,7 +122,7 @@ export async function applyStaged(
     if (p.created > 0) await tx.query(sql.insertNew(tenantId, cid, changeId));
     if (p.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
     if (goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
-    if (gone.gone > goneDeletes) await tx.query(sql.markGone(tenantId, cid));
+    if (gone.gone > goneDeletes) await tx.query(sql.markGone(tenantId, cid, changeId));
     const grown = staged.inserted + p.created;
     if (grown > 1000 && grown > live / 5) {
       await tx.query(sql.leaveTenantRole);
@@ -130,7 +130,7 @@ export async function applyStaged(
       await tx.query(sql.enterTenantRole);
     }
     const written = counts.created + counts.updated + counts.deleted;
-    if (written > 0) await tx.query(sql.insertChange(tenantId, changeId, runId));
+    if (written > 0 || gone.gone > goneDeletes) await tx.query(sql.insertChange(tenantId, changeId, runId));
   }
   lap('writeMs');
 

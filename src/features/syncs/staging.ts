@@ -137,11 +137,18 @@ async function loadStoredIndex(tx: Queryable, tenantId: string, collectionId: st
     const current: Page = await next;
     next = current.n === STORED_PAGE ? fetch(current.last) : null;
     if (current.page === null) break;
-    for (const [id, hash, flags] of JSON.parse(current.page) as [string, string | null, number][]) {
-      index.add(id, hash, flags);
+    for (const line of current.page.split('\n')) {
+      const tab = line.indexOf('\t');
+      const id = line.slice(tab + 1);
+      index.add(id.includes('\\') ? unescapeId(id) : id, line.slice(1, tab), line.charCodeAt(0) - 48);
     }
   }
   return index;
+}
+
+/** Reverses the escaping of storedPage: `\\` is a backslash, `\n` a newline. */
+function unescapeId(escaped: string): string {
+  return escaped.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch));
 }
 
 async function stageGone(tx: Queryable, stored: StoredIndex): Promise<void> {

@@ -96,16 +96,14 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
     },
     async (request) => {
       const limit = request.query.limit ?? 100;
-      const rows = await syncs.list(
+      const { runs, cursorKeys } = await syncs.list(
         tenantOf(request),
         request.params.collection,
         decodeRunCursor(request.query.cursor),
         limit + 1,
       );
-      if (rows.length <= limit) return { items: rows, nextCursor: null };
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1]!;
-      return { items, nextCursor: encodeCursor(`${last.startedAt}|${last.id}`) };
+      if (runs.length <= limit) return { items: runs, nextCursor: null };
+      return { items: runs.slice(0, limit), nextCursor: encodeCursor(cursorKeys[limit - 1]!) };
     },
   );
 
@@ -143,12 +141,23 @@ function originOf(request: FastifyRequest): SyncOrigin {
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** A cursor's UTC time to the microsecond, and a real date (no 30 February for the database to refuse). */
+function isExactInstant(text: string): boolean {
+  if (!INSTANT.test(text)) return false;
+  const millis = `${text.slice(0, 23)}Z`;
+  const date = new Date(millis);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === millis;
+}
+
 function decodeRunCursor(cursor: string | undefined): { startedAt: string; id: string } | null {
   if (cursor === undefined) return null;
   try {
     const [value] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string];
     const [startedAt, id] = value.split('|');
-    if (startedAt && id && !Number.isNaN(Date.parse(startedAt))) return { startedAt, id };
+    if (startedAt && id && UUID.test(id) && isExactInstant(startedAt)) return { startedAt, id };
   } catch {
     // fall through
   }

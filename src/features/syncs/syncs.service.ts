@@ -71,6 +71,7 @@ type RunRow = {
   origin: SyncOrigin;
   started_at: Date;
   finished_at: Date | null;
+  started_key: string;
 };
 
 /** Thrown inside the apply transaction to roll it back and answer with the stored response. */
@@ -224,11 +225,11 @@ export class SyncService {
     collectionName: string,
     after: { startedAt: string; id: string } | null,
     limit: number,
-  ): Promise<SyncRunView[]> {
+  ): Promise<{ runs: SyncRunView[]; cursorKeys: string[] }> {
     return withTenant(this.db, tenantId, async (tx) => {
       const collection = await this.collections.require(tx, tenantId, collectionName);
       const rows = await tx.query<RunRow>(sql.listRuns(tenantId, collection.id, after, limit));
-      return rows.map(toView);
+      return { runs: rows.map(toView), cursorKeys: rows.map((row) => `${row.started_key}|${row.id}`) };
     });
   }
 
