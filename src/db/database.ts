@@ -29,10 +29,23 @@ export interface Queryable {
   exec(script: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * The transaction only reads (`BEGIN READ ONLY`, so a write in it fails): its result is returned as
+   * soon as `fn` resolves, while the COMMIT completes in the background (it cannot change what was
+   * read, and a read-only transaction has nothing to lose).
+   */
+  readOnly?: boolean;
+}
+
 export interface Database extends Queryable {
   readonly kind: DatabaseKind;
-  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. Statements that
+   * `fn` issues without awaiting in between run in the order issued; on PostgreSQL they go out together
+   * with the BEGIN (one round trip), so issue the first ones before the first `await`.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -5,13 +5,45 @@ import type { Database, Queryable } from './database.ts';
  * BYPASSRLS) with app.tenant_id set for this transaction only. Row-level security then hides every
  * other tenant's rows even from a query that forgets its tenant filter. Services still filter by
  * tenant explicitly: this is the second wall, not the first.
+ *
+ * The role switch is issued without awaiting it, so that on PostgreSQL it travels with the BEGIN and
+ * `fn`'s first statements in one round trip. Statements of one transaction run in the order issued, so
+ * none of `fn`'s runs before the switch; if the switch fails, the transaction is aborted, every later
+ * statement fails with it, and the switch's error is thrown whatever `fn` made of theirs.
  */
 export function withTenant<T>(db: Database, tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(
-      `SELECT set_config('role', 'sync_manager_app', true), set_config('app.tenant_id', $1, true)`,
-      [tenantId],
-    );
-    return fn(tx);
-  });
+  return db.transaction((tx) => asTenant(tx, tenantId, fn));
+}
+
+/**
+ * withTenant for a call that only reads: a read-only transaction whose result comes back without
+ * waiting for its COMMIT (see TransactionOptions.readOnly).
+ */
+export function readAsTenant<T>(
+  db: Database,
+  tenantId: string,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  return db.transaction((tx) => asTenant(tx, tenantId, fn), { readOnly: true });
+}
+
+async function asTenant<T>(tx: Queryable, tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const switched = tx.query(
+    `SELECT set_config('role', 'sync_manager_app', true), set_config('app.tenant_id', $1, true)`,
+    [tenantId],
+  );
+  let result: Promise<T>;
+  try {
+    result = fn(tx);
+  } catch (error) {
+    switched.catch(() => {});
+    throw error;
+  }
+  try {
+    await switched;
+  } catch (error) {
+    result.catch(() => {}); // it fails too (aborted transaction); the switch's error is the cause
+    throw error;
+  }
+  return result;
 }

@@ -14,7 +14,13 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   return {
     kind: 'pglite',
     ...queryableOf(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(queryableOf(tx))),
+    // No round trips to save on one embedded connection; READ ONLY is kept so that a write in a
+    // read-only transaction fails here as it does on PostgreSQL.
+    transaction: (fn, options) =>
+      pg.transaction(async (tx) => {
+        if (options?.readOnly) await tx.query('SET TRANSACTION READ ONLY');
+        return fn(queryableOf(tx));
+      }),
     close: () => pg.close(),
   };
 }

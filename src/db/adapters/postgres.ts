@@ -1,5 +1,12 @@
 import postgres from 'postgres';
-import { type Database, type Queryable, type Row, type Statement, statementParts } from '../database.ts';
+import {
+  type Database,
+  type Queryable,
+  type Row,
+  type Statement,
+  statementParts,
+  type TransactionOptions,
+} from '../database.ts';
 
 /** PostgreSQL through postgres.js: pooled, prepared statements, COPY through writable streams. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
@@ -21,12 +28,58 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
   return {
     kind: 'postgres',
     ...queryableOf(sql),
-    transaction: (fn) => sql.begin((tx) => fn(queryableOf(tx))) as Promise<Awaited<ReturnType<typeof fn>>>,
+    transaction: (fn, transactionOptions) => transaction(sql, fn, transactionOptions),
     close: () => sql.end({ timeout: 5 }),
   };
 }
 
-function queryableOf(sql: postgres.Sql | postgres.TransactionSql): Queryable {
+/**
+ * A transaction on a reserved connection, with BEGIN not awaited: postgres.js pipelines the queries of
+ * one connection, so BEGIN and the statements `fn` issues before its first await leave in one write and
+ * come back in one round trip (`sql.begin` spends a round trip on BEGIN alone). Statements on one
+ * connection run in order, each in its own Sync group: if BEGIN failed, what followed it ran outside
+ * the transaction. BEGIN on an idle reserved connection fails only when the connection itself is gone,
+ * and then so does every statement after it; its outcome is checked all the same before COMMIT, and a
+ * failure rolls back and throws.
+ */
+async function transaction<T>(
+  sql: postgres.Sql,
+  fn: (tx: Queryable) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const connection = await sql.reserve();
+  const beginFailure = connection.unsafe(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN').then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('BEGIN failed'),
+  );
+  let result: T;
+  try {
+    result = await fn(queryableOf(connection));
+    const failure = await beginFailure;
+    if (failure !== undefined) throw failure;
+  } catch (error) {
+    // A connection that closed meanwhile rejects this at once (patches/apply.mjs) and its release()
+    // does nothing: the pool has already taken it back.
+    await connection.unsafe('ROLLBACK').catch(() => {});
+    connection.release();
+    throw error;
+  }
+  const commit = connection.unsafe('COMMIT');
+  if (options.readOnly) {
+    // Nothing was written: what was read stands whatever the COMMIT does, so the caller goes on now.
+    const release = () => connection.release();
+    commit.then(release, release);
+    return result;
+  }
+  try {
+    await commit;
+  } finally {
+    connection.release();
+  }
+  return result;
+}
+
+function queryableOf(sql: postgres.Sql | postgres.ReservedSql): Queryable {
   return {
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
       const [text, values] = statementParts(textOrStatement, maybeValues);

@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../../db/database.ts';
-import { withTenant } from '../../db/tenant-scope.ts';
+import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
 import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
@@ -62,7 +62,7 @@ export class RecordService {
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
-    const [row] = await withTenant(this.db, tenantId, (tx) =>
+    const [row] = await readAsTenant(this.db, tenantId, (tx) =>
       tx.query<{ collection_id: string; version: number | null; data_text: string | null }>(
         sql.readEffective(tenantId, collection, recordId),
       ),
@@ -74,7 +74,7 @@ export class RecordService {
 
   /** The record with source, overrides and version; deleted records too, unless never made. */
   async getMeta(tenantId: string, collection: string, recordId: string): Promise<RecordMeta> {
-    const [row] = await withTenant(this.db, tenantId, (tx) =>
+    const [row] = await readAsTenant(this.db, tenantId, (tx) =>
       tx.query<RecordRow & { collection_id: string }>(sql.readRecord(tenantId, collection, recordId)),
     );
     if (!row) throw collectionNotFound(collection);
@@ -85,21 +85,29 @@ export class RecordService {
 
   /** Effective values as JSON text, in id order after `after`. */
   async listEffective(tenantId: string, collection: string, after: string | null, limit: number) {
-    return withTenant(this.db, tenantId, async (tx) => {
-      const info = await this.collection(tx, tenantId, collection);
-      return tx.query<{ record_id: string; data_text: string }>(
-        sql.listEffective(tenantId, info.id, after, limit),
+    return readAsTenant(this.db, tenantId, async (tx) => {
+      // Issued together (one round trip); the collection lookup only tells a 404 from an empty page.
+      const [, rows] = await settleBoth(
+        this.collection(tx, tenantId, collection),
+        tx.query<{ record_id: string; data_text: string }>(
+          sql.listEffectiveIn(tenantId, collection, after, limit),
+        ),
       );
+      return rows;
     });
   }
 
   /** The collection's internal id, for callers that page through it (export). */
   async collectionId(tenantId: string, collection: string): Promise<string> {
-    return withTenant(this.db, tenantId, async (tx) => (await this.collection(tx, tenantId, collection)).id);
+    return readAsTenant(
+      this.db,
+      tenantId,
+      async (tx) => (await this.collection(tx, tenantId, collection)).id,
+    );
   }
 
   async listEffectiveById(tenantId: string, collectionId: string, after: string | null, limit: number) {
-    return withTenant(this.db, tenantId, (tx) =>
+    return readAsTenant(this.db, tenantId, (tx) =>
       tx.query<{ record_id: string; data_text: string }>(
         sql.listEffective(tenantId, collectionId, after, limit),
       ),
@@ -114,7 +122,7 @@ export class RecordService {
     before: number | null,
     limit: number,
   ) {
-    const rows = await withTenant(this.db, tenantId, async (tx) => {
+    const rows = await readAsTenant(this.db, tenantId, async (tx) => {
       const info = await this.collection(tx, tenantId, collection);
       // One row more than asked: the previous version of the last entry, to diff against.
       return tx.query<VersionRow>(sql.listVersions(tenantId, info.id, recordId, before, limit + 2));

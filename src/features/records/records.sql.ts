@@ -89,6 +89,20 @@ export const listEffective = (
   values: [tenantId, collectionId, after, limit],
 });
 
+/** listEffective for a collection named by the caller (issued beside findCollection, which says 404). */
+export const listEffectiveIn = (
+  tenantId: string,
+  collection: string,
+  after: string | null,
+  limit: number,
+) => ({
+  text: `SELECT record_id, data::text AS data_text FROM records
+          WHERE tenant_id = $1 AND collection_id = ${COLLECTION_ID} AND data IS NOT NULL
+            AND ($3::text IS NULL OR record_id > $3)
+          ORDER BY record_id LIMIT $4`,
+  values: [tenantId, collection, after, limit],
+});
+
 /**
  * Versions newest first, the current row included, each with the change that made it. `before`
  * (a version number) pages backwards.
