@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -166,4 +166,51 @@ test('a file name that is not a collection name goes to .failed', async () => {
   );
   const report = JSON.parse(readFileSync(join(tenantDir, '.failed', `${failed}.error.json`), 'utf8'));
   assert.equal(report.code, 'validation_failed');
+});
+
+test('a sync that committed but whose move failed is not run again: the next attempts only retry the move', async () => {
+  const { id: betaId } = await serve.createTenant('beta');
+  const betaDir = join(serve.importDir, 'beta');
+  mkdirSync(betaDir, { recursive: true });
+  // A plain file where the .processed folder would go: every move to it fails (EEXIST).
+  writeFileSync(join(betaDir, '.processed'), 'in the way');
+  writeFileSync(join(betaDir, 'stock.json'), JSON.stringify([{ id: 1, qty: 3 }]));
+  const runsOfStock = () =>
+    serve.db.query<{ id: string; status: string }>(
+      "SELECT id, status FROM sync_runs WHERE tenant_id = $1 AND origin->>'file' = 'beta/stock.json'",
+      [betaId],
+    );
+  const claimOf = async () =>
+    (
+      await serve.db.query<{ attempts: number; claim_id: string }>(
+        "SELECT attempts, claim_id FROM import_claims WHERE folder = 'beta' AND file_name = 'stock.json'",
+      )
+    )[0];
+  // Two attempts after the first (the retry pause is a second): each could have synced the file again.
+  await waitFor(
+    'three attempts or a second sync run',
+    async () => {
+      const claim = await claimOf();
+      return (claim?.attempts ?? 0) >= 3 || (await runsOfStock()).length >= 2;
+    },
+    30_000,
+  );
+  const runs = await runsOfStock();
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['succeeded'],
+    'the file was synced once, though its move failed',
+  );
+  assert.ok(existsSync(join(betaDir, 'stock.json')), 'the file stays until it can be moved');
+
+  rmSync(join(betaDir, '.processed'));
+  await waitFor(
+    'stock.json in .processed',
+    () => list(join(betaDir, '.processed')).some((f) => f.endsWith('-stock.json')),
+    30_000,
+  );
+  assert.deepEqual(await runsOfStock(), runs);
+  // The claim is released right after the move.
+  await waitFor('the claim released', async () => (await claimOf()) === undefined);
+  assert.deepEqual(list(join(betaDir, '.failed')), []);
 });

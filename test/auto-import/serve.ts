@@ -28,11 +28,16 @@ export interface ServeFixture {
   close(): Promise<void>;
 }
 
+/**
+ * `overrides` may name a database the caller prepared (`databaseUrl`, or `dataDir` for PGlite) and an
+ * `importDir`: the fixture then serves those, as a restarted server would, and leaves them in place.
+ */
 export async function startServe(overrides: Partial<Config> = {}): Promise<ServeFixture> {
   const root = mkdtempSync(join(tmpdir(), 'sm-serve-'));
-  const importDir = join(root, 'import');
+  const importDir = overrides.importDir ?? join(root, 'import');
+  const ownDatabase = overrides.databaseUrl === undefined && overrides.dataDir === undefined;
   let database: TestDatabase | undefined;
-  if (process.env.TEST_DATABASE_URL) {
+  if (ownDatabase && process.env.TEST_DATABASE_URL) {
     database = await createTestDatabase();
     await database.db.close();
   }

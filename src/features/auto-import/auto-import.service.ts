@@ -84,6 +84,7 @@ export class FolderImporter {
     if (!claim) return 'skipped';
     const claimId = claim.claim_id;
     const release = () => this.db.query(sql.releaseClaim(file.folder, file.name, claimId, this.owner));
+    const expire = () => this.db.query(sql.expireClaim(file.folder, file.name, claimId, this.owner));
     // Another process may have imported and moved the file since we listed it.
     const now = await stat(file.path).catch(() => undefined);
     if (!now || stampOf(now) !== stamp) {
@@ -103,16 +104,21 @@ export class FolderImporter {
       Math.max(Math.floor(leaseMs / 3), 100),
     );
     const log = this.log.child({ file: `${file.folder}/${file.name}`, claim: claimId });
+    let outcome: ImportOutcome = 'retry';
     try {
-      return await this.importClaimed(file, claimId, claim.attempts > 1, log);
+      outcome = await this.importClaimed(file, claimId, claim.attempts > 1, log);
+      return outcome;
     } catch (error) {
       log.error({ err: error }, 'auto-import: unexpected error; the file stays and is tried again');
       return 'retry';
     } finally {
       clearInterval(renew);
       // Released only now, after the move: a process that claims the name next finds no file. A
-      // 'retry' keeps the file, and any process may try it again.
-      await release().catch((error) => log.warn({ err: error }, 'auto-import: could not release a claim'));
+      // file that stays ('retry': the sync could not run, or it committed but the move failed) keeps
+      // its claim id, so the next attempt finds that sync and does not run it again.
+      await (outcome === 'retry' ? expire() : release()).catch((error) =>
+        log.warn({ err: error }, 'auto-import: could not release a claim'),
+      );
     }
   }
 
@@ -138,15 +144,16 @@ export class FolderImporter {
       return this.fail(file, log, problem('validation_failed', detail), null);
     }
     if (takeover) {
-      // A process that died after its sync committed but before it moved the file: do not sync twice.
+      // An earlier attempt whose sync committed but whose file was not moved (the process died, or
+      // the move failed): the file is imported already; only the move is left to do.
       const [earlier] = await withTenant(this.db, tenant.id, (tx) =>
-        tx.query<{ id: string; status: string }>(sql.findRunOfClaim(tenant.id, claimId)),
+        tx.query<{ id: string; status: string }>(sql.findAppliedRunOfClaim(tenant.id, claimId)),
       );
-      if (earlier?.status === 'succeeded') {
+      if (earlier) {
         await moveToProcessed(file);
         log.info(
-          { syncId: earlier.id },
-          'auto-import: already imported before a restart; moved to .processed',
+          { syncId: earlier.id, status: earlier.status },
+          'auto-import: already imported by an earlier attempt; moved to .processed',
         );
         return 'processed';
       }

@@ -41,17 +41,34 @@ export const renewClaim = (
   values: [folder, fileName, claimId, owner, leaseMs],
 });
 
+/** After the file was moved (or found gone): the claim is done with. */
 export const releaseClaim = (folder: string, fileName: string, claimId: string, owner: string) => ({
   text: 'DELETE FROM import_claims WHERE folder = $1 AND file_name = $2 AND claim_id = $3 AND owner = $4',
   values: [folder, fileName, claimId, owner],
 });
 
-/** A sync run that an earlier holder of this claim finished before it died. */
-export const findRunOfClaim = (tenantId: string, claimId: string) => ({
-  text: `SELECT id, status FROM sync_runs
-          WHERE tenant_id = $1 AND origin->>'kind' = 'auto-import' AND origin->>'claim' = $2
-            AND status IN ('succeeded', 'failed')
-          ORDER BY started_at DESC LIMIT 1`,
+/**
+ * The file stays to be tried again: the claim is kept with its lease run out, so whoever claims the
+ * file next (any process, at once) gets the same claim id and can see whether a sync of it committed.
+ */
+export const expireClaim = (folder: string, fileName: string, claimId: string, owner: string) => ({
+  text: `UPDATE import_claims SET lease_until = now()
+          WHERE folder = $1 AND file_name = $2 AND claim_id = $3 AND owner = $4`,
+  values: [folder, fileName, claimId, owner],
+});
+
+/**
+ * A sync run of this claim that applied the file: it succeeded, or it wrote a change (the process
+ * died after the apply committed, before the run row was marked succeeded; the run then reads
+ * failed, 'interrupted'). A run that neither succeeded nor wrote anything left the collection as it
+ * was, and the file is synced again.
+ */
+export const findAppliedRunOfClaim = (tenantId: string, claimId: string) => ({
+  text: `SELECT r.id, r.status FROM sync_runs r
+          WHERE r.tenant_id = $1 AND r.origin->>'kind' = 'auto-import' AND r.origin->>'claim' = $2
+            AND (r.status = 'succeeded'
+                 OR EXISTS (SELECT 1 FROM changes ch WHERE ch.tenant_id = r.tenant_id AND ch.sync_run_id = r.id))
+          ORDER BY r.started_at DESC LIMIT 1`,
   values: [tenantId, claimId],
 });
 
