@@ -10,7 +10,7 @@ let upstream: Upstream;
 let key: string;
 
 before(async () => {
-  serve = await startServe({ allowPrivateFeedUrls: true, scheduleTickMs: 50 });
+  serve = await startServe({ allowPrivateFeedUrls: true, scheduleTickMs: 50, feedTimeoutMs: 15_000 });
   upstream = await startUpstream();
   ({ key } = await serve.createTenant('acme'));
   assert.equal((await serve.call('PUT', '/v1/collections/products', { key, body: {} })).status, 201);
