@@ -31,11 +31,11 @@ export interface Queryable {
 
 export interface TransactionOptions {
   /**
-   * The transaction only reads (`BEGIN READ ONLY`, so a write in it fails): its result is returned as
-   * soon as `fn` resolves, while the COMMIT completes in the background (it cannot change what was
-   * read, and a read-only transaction has nothing to lose).
+   * A read-only transaction made of the statements `fn` issues before its first `await`: on PostgreSQL
+   * they go out between BEGIN READ ONLY and COMMIT in one round trip. A statement issued after that
+   * is refused with an error (it would run after the COMMIT), and a write fails (READ ONLY).
    */
-  readOnly?: boolean;
+  readOnlyBatch?: boolean;
 }
 
 export interface Database extends Queryable {

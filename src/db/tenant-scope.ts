@@ -16,15 +16,15 @@ export function withTenant<T>(db: Database, tenantId: string, fn: (tx: Queryable
 }
 
 /**
- * withTenant for a call that only reads: a read-only transaction whose result comes back without
- * waiting for its COMMIT (see TransactionOptions.readOnly).
+ * withTenant for a call that only reads and issues every statement before its first `await`: with the
+ * role switch, one round trip in all (TransactionOptions.readOnlyBatch).
  */
 export function readAsTenant<T>(
   db: Database,
   tenantId: string,
   fn: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
-  return db.transaction((tx) => asTenant(tx, tenantId, fn), { readOnly: true });
+  return db.transaction((tx) => asTenant(tx, tenantId, fn), { readOnlyBatch: true });
 }
 
 async function asTenant<T>(tx: Queryable, tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -14,12 +14,16 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   return {
     kind: 'pglite',
     ...queryableOf(pg),
-    // No round trips to save on one embedded connection; READ ONLY is kept so that a write in a
-    // read-only transaction fails here as it does on PostgreSQL.
+    // No round trips to save on one embedded connection; the read-only batch keeps its rules (READ
+    // ONLY, no statement after the first await) so that a misuse fails here as on PostgreSQL.
     transaction: (fn, options) =>
       pg.transaction(async (tx) => {
-        if (options?.readOnly) await tx.query('SET TRANSACTION READ ONLY');
-        return fn(queryableOf(tx));
+        if (!options?.readOnlyBatch) return fn(queryableOf(tx));
+        await tx.query('SET TRANSACTION READ ONLY');
+        let open = true;
+        const result = fn(queryableOf(tx, () => open));
+        open = false;
+        return result;
       }),
     close: () => pg.close(),
   };
@@ -30,9 +34,10 @@ type PgliteQueryable = Pick<PGlite, 'query' | 'exec'>;
 /** COPY loads from an in-memory blob here, so large loads go in pieces of about this many bytes. */
 const COPY_PIECE_BYTES = 16 * 1024 * 1024;
 
-function queryableOf(pg: PgliteQueryable): Queryable {
+function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Queryable {
   return {
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
+      if (!isOpen()) throw new Error('read-only batch: a statement issued after the first await');
       const [text, values] = statementParts(textOrStatement, maybeValues);
       const result = await pg.query<T>(text, values as unknown[]);
       return result.rows;

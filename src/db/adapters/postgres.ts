@@ -48,10 +48,11 @@ async function transaction<T>(
   options: TransactionOptions = {},
 ): Promise<T> {
   const connection = await sql.reserve();
-  const beginFailure = connection.unsafe(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN').then(
+  const beginFailure = connection.unsafe(options.readOnlyBatch ? 'BEGIN READ ONLY' : 'BEGIN').then(
     () => undefined,
     (error: unknown) => error ?? new Error('BEGIN failed'),
   );
+  if (options.readOnlyBatch) return readOnlyBatch(connection, beginFailure, fn);
   let result: T;
   try {
     result = await fn(queryableOf(connection));
@@ -64,32 +65,65 @@ async function transaction<T>(
     connection.release();
     throw error;
   }
-  const commit = connection.unsafe('COMMIT');
-  if (options.readOnly) {
-    // Nothing was written: what was read stands whatever the COMMIT does, so the caller goes on now.
-    const release = () => connection.release();
-    commit.then(release, release);
-    return result;
-  }
   try {
-    await commit;
+    await connection.unsafe('COMMIT');
   } finally {
     connection.release();
   }
   return result;
 }
 
-function queryableOf(sql: postgres.Sql | postgres.ReservedSql): Queryable {
+/** BEGIN READ ONLY, what `fn` issues at once, COMMIT: one flight (TransactionOptions.readOnlyBatch). */
+async function readOnlyBatch<T>(
+  connection: postgres.ReservedSql,
+  beginFailure: Promise<unknown>,
+  fn: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  let open = true;
+  const tx = queryableOf(connection, () => open);
+  let result: Promise<T>;
+  try {
+    result = fn(tx);
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  open = false;
+  // After a failed statement the transaction is aborted and this COMMIT rolls it back (no error).
+  const committed = connection.unsafe('COMMIT').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  try {
+    const value = await result;
+    const failure = (await beginFailure) ?? (await committed);
+    if (failure !== undefined) throw failure;
+    return value;
+  } finally {
+    await committed;
+    connection.release();
+  }
+}
+
+const batchClosed = () =>
+  new Error('read-only batch: a statement issued after the first await would run after its COMMIT');
+
+function queryableOf(
+  sql: postgres.Sql | postgres.ReservedSql,
+  isOpen: () => boolean = () => true,
+): Queryable {
   return {
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
+      if (!isOpen()) throw batchClosed();
       const [text, values] = statementParts(textOrStatement, maybeValues);
       const rows = await sql.unsafe(text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
       return rows as unknown as T[];
     },
     async exec(script) {
+      if (!isOpen()) throw batchClosed();
       await sql.unsafe(script).simple();
     },
     async copyFrom(statement, chunks) {
+      if (!isOpen()) throw batchClosed();
       const writable = await sql.unsafe(`${statement} FROM STDIN`).writable();
       const finished = new Promise<void>((resolve, reject) => {
         writable.on('finish', resolve);

@@ -122,7 +122,7 @@ export class RecordService {
     before: number | null,
     limit: number,
   ) {
-    const rows = await readAsTenant(this.db, tenantId, async (tx) => {
+    const rows = await withTenant(this.db, tenantId, async (tx) => {
       const info = await this.collection(tx, tenantId, collection);
       // One row more than asked: the previous version of the last entry, to diff against.
       return tx.query<VersionRow>(sql.listVersions(tenantId, info.id, recordId, before, limit + 2));
