@@ -1,24 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type ServeFixture, startServe, waitFor } from '../auto-import/serve.ts';
-import { startUpstream, type Upstream } from './upstream.ts';
-
-// The real serve with a short scheduler interval: nothing here calls tick(), the fetches come from
-// serve's own timer. The upstream is on 127.0.0.1, hence the operator setting.
-let serve: ServeFixture;
-let upstream: Upstream;
-let key: string;
-
-before(async () => {
-  serve = await startServe({ allowPrivateFeedUrls: true, scheduleTickMs: 50, feedTimeoutMs: 15_000 });
-  upstream = await startUpstream();
-  ({ key } = await serve.createTenant('acme'));
-  assert.equal((await serve.call('PUT', '/v1/collections/products', { key, body: {} })).status, 201);
-});
-after(async () => {
-  await serve.close();
-  await upstream.close();
-});
+import { test } from 'node:test';
+import { waitFor } from '../auto-import/serve.ts';
+import { startSourcesFixture } from './fixture.ts';
 
 interface RunView {
   status: string;
@@ -29,13 +12,18 @@ interface RunView {
 
 test('serve fetches a source on its cron schedule from its own timer, and a 304 costs no sync', {
   timeout: 60_000,
-}, async () => {
-  upstream.body = JSON.stringify([
-    { id: 1, name: 'a' },
-    { id: 2, name: 'b' },
-  ]);
-  upstream.etag = '"v1"';
-  const put = await serve.call('PUT', '/v1/collections/products/source', {
+}, async (t) => {
+  // The real serve with a short scheduler interval: nothing here calls tick(), the fetches come from
+  // serve's own timer. The upstream is on 127.0.0.1, hence the operator setting.
+  const fixture = await startSourcesFixture(
+    { allowPrivateFeedUrls: true, scheduleTickMs: 50, feedTimeoutMs: 15_000 },
+    ['stock'],
+  );
+  t.after(() => fixture.close());
+  const { serve, upstream, key } = fixture;
+  upstream.body = '[{"id": "x", "qty": 1}, {"id": "y", "qty": 2}]';
+  upstream.etag = '"timer-1"';
+  const put = await serve.call('PUT', '/v1/collections/stock/source', {
     key,
     body: { url: `${upstream.url}/feed.json`, schedule: '* * * * * *' }, // every second
   });
@@ -45,7 +33,7 @@ test('serve fetches a source on its cron schedule from its own timer, and a 304 
   const runs = await waitFor(
     'two scheduled fetches',
     async () => {
-      const page = await serve.call<{ items: RunView[] }>('GET', '/v1/collections/products/source/runs', {
+      const page = await serve.call<{ items: RunView[] }>('GET', '/v1/collections/stock/source/runs', {
         key,
       });
       return page.body.items.length >= 2 ? page.body.items.slice().reverse() : undefined;
@@ -61,9 +49,9 @@ test('serve fetches a source on its cron schedule from its own timer, and a 304 
   assert.equal(second.status, 'unchanged', JSON.stringify(second));
   assert.equal(second.httpStatus, 304);
   assert.equal(second.syncId, null);
-  assert.equal(upstream.requests[1]!.ifNoneMatch, '"v1"');
+  assert.equal(upstream.requests[1]!.ifNoneMatch, '"timer-1"');
 
-  const syncs = await serve.call<{ items: { id: string }[] }>('GET', '/v1/collections/products/syncs', {
+  const syncs = await serve.call<{ items: { id: string }[] }>('GET', '/v1/collections/stock/syncs', {
     key,
   });
   assert.deepEqual(
@@ -71,7 +59,7 @@ test('serve fetches a source on its cron schedule from its own timer, and a 304 
     [first.syncId],
     'only the first fetch made a sync run',
   );
-  const records = await serve.call<{ items: unknown[] }>('GET', '/v1/collections/products/records', {
+  const records = await serve.call<{ items: unknown[] }>('GET', '/v1/collections/stock/records', {
     key,
   });
   assert.equal(records.body.items.length, 2);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ServeFixture, startServe, waitFor } from '../auto-import/serve.ts';
-import { startUpstream, type Upstream } from './upstream.ts';
+import { type ServeFixture, waitFor } from '../auto-import/serve.ts';
+import { type SourcesFixture, startSourcesFixture } from './fixture.ts';
+import type { Upstream } from './upstream.ts';
 
 // The upstream is on 127.0.0.1, so this server runs with the operator setting that allows private
 // feed URLs (set explicitly). The refusal without it is in url-safety.test.ts.
+let fixture: SourcesFixture;
 let serve: ServeFixture;
 let upstream: Upstream;
 let key: string;
@@ -13,17 +15,13 @@ let tenantId: string;
 before(async () => {
   // 3 s: short for the upstream that never answers, long for a good fetch on a loaded machine (at
   // 500 ms a local fetch timed out with a load average of 11 on two cores).
-  serve = await startServe({ allowPrivateFeedUrls: true, feedTimeoutMs: 3000, feedMaxBytes: 10_000 });
-  upstream = await startUpstream();
-  ({ id: tenantId, key } = await serve.createTenant('acme'));
-  for (const name of ['products', 'other']) {
-    assert.equal((await serve.call('PUT', `/v1/collections/${name}`, { key, body: {} })).status, 201);
-  }
+  fixture = await startSourcesFixture(
+    { allowPrivateFeedUrls: true, feedTimeoutMs: 3000, feedMaxBytes: 10_000 },
+    ['products', 'other'],
+  );
+  ({ serve, upstream, key, tenantId } = fixture);
 });
-after(async () => {
-  await serve.close();
-  await upstream.close();
-});
+after(() => fixture.close());
 
 const syncCount = async (collection: string) => {
   const [row] = await serve.db.query<{ n: number }>(
