@@ -78,9 +78,14 @@ export class CollectionService {
     return rows.map(withCounts);
   }
 
+  /** Deletes the collection with its records and their history, after any sync of it in flight. */
   async delete(tenantId: string, name: string): Promise<void> {
-    const rows = await withTenant(this.db, tenantId, (tx) => tx.query(sql.deleteCollection(tenantId, name)));
-    if (rows.length === 0) throw notFound(name);
+    await withTenant(this.db, tenantId, async (tx) => {
+      const collection = await this.require(tx, tenantId, name);
+      await tx.query(sql.lockCollectionForDelete(tenantId, collection.id));
+      await tx.query(sql.deleteCollectionRecords(tenantId, collection.id));
+      await tx.query(sql.deleteCollection(tenantId, name));
+    });
   }
 }
 

@@ -45,6 +45,24 @@ export const listCollectionsWithCounts = (tenantId: string, afterName: string | 
   values: [tenantId, afterName, limit],
 });
 
+/**
+ * Records and their history have no foreign key to collections (migration 0006: it cost a check per
+ * written row), so deleting a collection removes them here. Syncs and restores of it are waited for
+ * first (lockCollectionForDelete); a manual edit racing the delete can at worst leave a row that no
+ * query can reach (collection ids are never reused).
+ */
+export const deleteCollectionRecords = (tenantId: string, collectionId: string) => ({
+  text: `WITH versions AS (DELETE FROM record_versions WHERE tenant_id = $1 AND collection_id = $2)
+    DELETE FROM records WHERE tenant_id = $1 AND collection_id = $2`,
+  values: [tenantId, collectionId],
+});
+
+/** The sync lock of src/features/syncs (same key): a delete waits for a running sync or restore. */
+export const lockCollectionForDelete = (tenantId: string, collectionId: string) => ({
+  text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0))`,
+  values: [tenantId, collectionId],
+});
+
 export const deleteCollection = (tenantId: string, name: string) => ({
   text: 'DELETE FROM collections WHERE tenant_id = $1 AND name = $2 RETURNING id',
   values: [tenantId, name],
