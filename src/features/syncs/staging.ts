@@ -65,7 +65,7 @@ export async function stageFeed(
     maxErrors?: number;
     onProgress?: (rows: number) => void;
   },
-): Promise<StagedFeed & { indexMs: number }> {
+): Promise<StagedFeed & { indexMs: number; dbWaitMs: number }> {
   await tx.query(sql.createStaging);
   await tx.query(sql.createNewStaging);
   await tx.query(sql.createGoneStaging);
@@ -120,6 +120,7 @@ export async function stageFeed(
     inserted: writer.inserted,
     live: stored.liveCount,
     indexMs,
+    dbWaitMs: Math.round(writer.waitedMs),
   };
 }
 
@@ -237,8 +238,12 @@ class ChunkWriter {
     });
   }
 
+  /** Time the feed waited for the database: near 0 when parsing is the bottleneck. */
+  waitedMs = 0;
   private async settle(): Promise<void> {
+    const t = performance.now();
     if (this.pending) await this.pending;
+    this.waitedMs += performance.now() - t;
     this.pending = null;
     if (this.failure) throw this.failure.error;
   }

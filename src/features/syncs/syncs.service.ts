@@ -171,7 +171,13 @@ export class SyncService {
           snapshotId,
           changeId,
         });
-        applied.timings = { lockWaitMs: lockMs, indexMs: feed.indexMs, stageMs, ...applied.timings };
+        applied.timings = {
+          lockWaitMs: lockMs,
+          indexMs: feed.indexMs,
+          stageMs,
+          stageDbWaitMs: feed.dbWaitMs,
+          ...applied.timings,
+        };
         if (request.idempotency) {
           const view = this.viewOf(runId, collection.name, request, applied, started);
           await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
