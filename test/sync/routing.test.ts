@@ -2,23 +2,13 @@
 // tests pin what that must never get wrong — ids that need escaping, more records than one index page,
 // flags of hand-made and gone records, and the conflict with a record made by hand during a sync.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { StoredIndex } from '../../src/sync/stored-index.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { type Ctx, handMade, makeCollection, ndjson, stored, sync } from './sync-helpers.ts';
+import { handMade, makeCollection, ndjson, stored, sync, tenantServer } from './sync-helpers.ts';
 
-let server: TestServer;
-let ctx: Ctx;
-let tenantId: string;
-before(async () => {
-  server = await startTestServer();
-  const tenant = await server.createTenant('acme');
-  tenantId = tenant.id;
-  ctx = { server, key: tenant.key };
-});
-after(() => server.close());
+const fixture = tenantServer();
 
 const counts = (response: { body: { counts: Record<string, number> } }) => {
   const { created, updated, unchanged, deleted } = response.body.counts;
@@ -27,72 +17,72 @@ const counts = (response: { body: { counts: Record<string, number> } }) => {
 
 describe('routing feed rows by the stored index', () => {
   test('ids with backslashes, newlines, tabs and non-ASCII are recognised on the next sync', async () => {
-    await makeCollection(ctx, 'odd');
+    await makeCollection(fixture.ctx, 'odd');
     const ids = ['a\\b', 'line\nbreak', 'tab\there', 'back\\nslash-n', 'ünïcødé', '\\', 'emoji 🎉', 'x\r\ny'];
     const feed = ids.map((id, i) => ({ id, n: i }));
-    assert.deepEqual(counts(await sync(ctx, 'odd', feed)), {
+    assert.deepEqual(counts(await sync(fixture.ctx, 'odd', feed)), {
       created: 8,
       updated: 0,
       unchanged: 0,
       deleted: 0,
     });
-    assert.deepEqual(counts(await sync(ctx, 'odd', feed)), {
+    assert.deepEqual(counts(await sync(fixture.ctx, 'odd', feed)), {
       created: 0,
       updated: 0,
       unchanged: 8,
       deleted: 0,
     });
     const changed = feed.map((row, i) => (i === 1 ? { ...row, n: 100 } : row)).filter((_, i) => i !== 0);
-    assert.deepEqual(counts(await sync(ctx, 'odd', changed)), {
+    assert.deepEqual(counts(await sync(fixture.ctx, 'odd', changed)), {
       created: 0,
       updated: 1,
       unchanged: 6,
       deleted: 1,
     });
-    const rows = await stored(ctx, tenantId, 'odd');
+    const rows = await stored(fixture.ctx, fixture.tenantId, 'odd');
     assert.equal(rows.get('a\\b')!.data, null, 'the gone id is the one with a backslash');
     assert.equal(rows.get('a\\b')!.upstream_gone, true);
     assert.deepEqual(rows.get('line\nbreak')!.data, { id: 'line\nbreak', n: 100 });
   });
 
   test('a collection larger than one index page: unchanged, changed, new and gone all counted exactly', async () => {
-    await makeCollection(ctx, 'big', { maxDeleteRatio: 1 });
+    await makeCollection(fixture.ctx, 'big', { maxDeleteRatio: 1 });
     const n = 120_000;
     const row = (i: number, v = 0) => ({ id: `k${i}`, v });
     const first = Array.from({ length: n }, (_, i) => row(i));
-    assert.equal((await sync(ctx, 'big', ndjson(first))).body.counts.created, n);
+    assert.equal((await sync(fixture.ctx, 'big', ndjson(first))).body.counts.created, n);
     const second: unknown[] = [];
     for (let i = 0; i < n + 50; i++) {
       if (i < n && i % 1000 === 1) continue; // 120 gone
       second.push(row(i, i % 500 === 3 ? 1 : 0)); // 240 changed; 50 new at the end
     }
-    const result = await sync(ctx, 'big', ndjson(second));
+    const result = await sync(fixture.ctx, 'big', ndjson(second));
     assert.equal(result.status, 200, result.text);
     assert.deepEqual(counts(result), { created: 50, updated: 240, unchanged: n - 120 - 240, deleted: 120 });
-    const live = await server.db.query<{ n: number }>(
+    const live = await fixture.server.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM records r JOIN collections c ON c.id = r.collection_id
        WHERE c.tenant_id = $1 AND c.name = 'big' AND r.data IS NOT NULL`,
-      [tenantId],
+      [fixture.tenantId],
     );
     assert.equal(live[0]!.n, n + 50 - 120);
   });
 
   test('a hand-made record and a record gone before are planned by the database, never skipped', async () => {
-    await makeCollection(ctx, 'mixed');
-    await sync(ctx, 'mixed', [
+    await makeCollection(fixture.ctx, 'mixed');
+    await sync(fixture.ctx, 'mixed', [
       { id: 'g', v: 1 },
       { id: 's', v: 1 },
     ]);
-    await sync(ctx, 'mixed', [{ id: 's', v: 1 }]); // g gone
-    await handMade(ctx, tenantId, 'mixed', 'h', { id: 'h', v: 1 });
+    await sync(fixture.ctx, 'mixed', [{ id: 's', v: 1 }]); // g gone
+    await handMade(fixture.ctx, fixture.tenantId, 'mixed', 'h', { id: 'h', v: 1 });
     // The same content as before for g, and for h the same text a feed would send: both must be written.
-    const result = await sync(ctx, 'mixed', [
+    const result = await sync(fixture.ctx, 'mixed', [
       { id: 'g', v: 1 },
       { id: 's', v: 1 },
       { id: 'h', v: 1 },
     ]);
     assert.deepEqual(counts(result), { created: 1, updated: 1, unchanged: 1, deleted: 0 });
-    const rows = await stored(ctx, tenantId, 'mixed');
+    const rows = await stored(fixture.ctx, fixture.tenantId, 'mixed');
     assert.deepEqual(rows.get('g')!.data, { id: 'g', v: 1 });
     assert.equal(rows.get('g')!.upstream_gone, false);
     assert.deepEqual(rows.get('h')!.source, { id: 'h', v: 1 }, 'the hand-made record now has a source');
@@ -103,7 +93,7 @@ describe('routing feed rows by the stored index', () => {
   test('a record made by hand while a sync streams is merged as a changed row, not refused', {
     skip: onPglite && 'needs a second connection (PostgreSQL only)',
   }, async () => {
-    await makeCollection(ctx, 'race');
+    await makeCollection(fixture.ctx, 'race');
     // Hold the feed open until the hand-made record is committed: the sync's index was read before it.
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -114,9 +104,11 @@ describe('routing feed rows by the stored index', () => {
       await gate;
       yield Buffer.from(`${JSON.stringify({ id: 'late', v: 2 })}\n`);
     }
-    const syncs = new SyncService(server.db, new CollectionService(server.db), { snapshotRetentionDays: 30 });
+    const syncs = new SyncService(fixture.server.db, new CollectionService(fixture.server.db), {
+      snapshotRetentionDays: 30,
+    });
     const running = syncs.run({
-      tenantId,
+      tenantId: fixture.tenantId,
       collection: 'race',
       mode: 'full',
       dryRun: false,
@@ -125,21 +117,21 @@ describe('routing feed rows by the stored index', () => {
       feed: feed(),
       origin: { kind: 'api' },
     });
-    await waitForRunning(tenantId);
-    await handMade(ctx, tenantId, 'race', 'late', { id: 'late', by: 'hand' });
+    await waitForRunning(fixture.tenantId);
+    await handMade(fixture.ctx, fixture.tenantId, 'race', 'late', { id: 'late', by: 'hand' });
     release();
     const outcome = await running;
     assert.equal(outcome.run.status, 'succeeded');
     assert.equal(outcome.run.counts.created, 1);
     assert.equal(outcome.run.counts.updated, 1, 'the hand-made record got the feed as its source');
-    const rows = await stored(ctx, tenantId, 'race');
+    const rows = await stored(fixture.ctx, fixture.tenantId, 'race');
     assert.deepEqual(rows.get('late')!.source, { id: 'late', v: 2 });
   });
 });
 
 async function waitForRunning(tenant: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const rows = await server.db.query<{ n: number }>(
+    const rows = await fixture.server.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM sync_runs WHERE tenant_id = $1 AND status = 'running'`,
       [tenant],
     );

@@ -1,6 +1,25 @@
-import type { TestServer } from '../helpers/server.ts';
+import { after, before } from 'node:test';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 export type Ctx = { server: TestServer; key: string };
+
+export type TenantServer = { server: TestServer; ctx: Ctx; tenantId: string };
+
+/**
+ * The usual fixture of a sync test file: the real server on a fresh database with one tenant, started
+ * before the file's tests and closed after them. Its fields are set in `before`: read them in tests.
+ */
+export function tenantServer(slug = 'acme'): TenantServer {
+  const fixture = {} as TenantServer;
+  before(async () => {
+    fixture.server = await startTestServer();
+    const tenant = await fixture.server.createTenant(slug);
+    fixture.tenantId = tenant.id;
+    fixture.ctx = { server: fixture.server, key: tenant.key };
+  });
+  after(() => fixture.server.close());
+  return fixture;
+}
 
 export function ndjson(records: unknown[]): string {
   return records.map((record) => JSON.stringify(record)).join('\n') + '\n';

@@ -95,14 +95,26 @@ export function lockCollection(tenantId: string, collectionId: string): Statemen
   };
 }
 
-/** Platform-level (runs as the connection's user): every tenant's runs whose process is gone. */
+/**
+ * Platform-level (runs as the connection's user): every tenant's runs whose process is gone. A run
+ * whose apply committed (it wrote a `changes` row) before the process died did apply: it is marked
+ * succeeded, with a note that its counts were not recorded; the others failed and applied nothing.
+ */
 export function failInterruptedRuns(): Statement {
   return {
-    text: `UPDATE sync_runs SET status = 'failed', finished_at = now(),
-        errors = errors || jsonb_build_array(jsonb_build_object('code', 'interrupted',
-          'message', 'the process running this sync stopped before it finished; nothing was applied'))
-      WHERE status = 'running' AND pg_try_advisory_xact_lock(hashtextextended('sync-run:' || id::text, 0))
-      RETURNING id`,
+    text: `UPDATE sync_runs r SET finished_at = now(),
+        status = CASE WHEN applied.yes THEN 'succeeded' ELSE 'failed' END,
+        change_id = CASE WHEN applied.yes THEN applied.change_id ELSE r.change_id END,
+        errors = r.errors || jsonb_build_array(jsonb_build_object('code', 'interrupted', 'message',
+          CASE WHEN applied.yes
+            THEN 'the process running this sync stopped after the sync was applied, before its counts were recorded'
+            ELSE 'the process running this sync stopped before it finished; nothing was applied' END))
+      FROM sync_runs s
+      CROSS JOIN LATERAL (SELECT max(ch.id) IS NOT NULL AS yes, max(ch.id) AS change_id
+        FROM changes ch WHERE ch.tenant_id = s.tenant_id AND ch.sync_run_id = s.id) applied
+      WHERE s.tenant_id = r.tenant_id AND s.id = r.id AND r.status = 'running'
+        AND pg_try_advisory_xact_lock(hashtextextended('sync-run:' || r.id::text, 0))
+      RETURNING r.id`,
     values: [],
   };
 }
