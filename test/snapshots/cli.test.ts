@@ -63,6 +63,7 @@ test('snapshots create, list, diff, restore and prune from the command line', as
     await cli('snapshots', 'restore', created.id, '--tenant', 'shop', '--collection', 'products'),
   );
   assert.match(restore, /to undo: sync-manager snapshots restore [0-9a-f-]{36}/);
+  assert.match(restore, /reopenedConflicts/, 'the table names the conflicts the restore reopened');
   const after = JSON.parse(
     assertOk(await cli('snapshots', 'diff', created.id, '--tenant', 'shop', '--json')),
   );

@@ -104,7 +104,12 @@ export function registerSnapshots(program: Command): void {
         await withClient(async (client) => {
           const result = await client.call<{
             undoSnapshotId: string;
-            collections: Array<{ name: string; restored: Record<string, number>; closedConflicts: number }>;
+            collections: Array<{
+              name: string;
+              restored: Record<string, number>;
+              closedConflicts: number;
+              reopenedConflicts: number;
+            }>;
           }>({
             method: 'POST',
             path: path(snapshotId, '/restore'),
@@ -117,8 +122,9 @@ export function registerSnapshots(program: Command): void {
               collection: c.name,
               ...c.restored,
               closedConflicts: c.closedConflicts,
+              reopenedConflicts: c.reopenedConflicts,
             })),
-            ['collection', 'created', 'changed', 'deleted', 'closedConflicts'],
+            ['collection', 'created', 'changed', 'deleted', 'closedConflicts', 'reopenedConflicts'],
           );
           process.stdout.write(
             `restored; to undo: sync-manager snapshots restore ${result.undoSnapshotId}\n`,
