@@ -281,6 +281,26 @@ describe('overrides and conflicts', () => {
     assert.deepEqual(rows.get('r0')!.data, { id: 'r0', name: 'mine', price: 1 });
   });
 
+  test('an open conflict closes when upstream comes back to the value the override was made against', async () => {
+    await makeCollection(fixture.ctx, 'back');
+    await sync(fixture.ctx, 'back', items(2));
+    await setOverride(fixture.ctx, fixture.tenantId, 'back', 'r1', '/price', 5, 1);
+    const moved = items(2);
+    moved[1]!.price = 7;
+    assert.equal((await sync(fixture.ctx, 'back', moved)).body.counts.conflicts, 1);
+    const open = async () =>
+      (
+        await fixture.server.request('GET', '/v1/collections/back/conflicts?status=open', {
+          key: fixture.ctx.key,
+        })
+      ).body.items.filter((c: { status: string }) => c.status === 'open');
+    assert.equal((await open()).length, 1);
+    await sync(fixture.ctx, 'back', items(2)); // price back to 1
+    assert.deepEqual(await open(), [], 'the conflict has no premise any more');
+    const rows = await stored(fixture.ctx, fixture.tenantId, 'back');
+    assert.equal(rows.get('r1')!.data!.price, 5, 'the override stays');
+  });
+
   test('take-source policy drops the override and records the conflict as resolved', async () => {
     await makeCollection(fixture.ctx, 'ts', { conflictPolicy: 'take-source' });
     await sync(fixture.ctx, 'ts', items(1));

@@ -200,10 +200,17 @@ async function mergeOverridden(
       );
       retired += result.retired.length;
       for (const path of result.retired) settled.push({ record_id: row.record_id, path });
+      const stillOpen = new Set<string>();
       for (const conflict of result.conflicts) {
         if (conflict.changedInThisSync) conflicts++;
         found.push({ ...conflict, record_id: row.record_id });
         if (conflict.status === 'resolved') settled.push({ record_id: row.record_id, path: conflict.path });
+        else stillOpen.add(conflict.path);
+      }
+      // An open conflict whose premise went away (upstream came back to the value the override was
+      // made against: 5 → 6 → 5) is settled too: the merge no longer reports it.
+      for (const path of Object.keys(result.overrides)) {
+        if (!stillOpen.has(path)) settled.push({ record_id: row.record_id, path });
       }
       lines.push(
         copyRow([
