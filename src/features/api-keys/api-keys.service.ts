@@ -35,18 +35,8 @@ interface KeyRow {
 /** last_used_at is written at most this often per key and process, so reads stay reads. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-/**
- * Tenant keys found by hash are remembered this long per process, at most this many, so a request
- * does not spend a round trip on the lookup. Never trusted alone: see authenticateCached.
- */
-const KEY_CACHE_MS = 5 * 60_000;
-const KEY_CACHE_SIZE = 10_000;
-
-type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
-
 export class ApiKeyService {
   private readonly touchedAt = new Map<string, number>();
-  private readonly cached = new Map<string, { principal: TenantPrincipal; until: number }>();
 
   constructor(
     private readonly db: Database,
@@ -72,41 +62,6 @@ export class ApiKeyService {
     if (!row || !safeEqual(row.key_hash, hash)) return undefined;
     this.recordUse(row.tenant_id, row.id);
     return { kind: 'tenant', tenantId: row.tenant_id, keyId: row.id, scopes: new Set(row.scopes as Scope[]) };
-  }
-
-  /**
-   * authenticate, with tenant keys served from a per-process cache when seen lately (`cached: true`).
-   * A cached principal is only a claim: the caller must have it confirmed in the database before
-   * anything is read, written or answered for it (tenant-scope's checkingKey, or isLive), so that
-   * a key revoked through any process stops working at once.
-   */
-  async authenticateCached(key: string): Promise<{ principal: Principal; cached: boolean } | undefined> {
-    if (parseKey(key) === 'tenant') {
-      const hit = this.cached.get(hashKey(key).toString('hex'));
-      if (hit && hit.until > Date.now()) {
-        this.recordUse(hit.principal.tenantId, hit.principal.keyId!);
-        return { principal: hit.principal, cached: true };
-      }
-    }
-    const principal = await this.authenticate(key);
-    if (principal?.kind === 'tenant') this.remember(hashKey(key).toString('hex'), principal);
-    return principal && { principal, cached: false };
-  }
-
-  /** Whether a tenant key is still unrevoked (the check for a cached key no transaction checked). */
-  async isLive(tenantId: string, keyId: string): Promise<boolean> {
-    return (await this.db.query(sql.isTenantKeyLive(tenantId, keyId))).length > 0;
-  }
-
-  /** Drops a key from this process's cache (revoked, or found revoked). */
-  forget(keyId: string): void {
-    for (const [hash, entry] of this.cached) if (entry.principal.keyId === keyId) this.cached.delete(hash);
-  }
-
-  private remember(hash: string, principal: TenantPrincipal): void {
-    this.cached.delete(hash);
-    if (this.cached.size >= KEY_CACHE_SIZE) this.cached.delete(this.cached.keys().next().value!);
-    this.cached.set(hash, { principal, until: Date.now() + KEY_CACHE_MS });
   }
 
   /** Registers a platform admin key (from init or SYNC_MANAGER_ADMIN_KEY). Idempotent. */
@@ -153,7 +108,6 @@ export class ApiKeyService {
   async revoke(tenantId: string, keyId: string): Promise<void> {
     const rows = await withTenant(this.db, tenantId, (tx) => tx.query(sql.revokeTenantKey(tenantId, keyId)));
     if (rows.length === 0) throw new AppError('api_key_not_found', `No API key ${keyId}`);
-    this.forget(keyId);
   }
 
   private recordUse(tenantId: string, keyId: string): void {

@@ -4,11 +4,6 @@ export const findTenantKeyByHash = (hash: Buffer) => ({
   values: [hash],
 });
 
-export const isTenantKeyLive = (tenantId: string, keyId: string) => ({
-  text: 'SELECT 1 AS live FROM api_keys WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL',
-  values: [tenantId, keyId],
-});
-
 export const findPlatformKeyByHash = (hash: Buffer) => ({
   text: 'SELECT id, key_hash FROM platform_keys WHERE key_hash = $1 AND revoked_at IS NULL',
   values: [hash],
