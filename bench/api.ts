@@ -7,6 +7,7 @@
 // The servers run in a child process and autocannon (50 connections) in this one, so the load generator
 // does not share the servers' event loop.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
@@ -132,6 +133,9 @@ async function run(): Promise<void> {
     });
     child.on('exit', (code) => reject(new Error(`server process exited with ${code}`)));
   });
+  const loadBefore = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const auth = { authorization: `Bearer ${servers.key}` };
   const randomId = () => `p${1 + Math.floor(Math.random() * RECORDS)}`;
   let counter = 0;
@@ -210,7 +214,13 @@ async function run(): Promise<void> {
   child.stdin.end();
 
   console.log(
-    `\nAPI on PostgreSQL, ${RECORDS} records, ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL}\n`,
+    `\nAPI on PostgreSQL, ${RECORDS} records, ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL}`,
+  );
+  // The machine is shared: its load says how far to trust the absolute figures (the ratios hold better).
+  console.log(
+    `load average (1, 5, 15 min): before ${loadBefore}, after ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
   );
   console.log('| case | req/s | p50 ms | p99 ms | non-2xx/errors | vs baseline |');
   console.log('|---|---:|---:|---:|---:|---:|');
