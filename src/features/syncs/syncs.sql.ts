@@ -125,12 +125,6 @@ export const copyStaging = 'COPY sync_feed (record_id, row_no, hash, deleted, do
 export const indexStaging = 'CREATE UNIQUE INDEX sync_feed_id ON sync_feed (record_id)';
 export const analyzeStaging = 'ANALYZE sync_feed';
 
-/** New ids pass through sync_new a chunk at a time on their way into records (see staging.ts). */
-export const createNewStaging = `CREATE TEMP TABLE sync_new (record_id text NOT NULL, row_no integer NOT NULL,
-  hash text NOT NULL, doc text NOT NULL) ON COMMIT DROP`;
-export const copyNewStaging = 'COPY sync_new (record_id, row_no, hash, doc)';
-export const truncateNewStaging = 'TRUNCATE sync_new';
-
 /** Full mode: the stored ids from upstream that the feed did not name, found by the client. */
 export const createGoneStaging = `CREATE TEMP TABLE sync_gone (record_id text NOT NULL) ON COMMIT DROP`;
 export const copyGoneStaging = 'COPY sync_gone (record_id)';
@@ -166,16 +160,23 @@ export function storedPage(
 }
 
 /**
- * A chunk of new ids into records: source and effective value are the feed's document, cast once (the
- * fence keeps it once). A plain INSERT under a savepoint: ON CONFLICT DO NOTHING measured nearly twice
- * as slow, and a conflict only happens when a record with one of these ids was made by hand meanwhile.
+ * A chunk of new ids into records, sent as one JSON text parameter `[[id, hash, row, doc], …]`: the
+ * database parses it as jsonb once, which is the cast each document needs anyway. Measured against
+ * COPY into a temp table + INSERT … SELECT + TRUNCATE per chunk: 140 ms against 190 ms for 19k rows
+ * (TRUNCATE of a temp table alone took 45 ms). A plain INSERT under a savepoint: ON CONFLICT DO
+ * NOTHING measured nearly twice as slow, and a conflict only happens when a record with one of these
+ * ids was made by hand since the sync read the collection.
  */
-export function insertNewChunk(tenantId: string, collectionId: string, changeId: string): Statement {
+export function insertNewChunk(
+  tenantId: string,
+  collectionId: string,
+  changeId: string,
+  rowsJson: string,
+): Statement {
   return {
     text: `INSERT INTO records (tenant_id, collection_id, record_id, source, source_hash, data, version, change_id)
-      SELECT $1, $2, n.record_id, n.doc, n.hash, n.doc, 1, $3
-      FROM (SELECT record_id, hash, doc::jsonb AS doc FROM sync_new OFFSET 0) n`,
-    values: [tenantId, collectionId, changeId],
+      SELECT $1, $2, e->>0, e->3, e->>1, e->3, 1, $3 FROM jsonb_array_elements($4::jsonb) e`,
+    values: [tenantId, collectionId, changeId, rowsJson],
   };
 }
 
@@ -183,19 +184,25 @@ export function insertNewChunk(tenantId: string, collectionId: string, changeId:
  * The chunk again after such a conflict: inserts the ids still free, and stages the others (now in
  * records) as changed rows for the plan, so no feed row is dropped.
  */
-export function insertNewChunkOrStage(tenantId: string, collectionId: string, changeId: string): Statement {
+export function insertNewChunkOrStage(
+  tenantId: string,
+  collectionId: string,
+  changeId: string,
+  rowsJson: string,
+): Statement {
   return {
-    text: `WITH inserted AS (
+    text: `WITH chunk AS (SELECT e->>0 AS record_id, e->>1 AS hash, (e->>2)::int AS row_no, e->3 AS doc
+        FROM jsonb_array_elements($4::jsonb) e),
+      inserted AS (
         INSERT INTO records (tenant_id, collection_id, record_id, source, source_hash, data, version, change_id)
-        SELECT $1, $2, n.record_id, n.doc, n.hash, n.doc, 1, $3
-        FROM (SELECT record_id, hash, doc::jsonb AS doc FROM sync_new OFFSET 0) n
+        SELECT $1, $2, c.record_id, c.doc, c.hash, c.doc, 1, $3 FROM chunk c
         ON CONFLICT (tenant_id, collection_id, record_id) DO NOTHING
         RETURNING record_id)
       INSERT INTO sync_feed (record_id, row_no, hash, deleted, doc)
-      SELECT n.record_id, n.row_no, n.hash, false, n.doc FROM sync_new n
-      WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.record_id = n.record_id)
+      SELECT c.record_id, c.row_no, c.hash, false, c.doc::text FROM chunk c
+      WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.record_id = c.record_id)
       RETURNING record_id`,
-    values: [tenantId, collectionId, changeId],
+    values: [tenantId, collectionId, changeId, rowsJson],
   };
 }
 
