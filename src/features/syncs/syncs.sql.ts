@@ -135,7 +135,8 @@ export const releaseSavepoint = 'RELEASE SAVEPOINT sync_chunk';
 export const rollbackToSavepoint = 'ROLLBACK TO SAVEPOINT sync_chunk';
 
 /**
- * One page of what the collection holds, in record_id order, as one text (a row, or a JSON value, per
+ * One page of what the collection holds (pages in record_id order; lines within a page in any order,
+ * a sort there cost a third of the query), as one text (a row, or a JSON value, per
  * record cost 3–4× more here): a line per record, `<flags><source hash>\t<id>`, flags 1 = live,
  * 2 = from upstream and not gone, the id with backslash and newline escaped. `last` is the page's last
  * id, so the next page can be asked for before this one is read.
@@ -148,14 +149,16 @@ export function storedPage(
 ): Statement {
   return {
     text: `SELECT string_agg(x.flags || coalesce(x.source_hash, '') || chr(9)
-          || replace(replace(x.record_id, '\\', '\\\\'), chr(10), '\\n'), chr(10) ORDER BY x.record_id) AS page,
+          || replace(replace(x.record_id, '\\', '\\\\'), chr(10), '\\n'), chr(10)) AS page,
         max(x.record_id) AS last, count(*)::int AS n
       FROM (SELECT record_id, source_hash,
           (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
             + (CASE WHEN source IS NOT NULL AND NOT upstream_gone THEN 2 ELSE 0 END) AS flags
-        FROM records WHERE tenant_id = $1 AND collection_id = $2 AND ($3::text IS NULL OR record_id > $3)
+        FROM records WHERE tenant_id = $1 AND collection_id = $2 AND record_id > $3
         ORDER BY record_id LIMIT $4) x`,
-    values: [tenantId, collectionId, afterId, limit],
+    // '' sorts first in every collation; an `OR $3 IS NULL` here made the prepared statement's generic
+    // plan scan the collection from its start on every page (quadratic: 2 s for 1M ids instead of 0.6).
+    values: [tenantId, collectionId, afterId ?? '', limit],
   };
 }
 
