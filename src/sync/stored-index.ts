@@ -67,8 +67,9 @@ export class StoredIndex {
     return this.live;
   }
 
-  /** Adds one stored record (ids are unique: they come from the primary key). */
+  /** Adds one stored record; an id already there is left as it is (two readers may both see it). */
   add(id: string, sourceHash: string | null, flags: number): void {
+    if (this.find(id) >= 0) return;
     const entry = this.ids.length;
     if (entry === this.flags.length) this.growEntries();
     this.ids.push(id);

@@ -163,6 +163,15 @@ describe('StoredIndex', () => {
     assert.ok(!unseen.includes('id1') && !unseen.includes('id3') && !unseen.includes('hand'));
   });
 
+  test('an id added twice (two readers crossing) is one entry', () => {
+    const index = new StoredIndex();
+    index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
+    index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
+    assert.equal(index.size, 1);
+    assert.equal(index.liveCount, 1);
+    assert.deepEqual([...index.unseenComparable()], ['a']);
+  });
+
   test('a stored hash that is not base64 never compares equal', () => {
     const index = new StoredIndex();
     index.add('a', '!!!!!!!!!!!!!!', 3);

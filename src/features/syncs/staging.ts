@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/database.ts';
+import type { Queryable, Statement } from '../../db/database.ts';
 import { copyRow } from '../../sync/copy-text.ts';
 import {
   type FeedError,
@@ -18,6 +18,9 @@ import * as sql from './syncs.sql.ts';
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Stored records fetched per query when the index is built. */
 const STORED_PAGE = 50_000;
+
+/** Runs one statement (on some connection) and returns its rows. */
+export type StatementQuery = <T>(statement: Statement) => Promise<T[]>;
 
 export type StagedFeed = {
   rows: number;
@@ -64,12 +67,14 @@ export async function stageFeed(
     idField: string;
     maxErrors?: number;
     onProgress?: (rows: number) => void;
+    /** A second connection (tenant-scoped) to read half of the stored index on; PostgreSQL only. */
+    sideQuery?: StatementQuery;
   },
 ): Promise<StagedFeed & { indexMs: number; dbWaitMs: number }> {
   await tx.query(sql.createStaging);
   await tx.query(sql.createGoneStaging);
   const t0 = performance.now();
-  const stored = await loadStoredIndex(tx, options.tenantId, options.collectionId);
+  const stored = await loadStoredIndex(tx, options.tenantId, options.collectionId, options.sideQuery);
   const indexMs = Math.round(performance.now() - t0);
 
   const writer = new ChunkWriter(tx, options.tenantId, options.collectionId, options.changeId);
@@ -126,25 +131,45 @@ export async function stageFeed(
 }
 
 /**
- * Pages through the collection's records in id order. Each next page is asked for before the current
- * one is parsed, so the database and the client work at the same time.
+ * Pages through the collection's records in id order, upwards on the transaction and, when `side`
+ * gives a second connection, downwards there at the same time: the two meet in the middle, each page
+ * bounded by the other's frontier (a page read twice where they cross is added once). Each next page
+ * is asked for before the current one is parsed, so the database and the client work at once.
  */
-async function loadStoredIndex(tx: Queryable, tenantId: string, collectionId: string): Promise<StoredIndex> {
+async function loadStoredIndex(
+  tx: Queryable,
+  tenantId: string,
+  collectionId: string,
+  side: StatementQuery | undefined,
+): Promise<StoredIndex> {
   const index = new StoredIndex();
-  type Page = { page: string | null; last: string | null; n: number };
-  const fetch = (after: string | null) =>
-    tx.query<Page>(sql.storedPage(tenantId, collectionId, after, STORED_PAGE)).then((rows) => rows[0]!);
-  let next: Promise<Page> | null = fetch(null);
-  while (next) {
-    const current: Page = await next;
-    next = current.n === STORED_PAGE ? fetch(current.last) : null;
-    if (current.page === null) break;
-    for (const line of current.page.split('\n')) {
-      const tab = line.indexOf('\t');
-      const id = line.slice(tab + 1);
-      index.add(id.includes('\\') ? unescapeId(id) : id, line.slice(1, tab), line.charCodeAt(0) - 48);
+  type Page = { page: string | null; frontier: string | null; n: number };
+  const frontier: Record<'up' | 'down', string | null> = { up: null, down: null };
+  const walk = async (direction: 'up' | 'down', query: StatementQuery) => {
+    const other = direction === 'up' ? 'down' : 'up';
+    const fetch = () =>
+      query<Page>(
+        sql.storedPage(
+          tenantId,
+          collectionId,
+          { direction, from: frontier[direction], to: frontier[other] },
+          STORED_PAGE,
+        ),
+      ).then((rows) => rows[0]!);
+    let next: Promise<Page> | null = fetch();
+    while (next) {
+      const current: Page = await next;
+      if (current.n > 0) frontier[direction] = current.frontier;
+      next = current.n === STORED_PAGE ? fetch() : null;
+      if (current.page === null) break;
+      for (const line of current.page.split('\n')) {
+        const tab = line.indexOf('\t');
+        const id = line.slice(tab + 1);
+        index.add(id.includes('\\') ? unescapeId(id) : id, line.slice(1, tab), line.charCodeAt(0) - 48);
+      }
     }
-  }
+  };
+  await Promise.all([walk('up', tx.query.bind(tx)), side ? walk('down', side) : undefined]);
   return index;
 }
 
