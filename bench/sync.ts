@@ -1,6 +1,8 @@
 // Sync throughput on PostgreSQL and PGlite, with the baselines PRODUCT.md §7 asks for, measured in the
 // same run. Usage: node --import tsx bench/sync.ts [--records 1000000] [--pglite-records 100000]
 //   [--big 10000000] (peak RSS of one NDJSON first import of that size, in a child process)
+//   [--rss 1000000] (peak RSS of a first import, then of a 1% re-sync, of that size in a child process:
+//   the RSS column of the main table is the whole bench process's peak, feeds and baselines included)
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -26,11 +28,14 @@ const { values: args } = parseArgs({
     'skip-pglite': { type: 'boolean', default: false },
     'skip-postgres': { type: 'boolean', default: false },
     'rss-child': { type: 'string' },
+    dir: { type: 'string' },
+    rss: { type: 'string' },
+    'with-resync': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.records);
 const PGLITE_N = Number(args['pglite-records'] ?? Math.max(1000, Math.round(N / 10)));
-const dir = mkdtempSync(join(tmpdir(), 'sm-bench-'));
+const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'sm-bench-'));
 
 /** Record i of feed version v: ~200 bytes. Churn: 1% changed, 0.5% new, 0.5% gone. */
 function record(i: number, changed: boolean): string {
@@ -183,19 +188,53 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
   await time('sync: 1% changed, 0.5% new, 0.5% gone', backend, n, () => runSync(ctx, 'nd', churn, 'ndjson'));
 }
 
-async function rssChild(n: number): Promise<void> {
-  // One NDJSON first import of n records into PostgreSQL; prints peak RSS. Run in its own process.
+/**
+ * In its own process, so that peak RSS is the sync's: an NDJSON first import of n records into
+ * PostgreSQL, then (with --with-resync) a 1% re-sync of the same size. The feeds are written by a
+ * separate process first, so their generation does not count. Prints one JSON row per sync.
+ */
+async function rssChild(n: number, withResync: boolean): Promise<void> {
   const file = join(dir, `big-${n}.ndjson`);
-  await writeFeed(file, n, 'ndjson', false);
+  const churn = join(dir, `big-${n}-churn.ndjson`);
   const url = await freshPostgres('sm_bench_big');
   const db = openPostgres(url);
   const ctx = await setup(db);
-  const before = rssMb();
-  const row = await time('sync: first import (NDJSON, big)', 'postgres', n, () =>
+  const first = await time(`sync: first import (NDJSON, own process)`, 'postgres', n, () =>
     runSync(ctx, 'nd', file, 'ndjson'),
   );
-  console.log(JSON.stringify({ ...row, rssBeforeMb: before }));
+  console.log(JSON.stringify(first));
+  if (withResync) {
+    const again = await time(`sync: 1% re-sync (NDJSON, own process)`, 'postgres', n, () =>
+      runSync(ctx, 'nd', churn, 'ndjson'),
+    );
+    console.log(JSON.stringify(again));
+  }
   await db.close();
+}
+
+/** Writes the feeds for rssChild, then runs it in a fresh process and collects its rows. */
+async function measureRss(n: number, withResync: boolean): Promise<void> {
+  await writeFeed(join(dir, `big-${n}.ndjson`), n, 'ndjson', false);
+  if (withResync) await writeFeed(join(dir, `big-${n}-churn.ndjson`), n, 'ndjson', true);
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/sync.ts',
+      '--rss-child',
+      String(n),
+      '--dir',
+      dir,
+      '--url',
+      args.url!,
+      ...(withResync ? ['--with-resync'] : []),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  for (const line of child.stdout.trim().split('\n')) {
+    if (line.startsWith('{')) results.push(JSON.parse(line) as Row);
+  }
 }
 
 async function freshPostgres(name: string): Promise<string> {
@@ -237,7 +276,7 @@ function table(): void {
 
 try {
   if (args['rss-child']) {
-    await rssChild(Number(args['rss-child']));
+    await rssChild(Number(args['rss-child']), args['with-resync']!);
   } else {
     if (!args['skip-postgres']) {
       const db = openPostgres(await freshPostgres('sm_bench'));
@@ -255,20 +294,11 @@ try {
         await db.close();
       }
     }
-    if (args.big) {
-      const child = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'bench/sync.ts', '--rss-child', args.big, '--url', args.url!],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      const line = child.stdout.trim().split('\n').pop();
-      if (line) results.push(JSON.parse(line) as Row);
-    }
+    if (args.rss) await measureRss(Number(args.rss), true);
+    if (args.big) await measureRss(Number(args.big), false);
     table();
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  // The RSS child works in its parent's folder; the parent removes it.
+  if (!args['rss-child']) rmSync(dir, { recursive: true, force: true });
 }

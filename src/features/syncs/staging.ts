@@ -12,10 +12,11 @@ import { StoredIndex } from '../../sync/stored-index.ts';
 import * as sql from './syncs.sql.ts';
 
 /**
- * Rows are written to the database in chunks of about this size. Big enough that the per-chunk
- * statements cost nothing, small enough that two chunks in memory stay a few MB.
+ * Rows are written to the database in chunks of about this size. Measured at 1M records: 1 MB chunks
+ * against 4 MB ones, a first import at 148k/s instead of 138k/s and a peak RSS of 246 MB instead of
+ * 287 MB (each chunk lives as a string, a Buffer and the driver's copy while in flight).
  */
-const CHUNK_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 /** Stored records fetched per query when the index is built. */
 const STORED_PAGE = 50_000;
 
