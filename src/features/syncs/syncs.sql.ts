@@ -228,7 +228,10 @@ export const enterTenantRole = `SELECT set_config('role', 'sync_manager_app', tr
  * the table a lot, fresh statistics keep the next sync's joins on hash and index plans. Runs as the
  * connection's user (the table owner); ANALYZE is allowed inside a transaction.
  */
-export const analyzeRecords = 'ANALYZE records';
+// Only the columns the sync and restore statements join and filter on (and the row count, which any
+// ANALYZE refreshes): the jsonb columns' statistics made it 4× slower (285 ms of a 1.8 s PGlite import).
+export const analyzeRecords =
+  'ANALYZE records (tenant_id, collection_id, record_id, change_id, upstream_gone)';
 
 export const createMergeStaging = `CREATE TEMP TABLE sync_merged (record_id text NOT NULL, source text NOT NULL,
   overrides text NOT NULL, data text) ON COMMIT DROP`;
