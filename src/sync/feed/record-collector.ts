@@ -110,9 +110,8 @@ export class RecordCollector {
       return;
     }
     if (this.ids !== null) {
-      const firstRow = this.ids.add(id, row);
-      if (firstRow !== 0) {
-        const message = `duplicate id ${JSON.stringify(id)}: first seen at row ${firstRow}`;
+      if (!this.ids.add(id)) {
+        const message = `duplicate id ${JSON.stringify(id)}: an earlier row has the same id`;
         this.fail({ ...position(row, line, recordOffset), id, code: 'duplicate_id', message });
         return;
       }

@@ -130,7 +130,7 @@ describe('readFeed, JSON', () => {
         { row: 6, offset: feed.indexOf('{"id":3'), code: 'unsafe_value', id: '3' },
       ],
     );
-    assert.match(summary.errors[1]!.message, /first seen at row 1/);
+    assert.match(summary.errors[1]!.message, /duplicate id "1": an earlier row has the same id/);
     assert.match(summary.errors[2]!.message, /^invalid JSON: /);
     assert.match(summary.errors[4]!.message, /12345678901234567890/);
     assert.equal(summary.rows, 6);
