@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { openPglite } from '../src/db/adapters/pglite.ts';
 import { openPostgres } from '../src/db/adapters/postgres.ts';
 import type { Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -287,6 +286,8 @@ try {
       }
     }
     if (!args['skip-pglite']) {
+      // Imported here so the RSS child, which measures a PostgreSQL sync, does not carry PGlite.
+      const { openPglite } = await import('../src/db/adapters/pglite.ts');
       const db = await openPglite(join(dir, 'pglite'));
       try {
         await bench('pglite', db, PGLITE_N);

@@ -1,5 +1,4 @@
 import type { Config } from '../config.ts';
-import { openPglite } from './adapters/pglite.ts';
 import { openPostgres } from './adapters/postgres.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Database } from './database.ts';
@@ -12,6 +11,8 @@ export async function openDatabase(config: Config, command: string): Promise<Dat
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
   const lock = lockDataDir(config.dataDir, command);
   try {
+    // Loaded only here: PGlite's module alone adds ~37 MB to a process that talks to PostgreSQL.
+    const { openPglite } = await import('./adapters/pglite.ts');
     const db = await openPglite(`${config.dataDir}/pgdata`);
     return {
       ...db,
