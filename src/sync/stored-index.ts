@@ -39,6 +39,18 @@ function hashBits(hash: string, from: number): number {
   return bits;
 }
 
+/** The same from bytes (the hash as ASCII in a buffer). */
+function hashBitsOfBytes(bytes: Uint8Array, from: number): number {
+  let bits = 0;
+  for (let i = from; i < from + 5; i++) {
+    const code = bytes[i]!;
+    const value = code < 128 ? BASE64[code]! : -1;
+    if (value < 0) return -1;
+    bits = (bits << 6) | value;
+  }
+  return bits;
+}
+
 function hashId(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
@@ -69,13 +81,27 @@ export class StoredIndex {
 
   /** Adds one stored record; an id already there is left as it is (two readers may both see it). */
   add(id: string, sourceHash: string | null, flags: number): void {
+    const hash = sourceHash ?? '';
+    const ok = hash.length >= 10;
+    this.insert(id, ok ? hashBits(hash, 0) : -1, ok ? hashBits(hash, 5) : -1, flags);
+  }
+
+  /** The same, the source hash read from `bytes[hashStart, hashEnd)` (no string made for it). */
+  addWithHashBytes(id: string, bytes: Uint8Array, hashStart: number, hashEnd: number, flags: number): void {
+    const ok = hashEnd - hashStart >= 10;
+    this.insert(
+      id,
+      ok ? hashBitsOfBytes(bytes, hashStart) : -1,
+      ok ? hashBitsOfBytes(bytes, hashStart + 5) : -1,
+      flags,
+    );
+  }
+
+  private insert(id: string, high: number, low: number, flags: number): void {
     if (this.find(id) >= 0) return;
     const entry = this.ids.length;
     if (entry === this.flags.length) this.growEntries();
     this.ids.push(id);
-    const hash = sourceHash ?? '';
-    const high = hash.length >= 10 ? hashBits(hash, 0) : -1;
-    const low = hash.length >= 10 ? hashBits(hash, 5) : -1;
     this.high[entry] = high;
     this.low[entry] = low;
     // A hash we cannot read is never equal to a feed hash: such a row is always planned by the database.
