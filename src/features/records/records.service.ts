@@ -205,7 +205,6 @@ export class RecordService {
       manual_delete: next.manualDelete,
       data: next.data,
       version: written.version,
-      change_id: '',
       updated_at: written.updated_at,
     });
     return { created, changed: true, version: written.version, meta };
@@ -257,7 +256,13 @@ function toState(row: RecordRow): RecordState {
   };
 }
 
-function toMeta(row: RecordRow): RecordMeta {
+/** What a meta view needs of a record row, now or as of a snapshot (src/features/snapshots). */
+export type MetaRow = Pick<
+  RecordRow,
+  'record_id' | 'source' | 'upstream_gone' | 'overrides' | 'manual_delete' | 'data' | 'version' | 'updated_at'
+>;
+
+export function toMeta(row: MetaRow): RecordMeta {
   return {
     id: row.record_id,
     data: row.data,

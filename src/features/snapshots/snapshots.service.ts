@@ -2,7 +2,7 @@ import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
-import type { RecordMeta } from '../records/records.service.ts';
+import { type RecordMeta, toMeta } from '../records/records.service.ts';
 import { type DiffOptions, type DiffResult, diffSince } from './diff.ts';
 import { type RestoreResult, restoreSnapshot } from './restore.ts';
 import { DAY_MS, type PruneReport, pruneTenant } from './retention.ts';
@@ -220,18 +220,7 @@ export class SnapshotService {
       if (!row || (row.data === null && row.manual_delete === null)) {
         throw new AppError('record_not_found', `No record "${recordId}" in "${collection}" at ${asOf}`);
       }
-      return {
-        id: row.record_id,
-        data: row.data,
-        source: row.source,
-        overrides: Object.keys(row.overrides)
-          .sort()
-          .map((path) => ({ path, ...row.overrides[path]! })),
-        manualDelete: row.manual_delete,
-        upstreamGone: row.upstream_gone,
-        version: row.version,
-        updatedAt: row.updated_at.toISOString(),
-      };
+      return toMeta(row);
     });
   }
 
