@@ -5,7 +5,7 @@
 //   the RSS column of the main table is the whole bench process's peak, feeds and baselines included)
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -76,7 +76,21 @@ async function writeFeed(path: string, n: number, format: FeedFormat, churn: boo
 
 type Row = { what: string; backend: string; records: number; seconds: number; rate: number; rssMb: number };
 const results: Row[] = [];
-const rssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+/**
+ * Peak RSS of this process's own memory, in MB: VmHWM from /proc (Linux). resourceUsage().maxRSS is not
+ * used: a child process inherits its parent's peak at fork (Linux keeps ru_maxrss across fork and
+ * exec), so the RSS child reported the bench parent's 334 MB instead of its own.
+ */
+function rssMb(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    if (kb) return Math.round(Number(kb[1]) / 1024);
+  } catch {
+    // not Linux: fall through
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
 
 async function time(
   what: string,
