@@ -14,10 +14,18 @@
 export const LIVE = 1;
 /**
  * Bit of `flags`: the record came from upstream and is not marked gone, so an equal hash means the feed
- * row changes nothing. Records made by hand, or gone upstream, always go to the database's own plan.
+ * row changes nothing, and a full feed without it means it is gone now. Records made by hand, or gone
+ * upstream before, always go to the database's own plan.
  */
 export const COMPARABLE = 2;
-const SEEN = 4;
+/**
+ * Bit of `flags`: the record came from upstream and was marked gone by an earlier full sync (and kept
+ * live by policy `keep`, or deleted). Under policy `delete`, a live one still absent is deleted now.
+ */
+export const GONE_BEFORE = 4;
+const SEEN = 8;
+/** The stored hash could not be read: never equal to a feed hash. */
+const NO_HASH = 16;
 
 export type Route = 'new' | 'unchanged' | 'changed' | 'duplicate';
 
@@ -105,7 +113,7 @@ export class StoredIndex {
     this.high[entry] = high;
     this.low[entry] = low;
     // A hash we cannot read is never equal to a feed hash: such a row is always planned by the database.
-    this.flags[entry] = high < 0 || low < 0 ? flags & ~COMPARABLE : flags;
+    this.flags[entry] = high < 0 || low < 0 ? flags | NO_HASH : flags;
     if (flags & LIVE) this.live++;
     const idHash = hashId(id);
     this.idHashes[entry] = idHash;
@@ -123,7 +131,7 @@ export class StoredIndex {
     const flags = this.flags[entry]!;
     if (flags & SEEN) return 'duplicate';
     this.flags[entry] = flags | SEEN;
-    if (!(flags & COMPARABLE)) return 'changed';
+    if (!(flags & COMPARABLE) || flags & NO_HASH) return 'changed';
     const same = hashBits(feedHash, 0) === this.high[entry] && hashBits(feedHash, 5) === this.low[entry];
     return same ? 'unchanged' : 'changed';
   }
@@ -134,11 +142,15 @@ export class StoredIndex {
     if (entry >= 0) this.flags[entry]! |= SEEN;
   }
 
-  /** Records from upstream that the feed did not name: gone upstream, in a full sync. */
-  *unseenComparable(): Generator<string> {
+  /**
+   * Records from upstream that a full feed did not name: gone upstream now, and with `goneBefore` also
+   * the live ones an earlier full sync already found gone (a collection whose policy became `delete`).
+   */
+  *unseenGone(goneBefore = false): Generator<string> {
     for (let entry = 0; entry < this.ids.length; entry++) {
       const flags = this.flags[entry]!;
-      if (flags & COMPARABLE && !(flags & SEEN)) yield this.ids[entry]!;
+      if (flags & SEEN) continue;
+      if (flags & COMPARABLE || (goneBefore && flags & GONE_BEFORE && flags & LIVE)) yield this.ids[entry]!;
     }
   }
 

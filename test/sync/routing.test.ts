@@ -148,9 +148,10 @@ describe('StoredIndex', () => {
     const other = 'L9ThxnotKPzthJ7hu3bnORuT6xI=';
     for (let i = 0; i < 5000; i++) index.add(`id${i}`, hash, 3);
     index.add('hand', null, 1);
-    index.add('gone', hash, 0);
-    assert.equal(index.size, 5002);
-    assert.equal(index.liveCount, 5001);
+    index.add('gone', hash, 4);
+    index.add('kept', hash, 5); // gone before, kept live by policy keep
+    assert.equal(index.size, 5003);
+    assert.equal(index.liveCount, 5002);
     assert.equal(index.route('id1', hash), 'unchanged');
     assert.equal(index.route('id1', hash), 'duplicate');
     assert.equal(index.route('id2', other), 'changed');
@@ -158,9 +159,13 @@ describe('StoredIndex', () => {
     assert.equal(index.route('gone', hash), 'changed', 'a record gone upstream comes back as a write');
     assert.equal(index.route('nope', hash), 'new');
     index.markSeen('id3');
-    const unseen = [...index.unseenComparable()];
+    const unseen = [...index.unseenGone()];
     assert.equal(unseen.length, 4997);
     assert.ok(!unseen.includes('id1') && !unseen.includes('id3') && !unseen.includes('hand'));
+    assert.ok(!unseen.includes('kept'), 'gone before: not gone again under policy keep');
+    const underDelete = [...index.unseenGone(true)];
+    assert.equal(underDelete.length, 4998);
+    assert.ok(underDelete.includes('kept'), 'under policy delete a live record gone before goes now');
   });
 
   test('an id added twice (two readers crossing) is one entry', () => {
@@ -169,7 +174,7 @@ describe('StoredIndex', () => {
     index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
     assert.equal(index.size, 1);
     assert.equal(index.liveCount, 1);
-    assert.deepEqual([...index.unseenComparable()], ['a']);
+    assert.deepEqual([...index.unseenGone()], ['a']);
   });
 
   test('a stored hash that is not base64 never compares equal', () => {

@@ -148,6 +148,26 @@ describe('full and partial modes, deletes', () => {
     const rows = await stored(fixture.ctx, fixture.tenantId, 'keep');
     assert.ok(rows.get('r3')!.data);
     assert.equal(rows.get('r3')!.upstream_gone, true);
+    const again = await sync(fixture.ctx, 'keep', items(3));
+    assert.equal(again.body.counts.deleted, 0, 'still kept');
+    const after = await stored(fixture.ctx, fixture.tenantId, 'keep');
+    assert.equal(after.get('r3')!.change_id, rows.get('r3')!.change_id, 'marked once, not again');
+  });
+
+  test('a record kept by policy keep is deleted once the policy becomes delete and it is still gone', async () => {
+    await makeCollection(fixture.ctx, 'keep2', { deletePolicy: 'keep' });
+    await sync(fixture.ctx, 'keep2', items(4));
+    await sync(fixture.ctx, 'keep2', items(3)); // r3 gone, kept visible
+    await makeCollection(fixture.ctx, 'keep2', { deletePolicy: 'delete' });
+    const run = await sync(fixture.ctx, 'keep2', items(3));
+    assert.equal(run.status, 200, run.text);
+    assert.equal(run.body.counts.deleted, 1);
+    const rows = await stored(fixture.ctx, fixture.tenantId, 'keep2');
+    assert.equal(rows.get('r3')!.data, null);
+    assert.equal(rows.get('r3')!.upstream_gone, true);
+    const back = await sync(fixture.ctx, 'keep2', items(4));
+    assert.equal(back.body.counts.created, 1, 'it comes back as revived when upstream has it again');
+    assert.ok((await stored(fixture.ctx, fixture.tenantId, 'keep2')).get('r3')!.data);
   });
 
   test('records made by hand are never deleted by a sync; manual deletes stay deleted', async () => {

@@ -122,7 +122,8 @@ export async function applyStaged(
     if (p.created > 0) await tx.query(sql.insertNew(tenantId, cid, changeId));
     if (p.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
     if (goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
-    if (gone.gone > goneDeletes) await tx.query(sql.markGone(tenantId, cid, changeId));
+    // After deleteGone (which sets the flag on what it deletes): the rest of the newly gone.
+    const marked = gone.gone > 0 ? (await tx.query(sql.markGone(tenantId, cid, changeId))).length : 0;
     const grown = staged.inserted + p.created;
     if (grown > 1000 && grown > live / 5) {
       await tx.query(sql.leaveTenantRole);
@@ -130,7 +131,7 @@ export async function applyStaged(
       await tx.query(sql.enterTenantRole);
     }
     const written = counts.created + counts.updated + counts.deleted;
-    if (written > 0 || gone.gone > goneDeletes) await tx.query(sql.insertChange(tenantId, changeId, runId));
+    if (written > 0 || marked > 0) await tx.query(sql.insertChange(tenantId, changeId, runId));
   }
   lap('writeMs');
 

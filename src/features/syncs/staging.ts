@@ -63,6 +63,8 @@ export async function stageFeed(
     tenantId: string;
     collectionId: string;
     full: boolean;
+    /** The collection's policy is `delete`: records marked gone before, still live, are gone too. */
+    deleteGone: boolean;
     changeId: string | null;
     format: FeedFormat | 'auto';
     idField: string;
@@ -117,7 +119,7 @@ export async function stageFeed(
     throw error;
   }
   if (summary.errorCount > 0) throw new FeedInvalid(summary.errors, summary.errorCount, summary.rows);
-  if (options.full) await stageGone(tx, stored);
+  if (options.full) await stageGone(tx, stored, options.deleteGone);
   await tx.query(sql.indexStaging);
   await tx.query(sql.analyzeStaging);
   return {
@@ -192,11 +194,11 @@ function unescapeId(escaped: string): string {
   return escaped.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch));
 }
 
-async function stageGone(tx: Queryable, stored: StoredIndex): Promise<void> {
+async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean): Promise<void> {
   async function* chunks(): AsyncGenerator<string> {
     let parts: string[] = [];
     let size = 0;
-    for (const id of stored.unseenComparable()) {
+    for (const id of stored.unseenGone(deleteGone)) {
       const line = copyRow([id]);
       parts.push(line);
       size += line.length;

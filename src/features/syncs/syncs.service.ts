@@ -131,6 +131,7 @@ export class SyncService {
           tenantId,
           collectionId: collection.id,
           full: request.mode === 'full',
+          deleteGone: collection.deletePolicy === 'delete',
           changeId,
           format: request.format,
           idField: collection.idField,

@@ -161,7 +161,7 @@ export function storedPage(
         ${up ? 'max' : 'min'}(x.record_id) AS frontier, count(*)::int AS n
       FROM (SELECT record_id, source_hash,
           (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
-            + (CASE WHEN source IS NOT NULL AND NOT upstream_gone THEN 2 ELSE 0 END) AS flags
+            + (CASE WHEN source IS NULL THEN 0 WHEN upstream_gone THEN 4 ELSE 2 END) AS flags
         FROM records WHERE tenant_id = $1 AND collection_id = $2${bounds.map((b) => ` AND ${b}`).join('')}
         ORDER BY record_id${up ? '' : ' DESC'} LIMIT $3) x`,
     values,
@@ -275,12 +275,17 @@ export function planFeed(tenantId: string, collectionId: string): Statement {
   };
 }
 
-/** Full mode: the records gone upstream (staged in sync_gone by the client), and how many are live. */
+/**
+ * Full mode, over the ids staged in sync_gone by the client: `gone`, the records newly gone upstream;
+ * `live_gone`, the live ones among those and (policy `delete` only: the client stages them then) the
+ * live ones an earlier sync had marked gone.
+ */
 export function planGone(tenantId: string, collectionId: string): Statement {
   return {
-    text: `SELECT count(*)::int AS gone, count(*) FILTER (WHERE r.data IS NOT NULL)::int AS live_gone
+    text: `SELECT count(*) FILTER (WHERE NOT r.upstream_gone)::int AS gone,
+        count(*) FILTER (WHERE r.data IS NOT NULL)::int AS live_gone
       FROM sync_gone g JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
-      WHERE r.source IS NOT NULL AND NOT r.upstream_gone`,
+      WHERE r.source IS NOT NULL`,
     values: [tenantId, collectionId],
   };
 }
@@ -303,7 +308,7 @@ export function samplePlan(
         UNION ALL
         SELECT g.record_id FROM sync_gone g
           JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
-          WHERE $3::boolean AND r.source IS NOT NULL AND NOT r.upstream_gone AND r.data IS NOT NULL
+          WHERE $3::boolean AND r.source IS NOT NULL AND r.data IS NOT NULL
         LIMIT $4) x) AS delete`,
     values: [tenantId, collectionId, fullMode, limit],
   };
@@ -384,7 +389,7 @@ export function deleteGone(tenantId: string, collectionId: string, changeId: str
         updated_at = now()
       FROM sync_gone g
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
-        AND r.source IS NOT NULL AND NOT r.upstream_gone AND r.data IS NOT NULL`,
+        AND r.source IS NOT NULL AND r.data IS NOT NULL`,
     values: [tenantId, collectionId, changeId],
   };
 }
@@ -399,7 +404,8 @@ export function markGone(tenantId: string, collectionId: string, changeId: strin
     text: `UPDATE records r SET upstream_gone = true, version = r.version + 1, change_id = $3, updated_at = now()
       FROM sync_gone g
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
-        AND r.source IS NOT NULL AND NOT r.upstream_gone`,
+        AND r.source IS NOT NULL AND NOT r.upstream_gone
+      RETURNING 1`,
     values: [tenantId, collectionId, changeId],
   };
 }
