@@ -35,13 +35,26 @@ interface KeyRow {
 /** last_used_at is written at most this often per key and process, so reads stay reads. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/**
+ * How long a process trusts a tenant key it looked up, without asking the database again. The lookup
+ * was one of the two round trips of a GET (bench/api). A revoke through this process drops the key
+ * at once; another server sharing the database stops accepting it within this time (docs/api-keys.md).
+ */
+export const KEY_CACHE_MS = 2_000;
+const KEY_CACHE_MAX = 10_000;
+
+type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
+
 export class ApiKeyService {
   private readonly touchedAt = new Map<string, number>();
+  /** Tenant keys looked up lately, by the base64 of their hash. Unknown keys are never cached. */
+  private readonly recent = new Map<string, { principal: TenantPrincipal; until: number }>();
 
   constructor(
     private readonly db: Database,
     /** Extra platform secrets held only in memory (the CLI's and the server's local operator token). */
     private readonly operatorTokens: readonly string[] = [],
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The principal for a presented key, or undefined (the caller answers 401 without saying why). */
@@ -56,12 +69,31 @@ export class ApiKeyService {
       const [row] = await this.db.query<{ id: string; key_hash: Buffer }>(sql.findPlatformKeyByHash(hash));
       return row && safeEqual(row.key_hash, hash) ? { kind: 'platform', keyId: row.id } : undefined;
     }
+    const cacheKey = hash.toString('base64');
+    const now = this.clock();
+    const hit = this.recent.get(cacheKey);
+    if (hit && hit.until > now) {
+      this.recordUse(hit.principal.tenantId, hit.principal.keyId!);
+      return hit.principal;
+    }
     const [row] = await this.db.query<{ id: string; tenant_id: string; scopes: string[]; key_hash: Buffer }>(
       sql.findTenantKeyByHash(hash),
     );
-    if (!row || !safeEqual(row.key_hash, hash)) return undefined;
+    if (!row || !safeEqual(row.key_hash, hash)) {
+      this.recent.delete(cacheKey);
+      return undefined;
+    }
     this.recordUse(row.tenant_id, row.id);
-    return { kind: 'tenant', tenantId: row.tenant_id, keyId: row.id, scopes: new Set(row.scopes as Scope[]) };
+    const principal: TenantPrincipal = {
+      kind: 'tenant',
+      tenantId: row.tenant_id,
+      keyId: row.id,
+      scopes: new Set(row.scopes as Scope[]),
+    };
+    this.recent.delete(cacheKey);
+    if (this.recent.size >= KEY_CACHE_MAX) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(cacheKey, { principal, until: now + KEY_CACHE_MS });
+    return principal;
   }
 
   /** Registers a platform admin key (from init or SYNC_MANAGER_ADMIN_KEY). Idempotent. */
@@ -108,6 +140,9 @@ export class ApiKeyService {
   async revoke(tenantId: string, keyId: string): Promise<void> {
     const rows = await withTenant(this.db, tenantId, (tx) => tx.query(sql.revokeTenantKey(tenantId, keyId)));
     if (rows.length === 0) throw new AppError('api_key_not_found', `No API key ${keyId}`);
+    for (const [cacheKey, entry] of this.recent) {
+      if (entry.principal.keyId === keyId) this.recent.delete(cacheKey);
+    }
   }
 
   private recordUse(tenantId: string, keyId: string): void {
