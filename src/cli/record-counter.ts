@@ -4,16 +4,19 @@
 // escapes and bracket depth, nothing else — no parse, no allocation per record — and never judges the
 // feed: the server does that, and its summary has the exact counts.
 
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
+import {
+  BACKSLASH,
+  CARRIAGE_RETURN,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  NEWLINE,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+} from '../sync/feed/json-bytes.ts';
+
 const RECORDS_KEY = 'records';
 
 export interface RecordCounter {
