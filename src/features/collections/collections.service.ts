@@ -82,7 +82,7 @@ export class CollectionService {
   async delete(tenantId: string, name: string): Promise<void> {
     await withTenant(this.db, tenantId, async (tx) => {
       const collection = await this.require(tx, tenantId, name);
-      await tx.query(sql.lockCollectionForDelete(tenantId, collection.id));
+      await tx.query(sql.lockCollection(tenantId, collection.id));
       await tx.query(sql.deleteCollectionRecords(tenantId, collection.id));
       await tx.query(sql.deleteCollection(tenantId, name));
     });

@@ -1,3 +1,4 @@
+import type { Statement } from '../../db/database.ts';
 export interface CollectionSettings {
   idField: string;
   deletePolicy: 'delete' | 'keep';
@@ -48,7 +49,7 @@ export const listCollectionsWithCounts = (tenantId: string, afterName: string | 
 /**
  * Records and their history have no foreign key to collections (migration 0006: it cost a check per
  * written row), so deleting a collection removes them here. Syncs and restores of it are waited for
- * first (lockCollectionForDelete); a manual edit racing the delete can at worst leave a row that no
+ * first (lockCollection); a manual edit racing the delete can at worst leave a row that no
  * query can reach (collection ids are never reused).
  */
 export const deleteCollectionRecords = (tenantId: string, collectionId: string) => ({
@@ -57,8 +58,12 @@ export const deleteCollectionRecords = (tenantId: string, collectionId: string) 
   values: [tenantId, collectionId],
 });
 
-/** The sync lock of src/features/syncs (same key): a delete waits for a running sync or restore. */
-export const lockCollectionForDelete = (tenantId: string, collectionId: string) => ({
+/**
+ * The one per-collection lock, held to the end of the transaction by whatever rewrites a collection's
+ * records as a whole: a sync, a restore, a delete of the collection. They never interleave; work on
+ * other collections takes other keys.
+ */
+export const lockCollection = (tenantId: string, collectionId: string): Statement => ({
   text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0))`,
   values: [tenantId, collectionId],
 });

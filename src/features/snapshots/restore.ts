@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type JsonObject, type OverrideSet, rebaseOverrides } from '../../json/index.ts';
+import { lockCollection } from '../collections/collections.sql.ts';
 import type { Snapshot, SnapshotRow } from './snapshots.service.ts';
 import * as sql from './snapshots.sql.ts';
 
@@ -46,7 +47,7 @@ export async function restoreSnapshot(
   // Lock first, then draw change ids (the undo snapshot, then the restore's change): every record's
   // versions keep increasing change ids, and the undo snapshot sees everything the restore overwrites.
   for (const collection of collections) {
-    await tx.query(sql.lockCollection(tenantId, collection.id));
+    await tx.query(lockCollection(tenantId, collection.id));
     await tx.query(sql.lockChangedSince(tenantId, collection.id, snapshot.change_id));
   }
   const undo = await options.take(tx, tenantId, {

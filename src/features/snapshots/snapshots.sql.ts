@@ -219,15 +219,6 @@ export const valuesAt = (
 
 // --- restore ---------------------------------------------------------------------------------------
 
-/**
- * The sync engine's per-collection lock (src/features/syncs/syncs.sql.ts, same key): a restore and a
- * sync of one collection never interleave. Taken before any change id is drawn.
- */
-export const lockCollection = (tenantId: string, collectionId: string): Statement => ({
-  text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0))`,
-  values: [tenantId, collectionId],
-});
-
 /** Locks the rows written since S, so no one rewrites them between here and the restore. */
 export const lockChangedSince = (tenantId: string, collectionId: string, at: string): Statement => ({
   text: `SELECT r.record_id FROM records r

@@ -4,6 +4,7 @@ import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
+import { lockCollection as lockCollectionStatement } from '../collections/collections.sql.ts';
 import {
   type ApplyResult,
   applyStaged,
@@ -307,7 +308,7 @@ export class SyncService {
 async function lockCollection(tx: Queryable, tenantId: string, collectionId: string): Promise<void> {
   await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
   try {
-    await tx.query(sql.lockCollection(tenantId, collectionId));
+    await tx.query(lockCollectionStatement(tenantId, collectionId));
   } catch (error) {
     if ((error as { code?: string }).code === '55P03') {
       throw new AppError(

@@ -87,14 +87,6 @@ export function lockRun(runId: string): Statement {
   return { text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-run:' || $1, 0))`, values: [runId] };
 }
 
-/** Serialises syncs of one collection; syncs of other collections take other keys. */
-export function lockCollection(tenantId: string, collectionId: string): Statement {
-  return {
-    text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0))`,
-    values: [tenantId, collectionId],
-  };
-}
-
 /**
  * Platform-level (runs as the connection's user): every tenant's runs whose process is gone. A run
  * whose apply committed (it wrote a `changes` row) before the process died did apply: it is marked
@@ -370,11 +362,13 @@ export function updateMerged(tenantId: string, collectionId: string, changeId: s
   };
 }
 
+/** A soft delete by a sync ($3: the run's change id): the effective value goes, the source stays. */
+const SOFT_DELETE = `data = NULL, upstream_gone = true, version = r.version + 1, change_id = $3, updated_at = now()`;
+
 /** `_deleted` tombstones: an explicit soft delete, whatever the delete policy. The source stays. */
 export function deleteTombstoned(tenantId: string, collectionId: string, changeId: string): Statement {
   return {
-    text: `UPDATE records r SET data = NULL, upstream_gone = true, version = r.version + 1, change_id = $3,
-        updated_at = now()
+    text: `UPDATE records r SET ${SOFT_DELETE}
       FROM sync_feed f
       WHERE f.deleted AND r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
         AND r.data IS NOT NULL AND r.source IS NOT NULL`,
@@ -385,8 +379,7 @@ export function deleteTombstoned(tenantId: string, collectionId: string, changeI
 /** Full mode, policy delete: soft-delete live records gone upstream (a new version each). */
 export function deleteGone(tenantId: string, collectionId: string, changeId: string): Statement {
   return {
-    text: `UPDATE records r SET data = NULL, upstream_gone = true, version = r.version + 1, change_id = $3,
-        updated_at = now()
+    text: `UPDATE records r SET ${SOFT_DELETE}
       FROM sync_gone g
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = g.record_id
         AND r.source IS NOT NULL AND r.data IS NOT NULL`,
