@@ -27,6 +27,13 @@ export interface Queryable {
   copyFrom(statement: string, chunks: AsyncIterable<string>): Promise<void>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /**
+   * In a transaction: runs `statement` as its last one and commits; on PostgreSQL the COMMIT leaves
+   * with it, so the two take one round trip. A statement issued after it is refused, and an error
+   * thrown after it no longer rolls anything back: issue it only once nothing can go wrong. Outside a
+   * transaction it is `query`.
+   */
+  queryLast<T = Row>(statement: Statement): Promise<T[]>;
 }
 
 export interface TransactionOptions {

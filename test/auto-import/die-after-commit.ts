@@ -40,6 +40,7 @@ function dyingBeforeFinish(db: Database): Database {
     }) as Queryable['query'],
     copyFrom: (statement, chunks) => target.copyFrom(statement, chunks),
     exec: (script) => target.exec(script),
+    queryLast: (statement) => target.queryLast(statement),
   });
   return {
     ...wrap(db),

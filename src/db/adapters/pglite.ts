@@ -18,7 +18,19 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     // ONLY, no statement after the first await) so that a misuse fails here as on PostgreSQL.
     transaction: (fn, options) =>
       pg.transaction(async (tx) => {
-        if (!options?.readOnlyBatch) return fn(queryableOf(tx));
+        if (!options?.readOnlyBatch) {
+          // queryLast: the transaction commits when `fn` returns; nothing may be issued after it.
+          let last = false;
+          const statements = queryableOf(tx, () => !last);
+          return fn({
+            ...statements,
+            queryLast: <T = Row>(statement: Statement) => {
+              const rows = statements.query<T>(statement);
+              last = true;
+              return rows;
+            },
+          });
+        }
         await tx.query('SET TRANSACTION READ ONLY');
         let open = true;
         const result = fn(queryableOf(tx, () => open));
@@ -37,10 +49,16 @@ const COPY_PIECE_BYTES = 16 * 1024 * 1024;
 function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Queryable {
   return {
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
-      if (!isOpen()) throw new Error('read-only batch: a statement issued after the first await');
+      if (!isOpen())
+        throw new Error(
+          'a statement issued after the COMMIT of its transaction (a read-only batch commits at its first await, queryLast at once)',
+        );
       const [text, values] = statementParts(textOrStatement, maybeValues);
       const result = await pg.query<T>(text, values as unknown[]);
       return result.rows;
+    },
+    queryLast<T = Row>(statement: Statement) {
+      return this.query<T>(statement);
     },
     async exec(script) {
       await pg.exec(script);

@@ -53,24 +53,46 @@ async function transaction<T>(
     (error: unknown) => error ?? new Error('BEGIN failed'),
   );
   if (options.readOnlyBatch) return readOnlyBatch(connection, beginFailure, fn);
+  // Set by tx.queryLast: the COMMIT already sent behind the transaction's last statement.
+  let committed: Promise<unknown> | null = null;
+  const statements = queryableOf(connection, () => committed === null);
+  const tx: Queryable = {
+    ...statements,
+    queryLast<T = Row>(statement: Statement) {
+      const rows = statements.query<T>(statement);
+      committed = settledError(connection.unsafe('COMMIT'));
+      return rows;
+    },
+  };
   let result: T;
   try {
-    result = await fn(queryableOf(connection));
+    result = await fn(tx);
     const failure = await beginFailure;
     if (failure !== undefined) throw failure;
   } catch (error) {
     // A connection that closed meanwhile rejects this at once (patches/apply.mjs) and its release()
-    // does nothing: the pool has already taken it back.
+    // does nothing: the pool has already taken it back. After a COMMIT sent by queryLast this is a
+    // no-op with a warning; that COMMIT rolled back if the last statement failed.
+    if (committed) await committed;
     await connection.unsafe('ROLLBACK').catch(() => {});
     connection.release();
     throw error;
   }
   try {
-    await connection.unsafe('COMMIT');
+    const failure = await (committed ?? settledError(connection.unsafe('COMMIT')));
+    if (failure !== undefined) throw failure;
   } finally {
     connection.release();
   }
   return result;
+}
+
+/** Undefined when the statement succeeded, else its error (never rejects). */
+function settledError(query: Promise<unknown>): Promise<unknown> {
+  return query.then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('statement failed'),
+  );
 }
 
 /** BEGIN READ ONLY, what `fn` issues at once, COMMIT: one flight (TransactionOptions.readOnlyBatch). */
@@ -89,10 +111,7 @@ async function readOnlyBatch<T>(
   }
   open = false;
   // After a failed statement the transaction is aborted and this COMMIT rolls it back (no error).
-  const committed = connection.unsafe('COMMIT').then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  const committed = settledError(connection.unsafe('COMMIT'));
   try {
     const value = await result;
     const failure = (await beginFailure) ?? (await committed);
@@ -105,7 +124,9 @@ async function readOnlyBatch<T>(
 }
 
 const batchClosed = () =>
-  new Error('read-only batch: a statement issued after the first await would run after its COMMIT');
+  new Error(
+    'a statement issued after the COMMIT of its transaction (a read-only batch commits at its first await, queryLast at once)',
+  );
 
 function queryableOf(
   sql: postgres.Sql | postgres.ReservedSql,
@@ -115,8 +136,15 @@ function queryableOf(
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
       if (!isOpen()) throw batchClosed();
       const [text, values] = statementParts(textOrStatement, maybeValues);
-      const rows = await sql.unsafe(text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
-      return rows as unknown as T[];
+      const query = sql.unsafe(text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
+      // Handed to the connection now, not when `await` gets round to calling then() (a microtask
+      // later for a Promise subclass): a statement issued next, such as the COMMIT of a batch, must not
+      // overtake this one on the wire.
+      query.execute();
+      return (await query) as unknown as T[];
+    },
+    queryLast<T = Row>(statement: Statement) {
+      return this.query<T>(statement);
     },
     async exec(script) {
       if (!isOpen()) throw batchClosed();

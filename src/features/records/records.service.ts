@@ -193,9 +193,11 @@ export class RecordService {
       manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
       data: next.data === null ? null : JSON.stringify(next.data),
     };
-    const [written] = await tx.query<{ version: number; updated_at: Date }>(
-      row ? sql.updateRecord(write) : sql.insertRecord(write),
-    );
+    // An update of the locked row is certain to write and is the transaction's last statement: its
+    // COMMIT goes with it. An insert may find the id taken meanwhile, and then must roll back.
+    const [written] = row
+      ? await tx.queryLast<{ version: number; updated_at: Date }>(sql.updateRecord(write))
+      : await tx.query<{ version: number; updated_at: Date }>(sql.insertRecord(write));
     if (!written) throw new CreatedConcurrently();
     const meta = toMeta({
       record_id: recordId,

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { readAsTenant, withTenant } from '../../src/db/tenant-scope.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+// The transaction port's ordering promises, on the database the suite runs on: statements go out in
+// the order issued, so a batch's COMMIT never overtakes the statements before it.
+let t: TestDatabase;
+let tenantId: string;
+const SEEN = `SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant,
+  current_setting('transaction_read_only') AS read_only, now() = statement_timestamp() AS own_transaction`;
+
+before(async () => {
+  t = await createTestDatabase();
+  const [row] = await t.db.query<{ id: string }>(
+    `INSERT INTO tenants (slug, name) VALUES ('tx-order', 'tx-order') RETURNING id`,
+  );
+  tenantId = row!.id;
+});
+after(() => t.close());
+
+test('a read-only batch runs as the tenant, inside its READ ONLY transaction', async () => {
+  const [seen] = await readAsTenant(t.db, tenantId, (tx) => tx.query(SEEN));
+  // Before the fix the COMMIT overtook the SELECT on PostgreSQL: it ran as the owner, outside RLS.
+  assert.deepEqual(
+    { ...seen },
+    { role: 'sync_manager_app', tenant: tenantId, read_only: 'on', own_transaction: false },
+  );
+  await assert.rejects(
+    readAsTenant(t.db, tenantId, (tx) =>
+      tx.query(`INSERT INTO collections (tenant_id, name) VALUES ($1, 'written')`, [tenantId]),
+    ),
+    /read-only transaction/,
+  );
+});
+
+test('queryLast commits with its statement, and nothing may follow it', async () => {
+  const name = 'by-query-last';
+  const [made] = await withTenant(t.db, tenantId, (tx) =>
+    tx.queryLast<{ name: string }>({
+      text: `INSERT INTO collections (tenant_id, name) VALUES ($1, $2) RETURNING name`,
+      values: [tenantId, name],
+    }),
+  );
+  assert.equal(made?.name, name);
+  const stored = await t.db.query('SELECT 1 FROM collections WHERE tenant_id = $1 AND name = $2', [
+    tenantId,
+    name,
+  ]);
+  assert.equal(stored.length, 1);
+
+  await assert.rejects(
+    withTenant(t.db, tenantId, async (tx) => {
+      await tx.queryLast({ text: 'SELECT 1', values: [] });
+      return tx.query('SELECT 2');
+    }),
+    /after the COMMIT/,
+  );
+  // A failing last statement commits nothing of the transaction.
+  await assert.rejects(
+    withTenant(t.db, tenantId, async (tx) => {
+      await tx.query(`INSERT INTO collections (tenant_id, name) VALUES ($1, 'first-of-two')`, [tenantId]);
+      return tx.queryLast({
+        text: `INSERT INTO collections (tenant_id, name) VALUES ($1, $2)`,
+        values: [tenantId, name],
+      });
+    }),
+    /duplicate key/,
+  );
+  const rolledBack = await t.db.query(`SELECT 1 FROM collections WHERE name = 'first-of-two'`);
+  assert.equal(rolledBack.length, 0);
+});
