@@ -70,3 +70,38 @@ test('queryLast commits with its statement, and nothing may follow it', async ()
   const rolledBack = await t.db.query(`SELECT 1 FROM collections WHERE name = 'first-of-two'`);
   assert.equal(rolledBack.length, 0);
 });
+
+test('read_effective_as_tenant reads one tenant only, and its role switch ends with the statement', async () => {
+  const [collection] = await t.db.query<{ id: string }>(
+    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'fn-read') RETURNING id`,
+    [tenantId],
+  );
+  await t.db.query(
+    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, $2, 'r1', NULL, '{"id":"r1"}', ch.id FROM ch`,
+    [tenantId, collection!.id],
+  );
+  const read = (tenant: string) =>
+    t.db.query<{ data_text: string | null }>(
+      `SELECT data_text FROM read_effective_as_tenant($1, 'fn-read', 'r1')`,
+      [tenant],
+    );
+  assert.deepEqual(
+    (await read(tenantId)).map((row) => row.data_text),
+    ['{"id": "r1"}'],
+  );
+  assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
+  // Every connection of the pool: none is left switched to the tenant role or tenant.
+  const after = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      t.db.query<{ role: string; tenant: string | null }>(
+        `SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
+      ),
+    ),
+  );
+  for (const [row] of after) {
+    assert.notEqual(row!.role, 'sync_manager_app');
+    assert.ok(!row!.tenant);
+  }
+});

@@ -62,11 +62,11 @@ export class RecordService {
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
-    const [row] = await readAsTenant(this.db, tenantId, (tx) =>
-      tx.query<{ collection_id: string; version: number | null; data_text: string | null }>(
-        sql.readEffective(tenantId, collection, recordId),
-      ),
-    );
+    const [row] = await this.db.query<{
+      collection_id: string;
+      version: number | null;
+      data_text: string | null;
+    }>(sql.readEffectiveAsTenant(tenantId, collection, recordId));
     if (!row) throw collectionNotFound(collection);
     if (row.data_text === null || row.version === null) throw recordNotFound(recordId);
     return { text: row.data_text, version: row.version };

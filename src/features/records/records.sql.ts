@@ -18,6 +18,15 @@ export const readEffective = (tenantId: string, collection: string, recordId: st
   values: [tenantId, collection, recordId],
 });
 
+/**
+ * readEffective in one statement that is its own tenant transaction (migration 0008): the role switch
+ * and the read go as one, for the hottest path. Run it on the pool, never inside a transaction.
+ */
+export const readEffectiveAsTenant = (tenantId: string, collection: string, recordId: string): Statement => ({
+  text: `SELECT collection_id, version, data_text FROM read_effective_as_tenant($1, $2, $3)`,
+  values: [tenantId, collection, recordId],
+});
+
 const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete, r.data, r.version,
   r.change_id, r.updated_at`;
 
