@@ -70,6 +70,30 @@ test('missing collection and record → 404 problem+json', async () => {
   assert.equal(noRecord.status, 404);
   assert.equal(noRecord.body.code, 'record_not_found');
   assert.match(noRecord.headers.get('content-type') ?? '', /application\/problem\+json/);
+  const noCollectionPage = await f.call('GET', '/v1/collections/nope/records');
+  assert.equal(noCollectionPage.status, 404);
+  assert.equal(noCollectionPage.body.code, 'collection_not_found');
+});
+
+test('a page of an empty collection, or past the last id, is empty (200), not a 404', async () => {
+  const fresh = await startRecordsFixture('empty-one');
+  try {
+    const empty = await fresh.call('GET', fresh.records());
+    assert.equal(empty.status, 200, empty.text);
+    assert.deepEqual(empty.body.items, []);
+  } finally {
+    await fresh.close();
+  }
+  const first = await f.call('GET', `${f.records()}?limit=1`);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.items.length, 1);
+  let cursor = first.body.nextCursor;
+  for (let pages = 0; cursor !== null && pages < 1000; pages++) {
+    const next = await f.call('GET', `${f.records()}?limit=100&cursor=${encodeURIComponent(cursor)}`);
+    assert.equal(next.status, 200, next.text);
+    cursor = next.body.nextCursor;
+  }
+  assert.equal(cursor, null);
 });
 
 test('PATCH merges, bumps the version; a patch that changes nothing writes no version', async () => {

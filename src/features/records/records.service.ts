@@ -85,16 +85,11 @@ export class RecordService {
 
   /** Effective values as JSON text, in id order after `after`. */
   async listEffective(tenantId: string, collection: string, after: string | null, limit: number) {
-    return readAsTenant(this.db, tenantId, async (tx) => {
-      // Issued together (one round trip); the collection lookup only tells a 404 from an empty page.
-      const [, rows] = await settleBoth(
-        this.collection(tx, tenantId, collection),
-        tx.query<{ record_id: string; data_text: string }>(
-          sql.listEffectiveIn(tenantId, collection, after, limit),
-        ),
-      );
-      return rows;
-    });
+    const rows = await this.db.query<{ record_id: string | null; data_text: string | null }>(
+      sql.listEffectiveAsTenant(tenantId, collection, after, limit),
+    );
+    if (rows.length === 0) throw collectionNotFound(collection);
+    return rows.filter((row): row is { record_id: string; data_text: string } => row.record_id !== null);
   }
 
   /** The collection's internal id, for callers that page through it (export). */

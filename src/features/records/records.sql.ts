@@ -98,17 +98,17 @@ export const listEffective = (
   values: [tenantId, collectionId, after, limit],
 });
 
-/** listEffective for a collection named by the caller (issued beside findCollection, which says 404). */
-export const listEffectiveIn = (
+/**
+ * listEffective for a collection named by the caller, in one statement that is its own tenant
+ * transaction (migration 0008). No row: no such collection; a NULL record_id: an empty page.
+ */
+export const listEffectiveAsTenant = (
   tenantId: string,
   collection: string,
   after: string | null,
   limit: number,
-) => ({
-  text: `SELECT record_id, data::text AS data_text FROM records
-          WHERE tenant_id = $1 AND collection_id = ${COLLECTION_ID} AND data IS NOT NULL
-            AND ($3::text IS NULL OR record_id > $3)
-          ORDER BY record_id LIMIT $4`,
+): Statement => ({
+  text: `SELECT record_id, data_text FROM list_effective_as_tenant($1, $2, $3, $4)`,
   values: [tenantId, collection, after, limit],
 });
 
