@@ -166,11 +166,14 @@ export class RecordService {
     by: string | null,
     preconditions: Preconditions,
   ): Promise<WriteResult> {
-    // Issued together: postgres.js pipelines them on the transaction's connection.
-    const [info, [row]] = await settleBoth(
-      this.collection(tx, tenantId, collection),
-      tx.query<RecordRow>(sql.lockRecord(tenantId, collection, recordId)),
-    );
+    const [locked] = await tx.query<LockedRow>(sql.lockRecord(tenantId, collection, recordId));
+    if (!locked) throw collectionNotFound(collection);
+    const info: CollectionInfo = {
+      id: locked.collection_id,
+      idField: locked.id_field,
+      deletePolicy: locked.delete_policy,
+    };
+    const row = locked.version === null ? undefined : (locked as RecordRow);
     checkWritePreconditions(preconditions, row ? { version: row.version, live: row.data !== null } : null);
     const current = row ? toState(row) : null;
     const actor: Actor = { by, at: new Date().toISOString() };
@@ -216,6 +219,12 @@ export class RecordService {
   }
 }
 
+/** lockRecord's row: the collection, and the record's columns (all NULL when there is none). */
+type LockedRow = { collection_id: string; id_field: string; delete_policy: 'delete' | 'keep' } & (
+  | RecordRow
+  | { [K in keyof RecordRow]: null }
+);
+
 interface VersionRow {
   version: number;
   data: JsonObject | null;
@@ -225,14 +234,6 @@ interface VersionRow {
   sync_run_id: string | null;
   snapshot_id: string | null;
   at: Date | null;
-}
-
-/** Promise.all for two, but never leaves a query running in a transaction that is being rolled back. */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
 }
 
 function originOf(row: VersionRow): HistoryEntry['origin'] {

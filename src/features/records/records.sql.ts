@@ -7,8 +7,6 @@ export const findCollection = (tenantId: string, name: string): Statement => ({
   values: [tenantId, name],
 });
 
-const COLLECTION_ID = `(SELECT id FROM collections WHERE tenant_id = $1 AND name = $2)`;
-
 /** The effective value as text (never parsed on the way to the client) and its version. */
 export const readEffective = (tenantId: string, collection: string, recordId: string): Statement => ({
   text: `SELECT c.id AS collection_id, r.version, r.data::text AS data_text
@@ -39,11 +37,18 @@ export const readRecord = (tenantId: string, collection: string, recordId: strin
   values: [tenantId, collection, recordId],
 });
 
-/** Locks the row for a write: concurrent writers of one record queue here and each sees the last. */
+/**
+ * The collection's settings and its record `recordId`, locked for a write: concurrent writers of one
+ * record queue here and each sees the last. No row: no such collection; a NULL version: no record yet.
+ */
 export const lockRecord = (tenantId: string, collection: string, recordId: string): Statement => ({
-  text: `SELECT ${RECORD_COLUMNS} FROM records r
-          WHERE r.tenant_id = $1 AND r.collection_id = ${COLLECTION_ID} AND r.record_id = $3
-          FOR UPDATE`,
+  text: `SELECT c.id AS collection_id, c.id_field, c.delete_policy, r.*
+           FROM collections c
+           LEFT JOIN LATERAL (
+             SELECT ${RECORD_COLUMNS} FROM records r
+              WHERE r.tenant_id = c.tenant_id AND r.collection_id = c.id AND r.record_id = $3
+              FOR UPDATE) r ON true
+          WHERE c.tenant_id = $1 AND c.name = $2`,
   values: [tenantId, collection, recordId],
 });
 
