@@ -7,18 +7,10 @@ export const findCollection = (tenantId: string, name: string): Statement => ({
   values: [tenantId, name],
 });
 
-/** The effective value as text (never parsed on the way to the client) and its version. */
-export const readEffective = (tenantId: string, collection: string, recordId: string): Statement => ({
-  text: `SELECT c.id AS collection_id, r.version, r.data::text AS data_text
-           FROM collections c
-           LEFT JOIN records r ON r.tenant_id = c.tenant_id AND r.collection_id = c.id AND r.record_id = $3
-          WHERE c.tenant_id = $1 AND c.name = $2`,
-  values: [tenantId, collection, recordId],
-});
-
 /**
- * readEffective in one statement that is its own tenant transaction (migration 0008): the role switch
- * and the read go as one, for the hottest path. Run it on the pool, never inside a transaction.
+ * The effective value as text (never parsed on the way to the client) and its version, in one
+ * statement that is its own tenant transaction (migration 0008: the role switch and the read go as
+ * one, for the hottest path). Run it on the pool, never inside a transaction.
  */
 export const readEffectiveAsTenant = (tenantId: string, collection: string, recordId: string): Statement => ({
   text: `SELECT collection_id, version, data_text FROM read_effective_as_tenant($1, $2, $3)`,
