@@ -86,7 +86,7 @@ async function serve(): Promise<void> {
   const baseline = Fastify({ logger: false });
   baseline.get('/one/:id', async (request, reply) => {
     const rows = await baselinePool.unsafe(
-      'SELECT version, data::text AS data_text FROM records WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3',
+      'SELECT version, effective_value(data, source)::text AS data_text FROM records WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3',
       [tenantId, collectionId, (request.params as { id: string }).id],
       { prepare: true },
     );
@@ -94,7 +94,7 @@ async function serve(): Promise<void> {
   });
   baseline.get('/page', async (_request, reply) => {
     const rows = await baselinePool.unsafe(
-      `SELECT record_id, data::text AS data_text FROM records WHERE tenant_id = $1 AND collection_id = $2
+      `SELECT record_id, effective_value(data, source)::text AS data_text FROM records WHERE tenant_id = $1 AND collection_id = $2
         AND data IS NOT NULL ORDER BY record_id LIMIT 101`,
       [tenantId, collectionId],
       { prepare: true },

@@ -32,9 +32,36 @@ const MARK = 'sync-manager patch';
  *    caller); `release()` then put the dead connection among the open ones (#1199). Such queries are
  *    now rejected with CONNECTION_CLOSED, queries queued behind a full reserved connection are
  *    rejected when it closes, and `release()` of a connection the pool took back does nothing.
+ * 4. A `COPY … FROM STDIN` that the server fails (a unique violation, a bad value) left its writable
+ *    stream waiting for a CommandComplete that never comes: the query's promise had already resolved
+ *    to the stream, so the error went nowhere, the stream's 'finish' fired at the next statement's
+ *    completion, and a caller awaiting it alone hung for ever (a transaction that went on would even
+ *    COMMIT, which the server turns into a silent ROLLBACK). The error now fails the stream.
  */
 const postgresPatches = {
   connection: [
+    {
+      find: `  function ErrorResponse(x) {
+    if (query) {
+      (query.cursorFn || query.describeFirst) && write(Sync)
+      errorResponse = Errors.postgres(parseError(x))
+`,
+      replace: `  function ErrorResponse(x) {
+    if (query) {
+      (query.cursorFn || query.describeFirst) && write(Sync)
+      errorResponse = Errors.postgres(parseError(x))
+      // ${MARK}: a failed COPY FROM STDIN fails its stream (its promise resolved long ago)
+      if (final) {
+        const done = final
+        final = null
+        done(errorResponse)
+      } else if (stream instanceof Stream.Writable && !stream.destroyed) {
+        const failed = stream
+        stream = null
+        failed.destroy(errorResponse)
+      }
+`,
+    },
     {
       find: `    if (terminated)
       return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))

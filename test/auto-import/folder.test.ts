@@ -35,7 +35,7 @@ async function runsOf(collection: string) {
 
 async function recordsOf(collection: string) {
   const rows = await serve.db.query<{ record_id: string; data: unknown }>(
-    `SELECT r.record_id, r.data FROM records r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
+    `SELECT r.record_id, effective_value(r.data, r.source) AS data FROM records r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
       WHERE r.tenant_id = $1 AND c.name = $2 AND r.data IS NOT NULL ORDER BY r.record_id`,
     [tenantId, collection],
   );

@@ -60,7 +60,8 @@ export class Writer {
 
   private async lockAll(tx: Queryable, collectionId: string): Promise<Map<string, StoredState>> {
     const rows = await tx.query<StoredState & { record_id: string }>(
-      `SELECT record_id, source, source_hash, upstream_gone, overrides, manual_delete, data FROM records
+      `SELECT record_id, source, source_hash, upstream_gone, overrides, manual_delete,
+        effective_value(data, source) AS data FROM records
         WHERE tenant_id = $1 AND collection_id = $2 FOR UPDATE`,
       [this.tenantId, collectionId],
     );
@@ -170,7 +171,8 @@ export class Writer {
   async states(collectionId: string): Promise<Record<string, StoredState>> {
     const rows = await withTenant(this.db, this.tenantId, (tx) =>
       tx.query<StoredState & { record_id: string }>(
-        `SELECT record_id, source, source_hash, upstream_gone, overrides, manual_delete, data FROM records
+        `SELECT record_id, source, source_hash, upstream_gone, overrides, manual_delete,
+        effective_value(data, source) AS data FROM records
           WHERE tenant_id = $1 AND collection_id = $2 ORDER BY record_id`,
         [this.tenantId, collectionId],
       ),

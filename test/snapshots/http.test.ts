@@ -45,7 +45,8 @@ async function remove(collection: string, id: string) {
  */
 async function stored(collection: string) {
   const rows = await server.db.query<Record<string, unknown> & { record_id: string }>(
-    `SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete, r.data
+    `SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete,
+            effective_value(r.data, r.source) AS data
        FROM records r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
       WHERE r.tenant_id = $1 AND c.name = $2 ORDER BY r.record_id`,
     [tenant.id, collection],

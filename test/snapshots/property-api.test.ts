@@ -72,7 +72,8 @@ test(`property over the API: retained snapshots restore to their recorded copies
   // Stored state, upstream_gone included: the sync engine versions that flag too (docs/snapshots.md).
   const states = async (name: string) => {
     const rows = await database.db.query<Row & { record_id: string }>(
-      `SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete, r.data
+      `SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete,
+              effective_value(r.data, r.source) AS data
          FROM records r
          JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
         WHERE r.tenant_id = $1 AND c.name = $2 ORDER BY r.record_id`,

@@ -66,7 +66,7 @@ test('a sync killed with SIGKILL mid-apply leaves the collection untouched; the 
   const snapshot = () =>
     inspect((db) =>
       db.query<{ record_id: string; data: unknown; version: number }>(
-        'SELECT record_id, data, version FROM records ORDER BY record_id',
+        'SELECT record_id, effective_value(data, source) AS data, version FROM records ORDER BY record_id',
       ),
     );
   const before = await snapshot();

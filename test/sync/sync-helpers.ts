@@ -59,7 +59,7 @@ export async function stored(ctx: Ctx, tenantId: string, collection: string) {
     upstream_gone: boolean;
     change_id: string;
   }>(
-    `SELECT r.record_id, r.data, r.source, r.overrides, r.version, r.upstream_gone, r.change_id::text AS change_id
+    `SELECT r.record_id, effective_value(r.data, r.source) AS data, r.source, r.overrides, r.version, r.upstream_gone, r.change_id::text AS change_id
      FROM records r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
      WHERE r.tenant_id = $1 AND c.name = $2 ORDER BY r.record_id`,
     [tenantId, collection],
@@ -80,7 +80,7 @@ export async function setOverride(
   const override = JSON.stringify({ [path]: { value, by: null, at: new Date().toISOString(), sourceValue } });
   const field = path.slice(1);
   await ctx.server.db.query(
-    `UPDATE records r SET overrides = $4::jsonb, data = jsonb_set(r.data, ARRAY[$5::text], $6::jsonb),
+    `UPDATE records r SET overrides = $4::jsonb, data = jsonb_set(effective_value(r.data, r.source), ARRAY[$5::text], $6::jsonb),
        version = r.version + 1, change_id = nextval('change_seq')
      FROM collections c WHERE c.tenant_id = r.tenant_id AND c.id = r.collection_id
        AND r.tenant_id = $1 AND c.name = $2 AND r.record_id = $3`,

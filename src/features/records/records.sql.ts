@@ -17,7 +17,8 @@ export const readEffectiveAsTenant = (tenantId: string, collection: string, reco
   values: [tenantId, collection, recordId],
 });
 
-const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete, r.data, r.version,
+const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete,
+  effective_value(r.data, r.source) AS data, r.version,
   r.change_id, r.updated_at`;
 
 /** The whole row (for ?meta=true and the overrides listing). */
@@ -88,7 +89,7 @@ export const listEffective = (
   after: string | null,
   limit: number,
 ) => ({
-  text: `SELECT record_id, data::text AS data_text FROM records
+  text: `SELECT record_id, effective_value(data, source)::text AS data_text FROM records
           WHERE tenant_id = $1 AND collection_id = $2 AND data IS NOT NULL
             AND ($3::text IS NULL OR record_id > $3)
           ORDER BY record_id LIMIT $4`,
@@ -122,10 +123,10 @@ export const listVersions = (
 ): Statement => ({
   text: `SELECT v.version, v.data, v.change_id, v.updated_at, ch.kind, ch.api_key_id, ch.sync_run_id,
                 ch.snapshot_id, ch.at
-           FROM (SELECT version, data, change_id, updated_at FROM records
+           FROM (SELECT version, effective_value(data, source) AS data, change_id, updated_at FROM records
                   WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3
                  UNION ALL
-                 SELECT version, data, valid_from, updated_at FROM record_versions
+                 SELECT version, effective_value(data, source), valid_from, updated_at FROM record_versions
                   WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3) v
            LEFT JOIN changes ch ON ch.tenant_id = $1 AND ch.id = v.change_id
           WHERE ($4::int IS NULL OR v.version < $4)

@@ -89,14 +89,14 @@ export const listCollections = (tenantId: string): Statement => ({
 
 // --- reading the past ------------------------------------------------------------------------------
 
-/** The state rows at S ($3) of collection $2, as a subquery over (record_id, data, …). */
+/** The state rows at S ($3) of collection $2, as a subquery over (record_id, data, …), `data` decoded. */
 const STATE_AT = `(
-    SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete, r.data,
-           r.version, r.updated_at
+    SELECT r.record_id, r.source, r.source_hash, r.upstream_gone, r.overrides, r.manual_delete,
+           effective_value(r.data, r.source) AS data, r.version, r.updated_at
       FROM records r WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id < $3
     UNION ALL
-    SELECT v.record_id, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete, v.data,
-           v.version, v.updated_at
+    SELECT v.record_id, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete,
+           effective_value(v.data, v.source) AS data, v.version, v.updated_at
       FROM record_versions v
      WHERE v.tenant_id = $1 AND v.collection_id = $2 AND v.valid_from < $3 AND v.valid_to >= $3
   )`;
@@ -147,7 +147,7 @@ export const allStatesAt = (tenantId: string, collectionId: string, at: string):
  * 0.4 s). ORDER BY version walks the primary key backwards from the newest version.
  */
 const CHANGED_SINCE = `
-  SELECT r.record_id, r.data, r.change_id,
+  SELECT r.record_id, r.source, r.data, r.change_id,
          p.record_id IS NOT NULL AS existed, p.source AS p_source, p.source_hash AS p_source_hash,
          coalesce(p.upstream_gone, false) AS p_upstream_gone, coalesce(p.overrides, '{}'::jsonb) AS p_overrides,
          p.manual_delete AS p_manual_delete, p.data AS p_data
@@ -179,8 +179,8 @@ export const allowSort = (on: boolean): Statement => ({
 /** Counts of effective-value changes since S, for one collection. */
 export const diffCounts = (tenantId: string, collectionId: string, at: string): Statement => ({
   text: `SELECT count(*) FILTER (WHERE c.p_data IS NULL AND c.data IS NOT NULL)::int AS created,
-                count(*) FILTER (WHERE c.p_data IS NOT NULL AND c.data IS NOT NULL AND c.p_data <> c.data)::int
-                  AS changed,
+                count(*) FILTER (WHERE c.p_data IS NOT NULL AND c.data IS NOT NULL
+                  AND effective_value(c.p_data, c.p_source) <> effective_value(c.data, c.source))::int AS changed,
                 count(*) FILTER (WHERE c.p_data IS NOT NULL AND c.data IS NULL)::int AS deleted
            FROM (${CHANGED_SINCE}) c`,
   values: [tenantId, collectionId, at],
@@ -194,7 +194,7 @@ export const changedSinceBatch = (
   after: string | null,
   limit: number,
 ): Statement => ({
-  text: `SELECT r.record_id, r.data FROM records r
+  text: `SELECT r.record_id, effective_value(r.data, r.source) AS data FROM records r
           WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id > $3
             AND ($4::text IS NULL OR r.record_id > $4)
           ORDER BY r.record_id LIMIT $5`,
@@ -211,7 +211,7 @@ export const valuesAt = (
   at: string,
   recordIds: string[],
 ): Statement => ({
-  text: `SELECT v.record_id, v.data FROM record_versions v
+  text: `SELECT v.record_id, effective_value(v.data, v.source) AS data FROM record_versions v
           WHERE v.tenant_id = $1 AND v.collection_id = $2 AND v.record_id = ANY($4::text[])
             AND v.valid_from < $3 AND v.valid_to >= $3`,
   values: [tenantId, collectionId, at, recordIds],
@@ -258,7 +258,8 @@ export const restoreCollection = (
           WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = c.record_id AND r.change_id < $4
             AND (r.source IS DISTINCT FROM c.p_source OR r.source_hash IS DISTINCT FROM c.p_source_hash
               OR r.upstream_gone IS DISTINCT FROM c.p_upstream_gone OR r.overrides IS DISTINCT FROM c.p_overrides
-              OR r.manual_delete IS DISTINCT FROM c.p_manual_delete OR r.data IS DISTINCT FROM c.p_data)
+              OR r.manual_delete IS DISTINCT FROM c.p_manual_delete
+              OR effective_value(r.data, r.source) IS DISTINCT FROM effective_value(c.p_data, c.p_source))
          RETURNING (c.data IS NULL) AS was_deleted, (c.p_data IS NULL) AS is_deleted`,
   values: [tenantId, collectionId, at, changeId, updatedAt],
 });
