@@ -33,6 +33,7 @@ export const ERROR_CATALOG = {
   sync_not_found: { status: 404, title: 'Sync run not found' },
   conflict_not_found: { status: 404, title: 'Conflict not found' },
   conflict_resolved: { status: 409, title: 'The conflict is already resolved' },
+  id_field_locked: { status: 409, title: 'The id field of a collection that holds records cannot change' },
   unprocessable: { status: 422, title: 'The request cannot be carried out' },
   patch_failed: { status: 422, title: 'The patch cannot be applied to this record' },
   invalid_record: { status: 422, title: 'The result is not a valid record' },

@@ -1,13 +1,18 @@
+import type { KnownRecords } from './feed/types.ts';
+
 /**
  * What a collection already holds, as the client needs it to route a feed: for each stored record id,
  * the hash of its last source text and two flags. With it the client decides, record by record while
  * the feed streams, whether a row is new, unchanged or changed — so an unchanged row never travels to
  * the database, and the ids the feed no longer has are known without scanning the table.
  *
- * Memory, about 60 bytes per stored record (measured ~55 MB at 1M): the id strings (needed anyway to
- * name gone records), 9 bytes of hash and flags, and an open-addressing table of 8 bytes a slot that
- * maps an id to its entry. Lookups compare the real id string, so there are no false matches; the
- * source hash is compared on 60 of its bits (a changed record is taken as unchanged with odds 2^-60).
+ * Two open-addressing tables map to an entry: one by id (lookups compare the real id string, so there
+ * are no false matches), and one by source-text hash, for the records from upstream, so the feed reader
+ * can recognise an unchanged row before parsing it (KnownRecords). That lookup compares 120 bits of the
+ * SHA-1: a row is taken for another record's unchanged text with odds about n·m / 2^120.
+ *
+ * Memory, about 75 bytes per stored record: the id strings (needed anyway to name gone records), 16
+ * bytes of hash bits, a flag byte, and the two tables' slots.
  */
 
 /** Bit of `flags`: the record is live (its effective value is not deleted). */
@@ -26,8 +31,8 @@ export const GONE_BEFORE = 4;
 const SEEN = 8;
 /** The stored hash could not be read: never equal to a feed hash. */
 const NO_HASH = 16;
-
-export type Route = 'new' | 'unchanged' | 'changed' | 'duplicate';
+/** Another stored record has the same source-text hash: rows with that text are parsed, never matched. */
+const AMBIGUOUS = 32;
 
 /** base64 character → its 6 bits (sha1 base64 is what the feed reader writes as the hash). */
 const BASE64 = new Int8Array(128).fill(-1);
@@ -67,15 +72,21 @@ function hashId(id: string): number {
   return (h ^ (h >>> 12)) | 0;
 }
 
-export class StoredIndex {
+export class StoredIndex implements KnownRecords {
   private ids: string[] = [];
+  /** The source hash's first 120 bits, 30 per array (`high` and `low` are the first 60). */
   private high = new Int32Array(1024);
   private low = new Int32Array(1024);
+  private third = new Int32Array(1024);
+  private fourth = new Int32Array(1024);
   private flags = new Uint8Array(1024);
   private idHashes = new Int32Array(1024);
   /** Entry number + 1 per slot; 0 is an empty slot. */
   private slots = new Uint32Array(2048);
   private slotHashes = new Int32Array(2048);
+  /** Entry number + 1 per slot, keyed by source-text hash; comparable entries only. */
+  private textSlots = new Uint32Array(2048);
+  private textEntries = 0;
   private live = 0;
 
   get size(): number {
@@ -90,56 +101,117 @@ export class StoredIndex {
   /** Adds one stored record; an id already there is left as it is (two readers may both see it). */
   add(id: string, sourceHash: string | null, flags: number): void {
     const hash = sourceHash ?? '';
-    const ok = hash.length >= 10;
-    this.insert(id, ok ? hashBits(hash, 0) : -1, ok ? hashBits(hash, 5) : -1, flags);
+    const ok = hash.length >= 20;
+    const bits = (at: number) => (ok ? hashBits(hash, at) : -1);
+    this.insert(id, bits(0), bits(5), bits(10), bits(15), flags);
   }
 
   /** The same, the source hash read from `bytes[hashStart, hashEnd)` (no string made for it). */
   addWithHashBytes(id: string, bytes: Uint8Array, hashStart: number, hashEnd: number, flags: number): void {
-    const ok = hashEnd - hashStart >= 10;
-    this.insert(
-      id,
-      ok ? hashBitsOfBytes(bytes, hashStart) : -1,
-      ok ? hashBitsOfBytes(bytes, hashStart + 5) : -1,
-      flags,
-    );
+    const ok = hashEnd - hashStart >= 20;
+    const bits = (at: number) => (ok ? hashBitsOfBytes(bytes, hashStart + at) : -1);
+    this.insert(id, bits(0), bits(5), bits(10), bits(15), flags);
   }
 
-  private insert(id: string, high: number, low: number, flags: number): void {
+  private insert(id: string, high: number, low: number, third: number, fourth: number, flags: number): void {
     if (this.find(id) >= 0) return;
     const entry = this.ids.length;
     if (entry === this.flags.length) this.growEntries();
     this.ids.push(id);
     this.high[entry] = high;
     this.low[entry] = low;
+    this.third[entry] = third;
+    this.fourth[entry] = fourth;
     // A hash we cannot read is never equal to a feed hash: such a row is always planned by the database.
-    this.flags[entry] = high < 0 || low < 0 ? flags | NO_HASH : flags;
+    const unreadable = high < 0 || low < 0 || third < 0 || fourth < 0;
+    this.flags[entry] = unreadable ? flags | NO_HASH : flags;
     if (flags & LIVE) this.live++;
     const idHash = hashId(id);
     this.idHashes[entry] = idHash;
     if ((entry + 1) * 2 > this.slots.length) this.growSlots();
     else this.place(entry, idHash);
+    if (flags & COMPARABLE && !unreadable) this.addText(entry);
   }
 
-  /**
-   * Routes one feed row and marks its id seen. 'duplicate' means the feed used this stored id before
-   * (the feed reader reports duplicates itself; this is a second guard, never a silent merge).
-   */
-  route(id: string, feedHash: string): Route {
+  /** KnownRecords: the stored record from upstream whose source text has this hash. */
+  matchText(feedHash: string): { id: string; duplicate: boolean } | null {
+    if (this.textEntries === 0) return null;
+    const entry = this.findText(
+      hashBits(feedHash, 0),
+      hashBits(feedHash, 5),
+      hashBits(feedHash, 10),
+      hashBits(feedHash, 15),
+    );
+    if (entry < 0) return null;
+    const flags = this.flags[entry]!;
+    if (flags & AMBIGUOUS) return null;
+    if (flags & SEEN) return { id: this.ids[entry]!, duplicate: true };
+    this.flags[entry] = flags | SEEN;
+    return { id: this.ids[entry]!, duplicate: false };
+  }
+
+  /** KnownRecords: a parsed row's id, marked seen. */
+  claimId(id: string): 'stored' | 'duplicate' | 'unknown' {
+    if (this.ids.length === 0) return 'unknown';
     const entry = this.find(id);
-    if (entry < 0) return 'new';
+    if (entry < 0) return 'unknown';
     const flags = this.flags[entry]!;
     if (flags & SEEN) return 'duplicate';
     this.flags[entry] = flags | SEEN;
-    if (!(flags & COMPARABLE) || flags & NO_HASH) return 'changed';
-    const same = hashBits(feedHash, 0) === this.high[entry] && hashBits(feedHash, 5) === this.low[entry];
-    return same ? 'unchanged' : 'changed';
+    return 'stored';
   }
 
-  /** Marks a stored id seen without routing it (a tombstone row names it). */
-  markSeen(id: string): void {
-    const entry = this.find(id);
-    if (entry >= 0) this.flags[entry]! |= SEEN;
+  private addText(entry: number): void {
+    const same = this.findText(this.high[entry]!, this.low[entry]!, this.third[entry]!, this.fourth[entry]!);
+    if (same >= 0) {
+      // Two stored records with one source text (stored under another id field): match neither.
+      this.flags[same]! |= AMBIGUOUS;
+      return;
+    }
+    this.textEntries++;
+    if (this.textEntries * 2 > this.textSlots.length) {
+      this.textSlots = new Uint32Array(this.textSlots.length * 2);
+      for (let e = 0; e < this.ids.length; e++) {
+        if (e === entry || this.textSlotOf(e)) this.placeText(e);
+      }
+    } else {
+      this.placeText(entry);
+    }
+  }
+
+  /** Whether entry `e` belongs in the text table (used while rebuilding it). */
+  private textSlotOf(e: number): boolean {
+    const flags = this.flags[e]!;
+    return (flags & COMPARABLE) !== 0 && (flags & NO_HASH) === 0 && this.isFirstWithText(e);
+  }
+
+  private isFirstWithText(e: number): boolean {
+    const found = this.findText(this.high[e]!, this.low[e]!, this.third[e]!, this.fourth[e]!);
+    return found < 0;
+  }
+
+  private findText(high: number, low: number, third: number, fourth: number): number {
+    const mask = this.textSlots.length - 1;
+    for (let slot = (high ^ fourth) & mask; ; slot = (slot + 1) & mask) {
+      const taken = this.textSlots[slot]!;
+      if (taken === 0) return -1;
+      const e = taken - 1;
+      if (
+        this.high[e] === high &&
+        this.low[e] === low &&
+        this.third[e] === third &&
+        this.fourth[e] === fourth
+      ) {
+        return e;
+      }
+    }
+  }
+
+  private placeText(entry: number): void {
+    const mask = this.textSlots.length - 1;
+    let slot = (this.high[entry]! ^ this.fourth[entry]!) & mask;
+    while (this.textSlots[slot] !== 0) slot = (slot + 1) & mask;
+    this.textSlots[slot] = entry + 1;
   }
 
   /**
@@ -181,6 +253,8 @@ export class StoredIndex {
     };
     this.high = grow(this.high, (n) => new Int32Array(n));
     this.low = grow(this.low, (n) => new Int32Array(n));
+    this.third = grow(this.third, (n) => new Int32Array(n));
+    this.fourth = grow(this.fourth, (n) => new Int32Array(n));
     this.idHashes = grow(this.idHashes, (n) => new Int32Array(n));
     this.flags = grow(this.flags, (n) => new Uint8Array(n));
   }

@@ -2,6 +2,7 @@
 // tests pin what that must never get wrong — ids that need escaping, more records than one index page,
 // flags of hand-made and gone records, and the conflict with a record made by hand during a sync.
 import assert from 'node:assert/strict';
+import { hash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
@@ -90,6 +91,44 @@ describe('routing feed rows by the stored index', () => {
 
   // PGlite serves one connection: the hand-made insert would wait for the sync's transaction.
   const onPglite = !process.env.TEST_DATABASE_URL;
+  test('a row recognised by its text still counts for duplicates, whichever row comes first', async () => {
+    await makeCollection(fixture.ctx, 'dups');
+    const a = { id: 'a', v: 1 };
+    assert.equal((await sync(fixture.ctx, 'dups', [a, { id: 'b', v: 1 }])).status, 200);
+    const cases: [string, unknown[]][] = [
+      ['the same unchanged row twice', [a, a]],
+      ['an unchanged row, then its id with other content', [a, { id: 'a', v: 2 }]],
+      ['a changed row, then the unchanged text of that id', [{ id: 'a', v: 2 }, a]],
+    ];
+    for (const [what, feed] of cases) {
+      const response = await sync(fixture.ctx, 'dups', feed, 'mode=partial');
+      assert.equal(response.status, 422, what);
+      const errors = response.body.errors as { code: string; id: string; row: number }[];
+      assert.deepEqual(
+        errors.map((e) => [e.code, e.id, e.row]),
+        [['duplicate_id', 'a', 2]],
+        what,
+      );
+    }
+    const rows = await stored(fixture.ctx, fixture.tenantId, 'dups');
+    assert.deepEqual(rows.get('a')!.data, a, 'nothing was applied');
+  });
+
+  test("a collection's id field is fixed once it holds records: an unchanged text names one record", async () => {
+    await makeCollection(fixture.ctx, 'keyed');
+    const put = (idField: string) =>
+      fixture.server.request('PUT', '/v1/collections/keyed', { key: fixture.ctx.key, body: { idField } });
+    assert.equal((await put('sku')).status, 200, 'an empty collection may change its id field');
+    assert.equal((await sync(fixture.ctx, 'keyed', [{ id: 'x', sku: 's1' }])).status, 200);
+    const refused = await put('id');
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.code, 'id_field_locked');
+    assert.equal((await put('sku')).status, 200, 'the same id field is fine');
+    const again = await sync(fixture.ctx, 'keyed', [{ id: 'x', sku: 's1' }]);
+    assert.equal(again.body.counts.unchanged, 1);
+    assert.deepEqual([...(await stored(fixture.ctx, fixture.tenantId, 'keyed')).keys()], ['s1']);
+  });
+
   test('a record made by hand while a sync streams is merged as a changed row, not refused', {
     skip: onPglite && 'needs a second connection (PostgreSQL only)',
   }, async () => {
@@ -142,23 +181,32 @@ async function waitForRunning(tenant: string): Promise<void> {
 }
 
 describe('StoredIndex', () => {
-  test('routes new, unchanged, changed and duplicate ids and lists the unseen ones', () => {
+  const textHash = (text: string) => hash('sha1', text, 'base64');
+
+  test('matches unchanged texts and claims parsed ids once each; lists the unseen ones', () => {
     const index = new StoredIndex();
-    const hash = 'qUqP5cyxm6YcTAhz05Hph5gvu9M=';
-    const other = 'L9ThxnotKPzthJ7hu3bnORuT6xI=';
-    for (let i = 0; i < 5000; i++) index.add(`id${i}`, hash, 3);
+    for (let i = 0; i < 5000; i++) index.add(`id${i}`, textHash(`{"id":"id${i}"}`), 3);
     index.add('hand', null, 1);
-    index.add('gone', hash, 4);
-    index.add('kept', hash, 5); // gone before, kept live by policy keep
+    index.add('gone', textHash('{"id":"gone"}'), 4);
+    index.add('kept', textHash('{"id":"kept"}'), 5); // gone before, kept live by policy keep
     assert.equal(index.size, 5003);
     assert.equal(index.liveCount, 5002);
-    assert.equal(index.route('id1', hash), 'unchanged');
-    assert.equal(index.route('id1', hash), 'duplicate');
-    assert.equal(index.route('id2', other), 'changed');
-    assert.equal(index.route('hand', hash), 'changed', 'a hand-made record is never taken as unchanged');
-    assert.equal(index.route('gone', hash), 'changed', 'a record gone upstream comes back as a write');
-    assert.equal(index.route('nope', hash), 'new');
-    index.markSeen('id3');
+    assert.deepEqual(index.matchText(textHash('{"id":"id1"}')), { id: 'id1', duplicate: false });
+    assert.deepEqual(index.matchText(textHash('{"id":"id1"}')), { id: 'id1', duplicate: true });
+    assert.equal(index.claimId('id1'), 'duplicate', 'a row matched by its text used the id');
+    assert.equal(index.matchText(textHash('{"id":"id2","changed":true}')), null);
+    assert.equal(index.claimId('id2'), 'stored');
+    assert.equal(index.claimId('id2'), 'duplicate');
+    assert.deepEqual(index.matchText(textHash('{"id":"id2"}')), { id: 'id2', duplicate: true });
+    assert.equal(index.claimId('hand'), 'stored', 'a hand-made record is parsed and planned by the database');
+    assert.equal(
+      index.matchText(textHash('{"id":"gone"}')),
+      null,
+      'a record gone upstream is never unchanged',
+    );
+    assert.equal(index.claimId('gone'), 'stored');
+    assert.equal(index.claimId('nope'), 'unknown');
+    assert.equal(index.claimId('id3'), 'stored');
     const unseen = [...index.unseenGone()];
     assert.equal(unseen.length, 4997);
     assert.ok(!unseen.includes('id1') && !unseen.includes('id3') && !unseen.includes('hand'));
@@ -168,18 +216,30 @@ describe('StoredIndex', () => {
     assert.ok(underDelete.includes('kept'), 'under policy delete a live record gone before goes now');
   });
 
+  test('two stored records with one source text (another id field then) are never matched by text', () => {
+    const index = new StoredIndex();
+    const same = textHash('{"id":"a","sku":"b"}');
+    index.add('a', same, 3);
+    index.add('b', same, 3);
+    assert.equal(index.matchText(same), null);
+    assert.equal(index.claimId('a'), 'stored');
+    assert.equal(index.claimId('b'), 'stored');
+  });
+
   test('an id added twice (two readers crossing) is one entry', () => {
     const index = new StoredIndex();
     index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
     index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
     assert.equal(index.size, 1);
     assert.equal(index.liveCount, 1);
-    assert.deepEqual([...index.unseenGone()], ['a']);
+    assert.deepEqual(index.matchText('qUqP5cyxm6YcTAhz05Hph5gvu9M='), { id: 'a', duplicate: false });
+    assert.deepEqual([...index.unseenGone()], []);
   });
 
-  test('a stored hash that is not base64 never compares equal', () => {
+  test('a stored hash that is not base64 never matches', () => {
     const index = new StoredIndex();
-    index.add('a', '!!!!!!!!!!!!!!', 3);
-    assert.equal(index.route('a', '!!!!!!!!!!!!!!'), 'changed');
+    index.add('a', '!!!!!!!!!!!!!!!!!!!!!!!!!!!=', 3);
+    assert.equal(index.matchText('!!!!!!!!!!!!!!!!!!!!!!!!!!!='), null);
+    assert.equal(index.claimId('a'), 'stored');
   });
 });

@@ -49,6 +49,7 @@ export class CollectionService {
   async put(tenantId: string, name: string, settings: Partial<CollectionSettings>) {
     const full = { ...DEFAULT_SETTINGS, ...settings };
     const row = await withTenant(this.db, tenantId, async (tx) => {
+      await refuseIdFieldChange(tx, tenantId, name, full.idField);
       const [upserted] = await tx.query<CollectionRow>(sql.upsertCollection(tenantId, name, full));
       const [withCounts] = await tx.query<CollectionRow>(sql.findCollectionWithCounts(tenantId, name));
       return { ...withCounts!, inserted: upserted!.inserted };
@@ -116,4 +117,24 @@ function withCounts(row: CollectionRow): CollectionWithCounts {
     },
     lastSync: row.last_sync ?? null,
   };
+}
+
+/**
+ * A collection's stored record ids were taken from its id field, and a sync recognises an unchanged
+ * feed row by its text alone (src/sync/feed/types.ts KnownRecords): with another id field the same text
+ * would name another record. So the field is fixed once the collection holds records (delete the
+ * collection, or make a new one, to re-key). Checked under the collection's sync lock, so a sync that
+ * read the old field cannot be running meanwhile.
+ */
+async function refuseIdFieldChange(tx: Queryable, tenantId: string, name: string, idField: string) {
+  const [current] = await tx.query<CollectionRow>(sql.findCollection(tenantId, name));
+  if (!current || current.id_field === idField) return;
+  await tx.query(sql.lockCollection(tenantId, current.id));
+  const [records] = await tx.query<{ yes: boolean }>(sql.hasRecords(tenantId, current.id));
+  if (records!.yes) {
+    throw new AppError(
+      'id_field_locked',
+      `collection "${name}" holds records keyed by "${current.id_field}"; its id field cannot become "${idField}"`,
+    );
+  }
 }

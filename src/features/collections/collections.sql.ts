@@ -35,6 +35,12 @@ export const findCollection = (tenantId: string, name: string) => ({
   values: [tenantId, name],
 });
 
+/** Whether the collection holds any record row (deleted ones included). */
+export const hasRecords = (tenantId: string, collectionId: string): Statement => ({
+  text: `SELECT EXISTS (SELECT 1 FROM records WHERE tenant_id = $1 AND collection_id = $2) AS yes`,
+  values: [tenantId, collectionId],
+});
+
 export const findCollectionWithCounts = (tenantId: string, name: string) => ({
   text: `SELECT ${COLUMNS}, ${COUNTS} FROM collections c WHERE c.tenant_id = $1 AND c.name = $2`,
   values: [tenantId, name],

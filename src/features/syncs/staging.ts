@@ -1,5 +1,5 @@
 import type { Queryable, Statement } from '../../db/database.ts';
-import { copyRow } from '../../sync/copy-text.ts';
+import { copyRow, copyValue } from '../../sync/copy-text.ts';
 import {
   type FeedError,
   type FeedFormat,
@@ -87,6 +87,7 @@ export async function stageFeed(
     maxErrors: options.maxErrors ?? 100,
     // Small batches hand the event loop back often, so a finished database write is followed up soon.
     batchSize: 1000,
+    known: stored,
   });
   let unchanged = 0;
   let seen = 0;
@@ -98,15 +99,11 @@ export async function stageFeed(
         summary = step.value;
         break;
       }
+      // The reader has matched each row against the stored index already (see KnownRecords).
       for (const record of step.value.records) {
-        if (isTombstone(record.text)) {
-          stored.markSeen(record.id);
-          writer.stage(record, true);
-          continue;
-        }
-        const route = stored.route(record.id, record.hash);
-        if (route === 'unchanged') unchanged++;
-        else if (route === 'new' && options.changeId !== null) writer.insert(record);
+        if (record.known === 'unchanged') unchanged++;
+        else if (isTombstone(record.text)) writer.stage(record, true);
+        else if (record.known === undefined && options.changeId !== null) writer.insert(record);
         else writer.stage(record, false);
       }
       seen += step.value.records.length;
@@ -223,8 +220,12 @@ async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean
  */
 class ChunkWriter {
   inserted = 0;
+  /** COPY rows for records, and the records themselves (written again if the COPY conflicts). */
   private fresh: string[] = [];
-  private freshRows = 0;
+  private freshRecords: FeedRecord[] = [];
+  /** The columns every new row shares, around its id, document and hash (NEW_RECORD_COLUMNS order). */
+  private readonly rowHead: string;
+  private readonly rowTail: string;
   private staged: string[] = [];
   private bytes = 0;
   private pending: Promise<void> | null = null;
@@ -235,14 +236,17 @@ class ChunkWriter {
     private readonly tenantId: string,
     private readonly collectionId: string,
     private readonly changeId: string | null,
-  ) {}
+  ) {
+    this.rowHead = `${tenantId}\t${collectionId}\t`;
+    this.rowTail = `\t${sql.SAME_AS_SOURCE}\t1\t${changeId}\n`;
+  }
 
-  /** A new record, as one element of the chunk's JSON parameter: its text is valid JSON already. */
+  /** A new record, as one COPY row of records: tenant, collection, id, source, hash, data, version, change. */
   insert(record: FeedRecord): void {
-    const element = `[${JSON.stringify(record.id)},"${record.hash}",${record.row},${record.text}]`;
-    this.fresh.push(element);
-    this.freshRows++;
-    this.bytes += element.length;
+    const line = `${this.rowHead}${copyValue(record.id)}\t${copyValue(record.text)}\t${record.hash}${this.rowTail}`;
+    this.fresh.push(line);
+    this.freshRecords.push(record);
+    this.bytes += line.length;
   }
 
   stage(record: FeedRecord, deleted: boolean): void {
@@ -269,14 +273,14 @@ class ChunkWriter {
   private async flush(): Promise<void> {
     await this.settle();
     if (this.bytes === 0) return;
-    const fresh = this.fresh.length > 0 ? `[${this.fresh.join(',')}]` : '';
-    const freshRows = this.freshRows;
+    const fresh = this.fresh.join('');
+    const freshRecords = this.freshRecords;
     const staged = this.staged.join('');
     this.fresh = [];
+    this.freshRecords = [];
     this.staged = [];
-    this.freshRows = 0;
     this.bytes = 0;
-    this.pending = this.write(fresh, freshRows, staged).catch((error: unknown) => {
+    this.pending = this.write(fresh, freshRecords, staged).catch((error: unknown) => {
       this.failure = { error };
     });
   }
@@ -296,7 +300,7 @@ class ChunkWriter {
    * transaction's connection): each await here also waits for the parser to hand the event loop back,
    * so the fewer awaits, the less the database sits idle.
    */
-  private async write(fresh: string, freshRows: number, staged: string): Promise<void> {
+  private async write(fresh: string, freshRecords: FeedRecord[], staged: string): Promise<void> {
     const { tx } = this;
     if (staged !== '') {
       const leave = settled(tx.query(sql.leaveTenantRole));
@@ -305,26 +309,38 @@ class ChunkWriter {
       await tx.query(sql.enterTenantRole);
     }
     if (fresh === '') return;
-    const { tenantId, collectionId } = this;
-    const changeId = this.changeId!;
-    const [savepoint, insert, release] = await Promise.allSettled([
-      tx.query(sql.savepoint),
-      tx.query(sql.insertNewChunk(tenantId, collectionId, changeId, fresh)),
-      tx.query(sql.releaseSavepoint),
-    ]);
-    unwrap(savepoint!);
-    if (insert!.status === 'fulfilled') {
+    // The savepoint comes before the role switch, so rolling back to it restores the tenant role too.
+    const savepoint = settled(tx.query(sql.savepoint));
+    const leave = settled(tx.query(sql.leaveTenantRole));
+    let conflict: unknown = null;
+    try {
+      await tx.copyFrom(sql.copyNewRecords, once(fresh));
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      conflict = error;
+    }
+    unwrap(await savepoint);
+    unwrap(await leave);
+    if (conflict === null) {
+      const [enter, release] = await Promise.allSettled([
+        tx.query(sql.enterTenantRole),
+        tx.query(sql.releaseSavepoint),
+      ]);
+      unwrap(enter!);
       unwrap(release!);
-      this.inserted += freshRows;
+      this.inserted += freshRecords.length;
       return;
     }
-    if ((insert!.reason as { code?: string }).code !== '23505') throw insert!.reason;
-    // A record with one of these ids was made by hand since the index was read. The RELEASE above
-    // failed in the aborted transaction, so the savepoint is still there.
+    // A record with one of these ids was made by hand since the index was read: write the chunk again,
+    // inserting the ids still free and staging the others as changed rows, so no feed row is dropped.
     await tx.query(sql.rollbackToSavepoint);
-    const restaged = await tx.query(sql.insertNewChunkOrStage(tenantId, collectionId, changeId, fresh));
+    const { tenantId, collectionId } = this;
+    const rowsJson = `[${freshRecords.map((r) => `[${JSON.stringify(r.id)},"${r.hash}",${r.row},${r.text}]`).join(',')}]`;
+    const restaged = await tx.query(
+      sql.insertNewChunkOrStage(tenantId, collectionId, this.changeId!, rowsJson),
+    );
     await tx.query(sql.releaseSavepoint);
-    this.inserted += freshRows - restaged.length;
+    this.inserted += freshRecords.length - restaged.length;
   }
 }
 

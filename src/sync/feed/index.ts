@@ -7,5 +7,6 @@ export type {
   FeedFormat,
   FeedRecord,
   FeedSummary,
+  KnownRecords,
   ReadFeedOptions,
 } from './types.ts';

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { IdIndex } from './id-index.ts';
-import type { FeedBatch, FeedError, FeedRecord, ReadFeedOptions } from './types.ts';
+import type { FeedBatch, FeedError, FeedRecord, KnownRecords, ReadFeedOptions } from './types.ts';
 import { unsafeValueMessage } from './unsafe-values.ts';
 import { firstInvalidUtf8 } from './utf8.ts';
 
@@ -42,6 +42,7 @@ export class RecordCollector {
   private readonly batchSize: number;
   private readonly maxErrors: number;
   private readonly ids: IdIndex | null;
+  private readonly known: KnownRecords | null;
   private batch: FeedRecord[] = [];
   private ready: FeedBatch[] = [];
 
@@ -50,6 +51,7 @@ export class RecordCollector {
     this.batchSize = Math.max(1, options.batchSize ?? 5000);
     this.maxErrors = Math.max(0, options.maxErrors ?? 100);
     this.ids = options.checkDuplicates === false ? null : new IdIndex();
+    this.known = options.known ?? null;
   }
 
   /** Records one error. From the first one on, no record is kept: the feed will be refused anyway. */
@@ -84,6 +86,20 @@ export class RecordCollector {
       });
       return;
     }
+    // Hashed from the bytes (valid UTF-8, so the same digest as of the decoded text) before any parse.
+    const digest = hash('sha1', bytes.subarray(from, to), 'base64');
+    if (this.known !== null) {
+      const match = this.known.matchText(digest);
+      if (match !== null) {
+        if (match.duplicate) {
+          this.failDuplicate(position(row, line, recordOffset), match.id);
+          return;
+        }
+        if (this.errorCount > 0) return;
+        this.push({ row, id: match.id, text: '', hash: digest, known: 'unchanged' });
+        return;
+      }
+    }
     const text = bytes.toString('utf8', from, to);
     let value: unknown;
     try {
@@ -109,12 +125,10 @@ export class RecordCollector {
       this.fail({ ...position(row, line, recordOffset), ...id });
       return;
     }
-    if (this.ids !== null) {
-      if (!this.ids.add(id)) {
-        const message = `duplicate id ${JSON.stringify(id)}: an earlier row has the same id`;
-        this.fail({ ...position(row, line, recordOffset), id, code: 'duplicate_id', message });
-        return;
-      }
+    const claim = this.known === null ? 'unknown' : this.known.claimId(id);
+    if (claim === 'duplicate' || (claim === 'unknown' && this.ids !== null && !this.ids.add(id))) {
+      this.failDuplicate(position(row, line, recordOffset), id);
+      return;
     }
     const unsafe = unsafeValueMessage(text, bytes, from, to, value);
     if (unsafe !== null) {
@@ -122,7 +136,18 @@ export class RecordCollector {
       return;
     }
     if (this.errorCount > 0) return;
-    this.batch.push({ row, id, text, hash: hash('sha1', text, 'base64') });
+    const record: FeedRecord = { row, id, text, hash: digest };
+    if (claim === 'stored') record.known = 'stored';
+    this.push(record);
+  }
+
+  private failDuplicate(where: Position, id: string): void {
+    const message = `duplicate id ${JSON.stringify(id)}: an earlier row has the same id`;
+    this.fail({ ...where, id, code: 'duplicate_id', message });
+  }
+
+  private push(record: FeedRecord): void {
+    this.batch.push(record);
     if (this.batch.length >= this.batchSize) {
       this.ready.push({ records: this.batch });
       this.batch = [];

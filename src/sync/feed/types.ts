@@ -14,7 +14,29 @@ export type FeedRecord = {
    * key-order or whitespace change upstream counts as a change.
    */
   hash: string;
+  /**
+   * Set when `known` (ReadFeedOptions) recognised the row: 'unchanged' — its text hashes to a stored
+   * record's source text, so it was neither parsed nor decoded (`text` is ''); 'stored' — parsed, its
+   * id is a stored record's. Unset: a new id, or no `known` was given.
+   */
+  known?: 'unchanged' | 'stored';
 };
+
+/**
+ * What a collection already holds, as the feed reader asks it before parsing a row. A row whose raw
+ * text hashes to the source text of a stored record is that record, unchanged: the same bytes were
+ * validated and parsed when they were stored, and the same text under the same id field gives the same
+ * id (a collection's id field cannot change while it holds records). So such a row is not parsed again.
+ */
+export interface KnownRecords {
+  /**
+   * The stored record whose source text has this hash (`crypto.hash('sha1', text, 'base64')`), marked
+   * seen; `duplicate: true` when it was seen before in this feed; null when no stored text matches.
+   */
+  matchText(hash: string): { id: string; duplicate: boolean } | null;
+  /** A parsed row's id: 'stored' (marked seen now), 'duplicate' (seen before), 'unknown' (a new id). */
+  claimId(id: string): 'stored' | 'duplicate' | 'unknown';
+}
 
 export type FeedBatch = { records: FeedRecord[] };
 
@@ -63,4 +85,9 @@ export type ReadFeedOptions = {
    * id-index.ts). Turn off only when a unique index downstream reports duplicates instead.
    */
   checkDuplicates?: boolean;
+  /**
+   * The stored records: rows matching one are routed without a parse, and duplicates of stored ids are
+   * found by it (the duplicate index then holds only the new ids).
+   */
+  known?: KnownRecords;
 };
