@@ -37,9 +37,20 @@ const MARK = 'sync-manager patch';
  *    to the stream, so the error went nowhere, the stream's 'finish' fired at the next statement's
  *    completion, and a caller awaiting it alone hung for ever (a transaction that went on would even
  *    COMMIT, which the server turns into a silent ROLLBACK). The error now fails the stream.
+ * 5. TCP sockets kept Nagle's algorithm on: a small message written while a large one was still
+ *    unacknowledged (a COPY's CopyDone after its data, the next statement of a pipelined transaction)
+ *    waited for the peer's delayed ACK, up to 40 ms on Linux. Measured: COPY of 300k rows in 1 MB
+ *    statements 55k rows/s with Nagle, against 165k rows/s as one statement. Sockets now set noDelay.
  */
 const postgresPatches = {
   connection: [
+    {
+      find: `      keep_alive && socket.setKeepAlive && socket.setKeepAlive(true, 1000 * keep_alive)
+`,
+      replace: `      keep_alive && socket.setKeepAlive && socket.setKeepAlive(true, 1000 * keep_alive)
+      socket.setNoDelay && socket.setNoDelay(true) // ${MARK}: no Nagle delay on pipelined writes
+`,
+    },
     {
       find: `  function ErrorResponse(x) {
     if (query) {
