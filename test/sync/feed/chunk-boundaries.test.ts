@@ -50,6 +50,21 @@ describe('chunk boundaries anywhere give the same result', () => {
     await everySplitMatches(JSON_DOC, { format: 'json', batchSize: 2 });
   });
 
+  test('JSON strings ending in runs of backslashes, with quotes and brackets inside', async () => {
+    // The scanner jumps from quote to quote inside strings: each value here ends in 0 to 5 backslashes
+    // (a run of n escaped ones is 2n in JSON), some followed by an escaped quote, bracket or brace.
+    const tails = ['', '\\', '\\\\', '\\"', '"', '\\]', ']}', '\\\\"]'];
+    const rows = tails.map((tail, i) => ({ id: `r${i}${tail}`, v: `x${tail}`, n: [{ s: tail }] }));
+    const doc = Buffer.from(`[${rows.map((row) => JSON.stringify(row)).join(',\n')}]`);
+    const whole = await readAll([doc], { format: 'json' });
+    assert.deepEqual(
+      whole.records.map((r) => r.id),
+      rows.map((r) => r.id),
+    );
+    assert.deepEqual(whole.summary.errors, []);
+    await everySplitMatches(doc, { format: 'json' });
+  });
+
   test('NDJSON with CRLF, blank lines, and a duplicate', async () => {
     const whole = await readAll([NDJSON_DOC], { format: 'ndjson' });
     assert.deepEqual(
