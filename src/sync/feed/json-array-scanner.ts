@@ -11,13 +11,6 @@ import {
 } from './json-bytes.ts';
 import type { RecordCollector } from './record-collector.ts';
 
-/** How many backslashes come right before `chunk[at]`, looking no further back than `from`. */
-function backslashesBefore(chunk: Buffer, at: number, from: number): number {
-  let k = at - 1;
-  while (k >= from && chunk[k] === BACKSLASH) k--;
-  return at - 1 - k;
-}
-
 function isJsonSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
@@ -98,26 +91,11 @@ export class JsonArrayScanner {
         }
         let end = -1;
         for (; i < n; i++) {
-          if (inString) {
-            // Most of a record's bytes are inside strings, where only the closing quote matters: find it
-            // with indexOf (native) instead of byte by byte; a quote after an odd run of backslashes is
-            // escaped. Bytes before `i` are never in such a run: `i` starts outside any escape.
-            let quote = chunk.indexOf(QUOTE, i);
-            while (quote !== -1 && backslashesBefore(chunk, quote, i) % 2 === 1) {
-              quote = chunk.indexOf(QUOTE, quote + 1);
-            }
-            if (quote === -1) {
-              // The string goes on in the next chunk; an odd run of backslashes at the end escapes its
-              // first byte (`i > n` marks that, as below).
-              i = backslashesBefore(chunk, n, i) % 2 === 1 ? n + 1 : n;
-              break;
-            }
-            i = quote;
-            inString = false;
-            continue;
-          }
           const c = chunk[i]!;
-          if (c === QUOTE) inString = true;
+          if (inString) {
+            if (c === BACKSLASH) i++;
+            else if (c === QUOTE) inString = false;
+          } else if (c === QUOTE) inString = true;
           else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
           else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
             if (depth > 0) depth--;
