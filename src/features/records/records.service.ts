@@ -136,9 +136,10 @@ export class RecordService {
    * Applies a manual edit: reads the record, checks preconditions against the version read, computes
    * the new state and writes it with a new change and version only if the record is still at that
    * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them. When another writer got there first, the edit starts again from a
-   * fresh read (so none loses another's fields, and If-Match fails against the new version); after
-   * OPTIMISTIC_ATTEMPTS such losses, and for a record not made yet, it waits its turn on the row lock.
+   * transaction held between them. When another writer got there first (or the record is not made
+   * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
+   * each sees the last: none loses another's fields, and If-Match fails against the new version.
+   * Retrying optimistically instead measured slower under contention (docs/performance.md).
    */
   async edit(
     tenantId: string,
@@ -148,10 +149,9 @@ export class RecordService {
     by: string | null,
     preconditions: Preconditions = {},
   ): Promise<WriteResult> {
-    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const [read] = await this.db.query<LockedRow>(sql.readRecordAsTenant(tenantId, collection, recordId));
-      if (!read) throw collectionNotFound(collection);
-      if (read.version === null) break;
+    const [read] = await this.db.query<LockedRow>(sql.readRecordAsTenant(tenantId, collection, recordId));
+    if (!read) throw collectionNotFound(collection);
+    if (read.version !== null) {
       const planned = planEdit(tenantId, read, recordId, edit, by, preconditions);
       if (planned.write === null) return planned.unchanged;
       const [written] = await this.db.query<Written>(sql.updateRecordAsTenant(planned.write, read.version));
@@ -210,9 +210,6 @@ type LockedRow = { collection_id: string; id_field: string; delete_policy: 'dele
   | RecordRow
   | { [K in keyof RecordRow]: null }
 );
-
-/** Optimistic attempts of an edit before it takes the row lock (measured: docs/performance.md). */
-const OPTIMISTIC_ATTEMPTS = 10;
 
 type Written = { version: number; updated_at: Date };
 
