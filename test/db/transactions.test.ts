@@ -105,3 +105,101 @@ test('read_effective_as_tenant reads one tenant only, and its role switch ends w
     assert.ok(!row!.tenant);
   }
 });
+
+test('update_record_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
+  const [collection] = await t.db.query<{ id: string }>(
+    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'fn-write') RETURNING id`,
+    [tenantId],
+  );
+  await t.db.query(
+    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, $2, 'w1', NULL, '{"id":"w1"}', ch.id FROM ch`,
+    [tenantId, collection!.id],
+  );
+  // Who the UPDATE runs as, seen from inside it: a row trigger that notes role and tenant.
+  await t.db.exec(`
+    CREATE TABLE write_seen (role text, tenant text, version integer);
+    GRANT INSERT ON write_seen TO sync_manager_app;
+    CREATE FUNCTION note_write() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO write_seen VALUES (current_user, current_setting('app.tenant_id', true), NEW.version);
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER note_write AFTER UPDATE ON records FOR EACH ROW EXECUTE FUNCTION note_write();`);
+  try {
+    const write = (tenant: string, version: number, data: string) =>
+      t.db.query<{ version: number }>(
+        `SELECT version FROM update_record_as_tenant($1, $2, 'w1', $3, NULL, '{}', NULL, $4::jsonb)`,
+        [tenant, collection!.id, version, data],
+      );
+    const changes = async () =>
+      (
+        await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM changes WHERE tenant_id = $1`, [
+          tenantId,
+        ])
+      )[0]!.n;
+    const before = await changes();
+    assert.deepEqual(
+      (await write(tenantId, 1, '{"id":"w1","n":1}')).map((row) => row.version),
+      [2],
+    );
+    assert.equal(await changes(), before + 1);
+    const seen = await t.db.query(`SELECT role, tenant, version FROM write_seen`);
+    assert.deepEqual(
+      seen.map((row) => ({ ...row })),
+      [{ role: 'sync_manager_app', tenant: tenantId, version: 2 }],
+    );
+    // Stale (the record is at 2 now), and another tenant: nothing written, no change made.
+    assert.equal((await write(tenantId, 1, '{"id":"w1","n":"stale"}')).length, 0);
+    assert.equal((await write('00000000-0000-4000-8000-000000000000', 2, '{"id":"w1","n":"x"}')).length, 0);
+    assert.equal(await changes(), before + 1);
+    const [stored] = await t.db.query<{ data: unknown; version: number }>(
+      `SELECT data, version FROM records WHERE tenant_id = $1 AND record_id = 'w1'`,
+      [tenantId],
+    );
+    assert.deepEqual({ ...stored }, { data: { id: 'w1', n: 1 }, version: 2 });
+    // The old version went to history through the trigger, closed at the new change.
+    const versions = await t.db.query(
+      `SELECT v.version, v.valid_to = r.change_id AS closed_by_the_write
+         FROM record_versions v JOIN records r USING (tenant_id, collection_id, record_id)
+        WHERE v.tenant_id = $1 AND v.record_id = 'w1'`,
+      [tenantId],
+    );
+    assert.deepEqual(
+      versions.map((row) => ({ ...row })),
+      [{ version: 1, closed_by_the_write: true }],
+    );
+    const after = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.db.query<{ role: string; tenant: string | null }>(
+          `SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
+        ),
+      ),
+    );
+    for (const [row] of after) {
+      assert.notEqual(row!.role, 'sync_manager_app');
+      assert.ok(!row!.tenant);
+    }
+  } finally {
+    await t.db.exec(`DROP TRIGGER note_write ON records; DROP FUNCTION note_write(); DROP TABLE write_seen;`);
+  }
+});
+
+test('read_record_as_tenant reads one tenant only: no row for another tenant', async () => {
+  const read = (tenant: string) =>
+    t.db.query<{ record_id: string | null; version: number | null }>(
+      `SELECT record_id, version FROM read_record_as_tenant($1, 'fn-read', 'r1')`,
+      [tenant],
+    );
+  assert.deepEqual(
+    (await read(tenantId)).map((row) => ({ ...row })),
+    [{ record_id: 'r1', version: 1 }],
+  );
+  assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
+  const [missing] = await t.db.query<{ version: number | null }>(
+    `SELECT version FROM read_record_as_tenant($1, 'fn-read', 'no-such-record')`,
+    [tenantId],
+  );
+  assert.equal(missing!.version, null);
+});

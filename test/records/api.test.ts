@@ -207,13 +207,14 @@ test('revert on a record made by hand → 409 no_source_value', async () => {
 });
 
 test('overrides on a record with a source value: listed, reverted one by one, then all', async () => {
-  // A record as a sync would leave it: a source value, no overrides.
+  // A record as a sync leaves it: a source value, no overrides, and the effective value stored as the
+  // marker for "the source value" (migration 0009), which every read must decode.
   await f.server.db.query(
     `WITH ch AS (INSERT INTO changes (tenant_id, id, kind)
                  SELECT c.tenant_id, nextval('change_seq'), 'sync' FROM collections c WHERE c.name = 'products'
                  RETURNING tenant_id, id)
      INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
-     SELECT c.tenant_id, c.id, 's1', $1::jsonb, $1::jsonb, ch.id FROM collections c JOIN ch USING (tenant_id)
+     SELECT c.tenant_id, c.id, 's1', $1::jsonb, 'true'::jsonb, ch.id FROM collections c JOIN ch USING (tenant_id)
       WHERE c.name = 'products'`,
     [JSON.stringify({ id: 's1', name: 'Chair', price: 50, seo: { title: 't' } })],
   );

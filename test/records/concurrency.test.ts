@@ -51,3 +51,32 @@ test('concurrent PUTs creating one new id: one 201, the rest 200, one record', a
   assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
   assert.equal(statuses.filter((s) => s === 200).length, 9);
 });
+
+test('concurrent PATCHes without If-Match: every version closes at the change of the next, in increasing order', async () => {
+  // The optimistic write draws its change id before its row lock is granted; a write that waited for
+  // another is stale and starts again, so the history still reads as one increasing chain.
+  await f.call('PUT', f.records('c4'), { body: {} });
+  const responses = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      f.call('PATCH', f.records('c4'), { body: { [`g${i}`]: i }, headers: MERGE }),
+    ),
+  );
+  assert.deepEqual(
+    responses.map((r) => r.status),
+    Array(20).fill(200),
+  );
+  const chain = await f.server.db.query<{ version: number; valid_from: string; valid_to: string | null }>(
+    `SELECT version, valid_from, valid_to FROM record_versions WHERE record_id = 'c4'
+     UNION ALL SELECT version, change_id, NULL FROM records WHERE record_id = 'c4'
+     ORDER BY version`,
+  );
+  assert.deepEqual(
+    chain.map((row) => row.version),
+    Array.from({ length: 21 }, (_, i) => i + 1),
+  );
+  for (let i = 0; i < chain.length - 1; i++) {
+    const [version, next] = [chain[i]!, chain[i + 1]!];
+    assert.ok(BigInt(version.valid_from) < BigInt(next.valid_from), `version ${version.version}`);
+    assert.equal(version.valid_to, next.valid_from, `version ${version.version} closes at the next`);
+  }
+});

@@ -45,6 +45,17 @@ export const lockRecord = (tenantId: string, collection: string, recordId: strin
   values: [tenantId, collection, recordId],
 });
 
+/**
+ * lockRecord without the lock, in one statement that is its own tenant transaction (migration 0010):
+ * the read of an optimistic edit, written back with updateRecordAsTenant. Run it on the pool.
+ */
+export const readRecordAsTenant = (tenantId: string, collection: string, recordId: string): Statement => ({
+  text: `SELECT collection_id, id_field, delete_policy, record_id, source, upstream_gone, overrides, manual_delete,
+                data, version, change_id, updated_at
+           FROM read_record_as_tenant($1, $2, $3)`,
+  values: [tenantId, collection, recordId],
+});
+
 export interface RecordWrite {
   tenantId: string;
   collectionId: string;
@@ -69,6 +80,24 @@ export const updateRecord = (w: RecordWrite): Statement => ({
           WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = $3
          RETURNING r.version, r.updated_at`,
   values: [w.tenantId, w.collectionId, w.recordId, w.apiKeyId, w.overrides, w.manualDelete, w.data],
+});
+
+/**
+ * updateRecord with its change, if the record is still at `expectedVersion`, in one statement that is
+ * its own tenant transaction (migration 0010). No row: a concurrent writer moved the version first.
+ */
+export const updateRecordAsTenant = (w: RecordWrite, expectedVersion: number): Statement => ({
+  text: `SELECT version, updated_at FROM update_record_as_tenant($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb)`,
+  values: [
+    w.tenantId,
+    w.collectionId,
+    w.recordId,
+    expectedVersion,
+    w.apiKeyId,
+    w.overrides,
+    w.manualDelete,
+    w.data,
+  ],
 });
 
 /** A record made by hand; nothing is inserted when a concurrent writer made it first. */
