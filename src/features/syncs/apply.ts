@@ -80,6 +80,7 @@ export async function applyStaged(
     clock = now;
   };
 
+  if (!dryRun) await tx.query(sql.lockStagedRecords(tenantId, cid));
   const [feedPlan] = await tx.query<{
     upserts: number;
     created: number;

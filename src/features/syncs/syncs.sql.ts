@@ -245,6 +245,23 @@ const JOIN_RECORDS = `LEFT JOIN records r ON r.tenant_id = $1 AND r.collection_i
 // A stored record the feed row must rewrite: new content, back from gone, or made by hand until now.
 const CHANGED = `(r.source_hash IS DISTINCT FROM f.hash OR r.upstream_gone OR r.source IS NULL)`;
 
+/**
+ * Locks the stored records the staged rows name, before the plan reads them. The plan and the writes
+ * decide from what a record holds (whether it has overrides; the merge of its overrides, done in JS):
+ * without the lock an edit committed between that read and the write was overwritten (its override
+ * kept, its effective value replaced by the source). With it, an edit either committed before the lock
+ * and is seen, or waits for the sync. Unchanged and new rows are not in sync_feed, so this is the
+ * change's size, not the feed's.
+ */
+export function lockStagedRecords(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `SELECT count(*)::int AS n FROM (SELECT 1 FROM sync_feed f
+        JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
+        FOR UPDATE OF r) locked`,
+    values: [tenantId, collectionId],
+  };
+}
+
 /** What the feed does to the stored records, in one pass over the staged feed. */
 export function planFeed(tenantId: string, collectionId: string): Statement {
   return {
