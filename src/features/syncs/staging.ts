@@ -226,7 +226,7 @@ class ChunkWriter {
   /** COPY rows for records, and the records themselves (written again if the COPY conflicts). */
   private fresh: string[] = [];
   private freshRecords: FeedRecord[] = [];
-  /** The columns every new row shares, around its id, document and hash (NEW_RECORD_COLUMNS order). */
+  /** The columns every new row shares, around its id, document and hash (copyNewRecords' order). */
   private readonly rowHead: string;
   private readonly rowTail: string;
   private staged: string[] = [];
@@ -241,10 +241,10 @@ class ChunkWriter {
     private readonly changeId: string | null,
   ) {
     this.rowHead = `${tenantId}\t${collectionId}\t`;
-    this.rowTail = `\t${sql.SAME_AS_SOURCE}\t1\t${changeId}\n`;
+    this.rowTail = `\t${changeId}\n`;
   }
 
-  /** A new record, as one COPY row of records: tenant, collection, id, source, hash, data, version, change. */
+  /** A new record, as one COPY row of records: tenant, collection, id, source, hash, change. */
   insert(record: FeedRecord): void {
     const line = `${this.rowHead}${copyValue(record.id)}\t${copyValue(record.text)}\t${record.hash}${this.rowTail}`;
     this.fresh.push(line);
