@@ -72,16 +72,7 @@ test('queryLast commits with its statement, and nothing may follow it', async ()
 });
 
 test('read_effective_as_tenant reads one tenant only, and its role switch ends with the statement', async () => {
-  const [collection] = await t.db.query<{ id: string }>(
-    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'fn-read') RETURNING id`,
-    [tenantId],
-  );
-  await t.db.query(
-    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
-     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
-     SELECT $1, $2, 'r1', NULL, '{"id":"r1"}', ch.id FROM ch`,
-    [tenantId, collection!.id],
-  );
+  await handMadeRecord('fn-read', 'r1');
   const read = (tenant: string) =>
     t.db.query<{ data_text: string | null }>(
       `SELECT data_text FROM read_effective_as_tenant($1, 'fn-read', 'r1')`,
@@ -107,16 +98,7 @@ test('read_effective_as_tenant reads one tenant only, and its role switch ends w
 });
 
 test('update_record_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
-  const [collection] = await t.db.query<{ id: string }>(
-    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'fn-write') RETURNING id`,
-    [tenantId],
-  );
-  await t.db.query(
-    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
-     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
-     SELECT $1, $2, 'w1', NULL, '{"id":"w1"}', ch.id FROM ch`,
-    [tenantId, collection!.id],
-  );
+  const collection = await handMadeRecord('fn-write', 'w1');
   // Who the UPDATE runs as, seen from inside it: a row trigger that notes role and tenant.
   await t.db.exec(`
     CREATE TABLE write_seen (role text, tenant text, version integer);
@@ -131,7 +113,7 @@ test('update_record_as_tenant writes as the tenant role with its tenant, only at
     const write = (tenant: string, version: number, data: string) =>
       t.db.query<{ version: number }>(
         `SELECT version FROM update_record_as_tenant($1, $2, 'w1', $3, NULL, '{}', NULL, $4::jsonb)`,
-        [tenant, collection!.id, version, data],
+        [tenant, collection.id, version, data],
       );
     const changes = async () =>
       (
@@ -203,3 +185,18 @@ test('read_record_as_tenant reads one tenant only: no row for another tenant', a
   );
   assert.equal(missing!.version, null);
 });
+
+/** A collection with one record made by hand (no source value), written the way the API writes one. */
+async function handMadeRecord(collectionName: string, recordId: string): Promise<{ id: string }> {
+  const [collection] = await t.db.query<{ id: string }>(
+    `INSERT INTO collections (tenant_id, name) VALUES ($1, $2) RETURNING id`,
+    [tenantId, collectionName],
+  );
+  await t.db.query(
+    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, $2, $3, NULL, $4::jsonb, ch.id FROM ch`,
+    [tenantId, collection!.id, recordId, JSON.stringify({ id: recordId })],
+  );
+  return collection!;
+}

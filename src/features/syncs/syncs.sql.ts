@@ -172,7 +172,8 @@ export function storedPage(
  * a record with one of these ids made by hand since the index was read fails the chunk (unique
  * violation), which is then written again by insertNewChunkOrStage.
  */
-export const copyNewRecords = 'COPY records (tenant_id, collection_id, record_id, source, source_hash, change_id)';
+export const copyNewRecords =
+  'COPY records (tenant_id, collection_id, record_id, source, source_hash, change_id)';
 
 /**
  * The chunk again after such a conflict: inserts the ids still free, and stages the others (now in
