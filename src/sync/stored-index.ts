@@ -162,32 +162,28 @@ export class StoredIndex implements KnownRecords {
   }
 
   private addText(entry: number): void {
-    const same = this.findText(this.high[entry]!, this.low[entry]!, this.third[entry]!, this.fourth[entry]!);
+    const same = this.findTextOf(entry);
     if (same >= 0) {
       // Two stored records with one source text (stored under another id field): match neither.
       this.flags[same]! |= AMBIGUOUS;
       return;
     }
     this.textEntries++;
-    if (this.textEntries * 2 > this.textSlots.length) {
-      this.textSlots = new Uint32Array(this.textSlots.length * 2);
-      for (let e = 0; e < this.ids.length; e++) {
-        if (e === entry || this.textSlotOf(e)) this.placeText(e);
-      }
-    } else {
+    if (this.textEntries * 2 <= this.textSlots.length) {
       this.placeText(entry);
+      return;
+    }
+    // Doubles the table and places again the first entry of each text from upstream (this one included).
+    this.textSlots = new Uint32Array(this.textSlots.length * 2);
+    for (let e = 0; e < this.ids.length; e++) {
+      const flags = this.flags[e]!;
+      if (flags & COMPARABLE && !(flags & NO_HASH) && this.findTextOf(e) < 0) this.placeText(e);
     }
   }
 
-  /** Whether entry `e` belongs in the text table (used while rebuilding it). */
-  private textSlotOf(e: number): boolean {
-    const flags = this.flags[e]!;
-    return (flags & COMPARABLE) !== 0 && (flags & NO_HASH) === 0 && this.isFirstWithText(e);
-  }
-
-  private isFirstWithText(e: number): boolean {
-    const found = this.findText(this.high[e]!, this.low[e]!, this.third[e]!, this.fourth[e]!);
-    return found < 0;
+  /** The entry in the text table with entry `e`'s hash bits, or -1. */
+  private findTextOf(e: number): number {
+    return this.findText(this.high[e]!, this.low[e]!, this.third[e]!, this.fourth[e]!);
   }
 
   private findText(high: number, low: number, third: number, fourth: number): number {

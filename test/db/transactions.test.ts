@@ -83,18 +83,7 @@ test('read_effective_as_tenant reads one tenant only, and its role switch ends w
     ['{"id": "r1"}'],
   );
   assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
-  // Every connection of the pool: none is left switched to the tenant role or tenant.
-  const after = await Promise.all(
-    Array.from({ length: 20 }, () =>
-      t.db.query<{ role: string; tenant: string | null }>(
-        `SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
-      ),
-    ),
-  );
-  for (const [row] of after) {
-    assert.notEqual(row!.role, 'sync_manager_app');
-    assert.ok(!row!.tenant);
-  }
+  await assertNoConnectionLeftSwitched();
 });
 
 test('update_record_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
@@ -152,17 +141,7 @@ test('update_record_as_tenant writes as the tenant role with its tenant, only at
       versions.map((row) => ({ ...row })),
       [{ version: 1, closed_by_the_write: true }],
     );
-    const after = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        t.db.query<{ role: string; tenant: string | null }>(
-          `SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
-        ),
-      ),
-    );
-    for (const [row] of after) {
-      assert.notEqual(row!.role, 'sync_manager_app');
-      assert.ok(!row!.tenant);
-    }
+    await assertNoConnectionLeftSwitched();
   } finally {
     await t.db.exec(`DROP TRIGGER note_write ON records; DROP FUNCTION note_write(); DROP TABLE write_seen;`);
   }
@@ -199,4 +178,19 @@ async function handMadeRecord(collectionName: string, recordId: string): Promise
     [tenantId, collection!.id, recordId, JSON.stringify({ id: recordId })],
   );
   return collection!;
+}
+
+/** Every connection of the pool: none is left switched to the tenant role or tenant. */
+async function assertNoConnectionLeftSwitched(): Promise<void> {
+  const after = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      t.db.query<{ role: string; tenant: string | null }>(
+        `SELECT current_user AS role, current_setting('app.tenant_id', true) AS tenant`,
+      ),
+    ),
+  );
+  for (const [row] of after) {
+    assert.notEqual(row!.role, 'sync_manager_app');
+    assert.ok(!row!.tenant);
+  }
 }

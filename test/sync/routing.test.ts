@@ -221,7 +221,10 @@ describe('StoredIndex', () => {
     const same = textHash('{"id":"a","sku":"b"}');
     index.add('a', same, 3);
     index.add('b', same, 3);
+    // Growing the text table past the pair places its texts again: still neither matches.
+    for (let i = 0; i < 5000; i++) index.add(`x${i}`, textHash(`{"id":"x${i}"}`), 3);
     assert.equal(index.matchText(same), null);
+    assert.deepEqual(index.matchText(textHash('{"id":"x4999"}')), { id: 'x4999', duplicate: false });
     assert.equal(index.claimId('a'), 'stored');
     assert.equal(index.claimId('b'), 'stored');
   });
