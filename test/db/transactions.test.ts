@@ -99,10 +99,10 @@ test('update_record_as_tenant writes as the tenant role with its tenant, only at
     END $$;
     CREATE TRIGGER note_write AFTER UPDATE ON records FOR EACH ROW EXECUTE FUNCTION note_write();`);
   try {
-    const write = (tenant: string, version: number, data: string) =>
+    const write = (tenant: string, version: number, data: string, deletePolicy = 'delete') =>
       t.db.query<{ version: number }>(
-        `SELECT version FROM update_record_as_tenant($1, $2, 'w1', $3, NULL, '{}', NULL, $4::jsonb)`,
-        [tenant, collection.id, version, data],
+        `SELECT version FROM update_record_as_tenant($1, $2, 'w1', $3, $4, NULL, '{}', NULL, $5::jsonb)`,
+        [tenant, collection.id, version, deletePolicy, data],
       );
     const changes = async () =>
       (
@@ -121,8 +121,10 @@ test('update_record_as_tenant writes as the tenant role with its tenant, only at
       seen.map((row) => ({ ...row })),
       [{ role: 'sync_manager_app', tenant: tenantId, version: 2 }],
     );
-    // Stale (the record is at 2 now), and another tenant: nothing written, no change made.
+    // Stale (the record is at 2 now), planned under another delete policy than the collection's, and
+    // another tenant: nothing written, no change made.
     assert.equal((await write(tenantId, 1, '{"id":"w1","n":"stale"}')).length, 0);
+    assert.equal((await write(tenantId, 2, '{"id":"w1","n":"policy"}', 'keep')).length, 0);
     assert.equal((await write('00000000-0000-4000-8000-000000000000', 2, '{"id":"w1","n":"x"}')).length, 0);
     assert.equal(await changes(), before + 1);
     const [stored] = await t.db.query<{ data: unknown; version: number }>(

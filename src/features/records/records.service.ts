@@ -3,6 +3,7 @@ import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
 import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
+import { RecentEdits } from './recent-edits.ts';
 import {
   type Actor,
   applyEdit,
@@ -58,7 +59,10 @@ export interface HistoryEntry {
 class CreatedConcurrently extends Error {}
 
 export class RecordService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly recent = new RecentEdits(),
+  ) {}
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
@@ -140,6 +144,10 @@ export class RecordService {
    * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
    * each sees the last: none loses another's fields, and If-Match fails against the new version.
    * Retrying optimistically instead measured slower under contention (docs/performance.md).
+   *
+   * A record this process wrote last is not read first: the edit is planned from the state it wrote
+   * (RecentEdits) and written on the same condition. Only a write that went through answers from that
+   * state; anything else (a stale state, a refusal, nothing to change) is decided on a fresh read.
    */
   async edit(
     tenantId: string,
@@ -149,13 +157,41 @@ export class RecordService {
     by: string | null,
     preconditions: Preconditions = {},
   ): Promise<WriteResult> {
+    const remembered = this.recent.take(tenantId, collection, recordId);
+    if (remembered) {
+      let planned: PlannedEdit | undefined;
+      try {
+        planned = planEdit(
+          tenantId,
+          remembered.collection,
+          remembered.row,
+          recordId,
+          edit,
+          by,
+          preconditions,
+        );
+      } catch {
+        // A failed If-Match or test operation may be the remembered state's fault: the fresh read decides.
+      }
+      if (planned?.write) {
+        const result = await this.writeAt(
+          tenantId,
+          collection,
+          remembered.collection,
+          planned,
+          remembered.row.version,
+        );
+        if (result) return result;
+      }
+    }
     const [read] = await this.db.query<LockedRow>(sql.readRecordAsTenant(tenantId, collection, recordId));
     if (!read) throw collectionNotFound(collection);
     if (read.version !== null) {
-      const planned = planEdit(tenantId, read, recordId, edit, by, preconditions);
+      const info = collectionOf(read);
+      const planned = planEdit(tenantId, info, read as RecordRow, recordId, edit, by, preconditions);
       if (planned.write === null) return planned.unchanged;
-      const [written] = await this.db.query<Written>(sql.updateRecordAsTenant(planned.write, read.version));
-      if (written) return planned.result(written);
+      const result = await this.writeAt(tenantId, collection, info, planned, read.version);
+      if (result) return result;
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -167,6 +203,33 @@ export class RecordService {
         if (!(error instanceof CreatedConcurrently) || attempt > 0) throw error;
       }
     }
+  }
+
+  /** The optimistic write: undefined when the record moved past `version` (or the delete policy changed). */
+  private async writeAt(
+    tenantId: string,
+    collection: string,
+    info: CollectionInfo,
+    planned: PlannedWrite,
+    version: number,
+  ): Promise<WriteResult | undefined> {
+    const [written] = await this.db.query<Written>(
+      sql.updateRecordAsTenant(planned.write, version, info.deletePolicy),
+    );
+    return written && this.written(tenantId, collection, info, planned, written);
+  }
+
+  /** The answer to a write that went through; its state is remembered for the record's next edit. */
+  private written(
+    tenantId: string,
+    collection: string,
+    info: CollectionInfo,
+    planned: PlannedWrite,
+    written: Written,
+  ): WriteResult {
+    const row = planned.rowAfter(written);
+    this.recent.remember(tenantId, collection, { collection: info, row });
+    return { created: planned.created, changed: true, version: written.version, meta: toMeta(row) };
   }
 
   /** edit under the row lock: concurrent writers of one record queue, each sees the last. */
@@ -181,16 +244,17 @@ export class RecordService {
   ): Promise<WriteResult> {
     const [locked] = await tx.query<LockedRow>(sql.lockRecord(tenantId, collection, recordId));
     if (!locked) throw collectionNotFound(collection);
-    const planned = planEdit(tenantId, locked, recordId, edit, by, preconditions);
+    const info = collectionOf(locked);
+    const row = locked.version === null ? undefined : (locked as RecordRow);
+    const planned = planEdit(tenantId, info, row, recordId, edit, by, preconditions);
     if (planned.write === null) return planned.unchanged;
     // An update of the locked row is certain to write and is the transaction's last statement: its
     // COMMIT goes with it. An insert may find the id taken meanwhile, and then must roll back.
-    const [written] =
-      locked.version !== null
-        ? await tx.queryLast<Written>(sql.updateRecord(planned.write))
-        : await tx.query<Written>(sql.insertRecord(planned.write));
+    const [written] = row
+      ? await tx.queryLast<Written>(sql.updateRecord(planned.write))
+      : await tx.query<Written>(sql.insertRecord(planned.write));
     if (!written) throw new CreatedConcurrently();
-    return planned.result(written);
+    return this.written(tenantId, collection, info, planned, written);
   }
 
   private async collection(tx: Queryable, tenantId: string, name: string): Promise<CollectionInfo> {
@@ -213,26 +277,31 @@ type LockedRow = { collection_id: string; id_field: string; delete_policy: 'dele
 
 type Written = { version: number; updated_at: Date };
 
-/** What an edit of `stored` would write (`write: null`: nothing changes, `unchanged` is the answer). */
-type PlannedEdit =
-  | { write: null; unchanged: WriteResult }
-  | { write: sql.RecordWrite; result: (written: Written) => WriteResult };
+/** What an edit would write (`write: null`: nothing changes, `unchanged` is the answer). */
+type PlannedEdit = { write: null; unchanged: WriteResult } | PlannedWrite;
 
-/** Preconditions, then the new state (record-edits.ts), of an edit of the row `stored` holds. */
+interface PlannedWrite {
+  write: sql.RecordWrite;
+  /** True when the record had no effective value before (a create or revival). */
+  created: boolean;
+  /** The row as the write leaves it, given the version and time the database gave it. */
+  rowAfter: (written: Written) => MetaRow;
+}
+
+function collectionOf(row: LockedRow): CollectionInfo {
+  return { id: row.collection_id, idField: row.id_field, deletePolicy: row.delete_policy };
+}
+
+/** Preconditions, then the new state (record-edits.ts), of an edit of `row` (undefined: none yet). */
 function planEdit(
   tenantId: string,
-  stored: LockedRow,
+  info: CollectionInfo,
+  row: MetaRow | undefined,
   recordId: string,
   edit: Edit,
   by: string | null,
   preconditions: Preconditions,
 ): PlannedEdit {
-  const info: CollectionInfo = {
-    id: stored.collection_id,
-    idField: stored.id_field,
-    deletePolicy: stored.delete_policy,
-  };
-  const row = stored.version === null ? undefined : (stored as RecordRow);
   checkWritePreconditions(preconditions, row ? { version: row.version, live: row.data !== null } : null);
   const current = row ? toState(row) : null;
   const actor: Actor = { by, at: new Date().toISOString() };
@@ -243,32 +312,26 @@ function planEdit(
       unchanged: { created: false, changed: false, version: row.version, meta: toMeta(row) },
     };
   }
-  const created = current?.data == null && next.data !== null;
-  const write: sql.RecordWrite = {
-    tenantId,
-    collectionId: info.id,
-    recordId,
-    apiKeyId: by,
-    overrides: JSON.stringify(next.overrides),
-    manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
-    data: next.data === null ? null : JSON.stringify(next.data),
-  };
   return {
-    write,
-    result: (written) => ({
-      created,
-      changed: true,
+    write: {
+      tenantId,
+      collectionId: info.id,
+      recordId,
+      apiKeyId: by,
+      overrides: JSON.stringify(next.overrides),
+      manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
+      data: next.data === null ? null : JSON.stringify(next.data),
+    },
+    created: current?.data == null && next.data !== null,
+    rowAfter: (written) => ({
+      record_id: recordId,
+      source: next.source,
+      upstream_gone: next.upstreamGone,
+      overrides: next.overrides,
+      manual_delete: next.manualDelete,
+      data: next.data,
       version: written.version,
-      meta: toMeta({
-        record_id: recordId,
-        source: next.source,
-        upstream_gone: next.upstreamGone,
-        overrides: next.overrides,
-        manual_delete: next.manualDelete,
-        data: next.data,
-        version: written.version,
-        updated_at: written.updated_at,
-      }),
+      updated_at: written.updated_at,
     }),
   };
 }
@@ -292,7 +355,7 @@ function originOf(row: VersionRow): HistoryEntry['origin'] {
   return origin;
 }
 
-function toState(row: RecordRow): RecordState {
+function toState(row: MetaRow): RecordState {
   return {
     source: row.source,
     upstreamGone: row.upstream_gone,

@@ -83,16 +83,23 @@ export const updateRecord = (w: RecordWrite): Statement => ({
 });
 
 /**
- * updateRecord with its change, if the record is still at `expectedVersion`, in one statement that is
- * its own tenant transaction (migration 0010). No row: a concurrent writer moved the version first.
+ * updateRecord with its change, if the record is still at `expectedVersion` and its collection still
+ * has the delete policy the edit was planned with, in one statement that is its own tenant transaction
+ * (migrations 0010, 0012). No row: a concurrent writer moved the version (or the policy) first.
  */
-export const updateRecordAsTenant = (w: RecordWrite, expectedVersion: number): Statement => ({
-  text: `SELECT version, updated_at FROM update_record_as_tenant($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb)`,
+export const updateRecordAsTenant = (
+  w: RecordWrite,
+  expectedVersion: number,
+  deletePolicy: 'delete' | 'keep',
+): Statement => ({
+  text: `SELECT version, updated_at
+           FROM update_record_as_tenant($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb)`,
   values: [
     w.tenantId,
     w.collectionId,
     w.recordId,
     expectedVersion,
+    deletePolicy,
     w.apiKeyId,
     w.overrides,
     w.manualDelete,
