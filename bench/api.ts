@@ -200,44 +200,37 @@ async function run(): Promise<void> {
     { url: `${servers.app}/v1/collections/products/records?limit=100`, headers: auth },
     'baseline: page of 100 (bare SELECT)',
   );
-  await measure('PATCH one record (random of 10k, edited again and again)', {
-    url: `${servers.app}/v1/collections/products/records/`,
+  /** Merge patches of a new price, each request to `url` + the id `idOf()` gives (none: `url` itself). */
+  const patchPrice = (url: string, idOf: () => string = () => '') => ({
+    url,
     headers: { ...auth, 'content-type': 'application/merge-patch+json' },
     requests: [
       {
-        method: 'PATCH',
-        setupRequest: (req) => ({
+        method: 'PATCH' as const,
+        setupRequest: (req: autocannon.Request) => ({
           ...req,
-          path: req.path + randomId(),
+          path: req.path + idOf(),
           body: JSON.stringify({ price: ++counter }),
         }),
       },
     ],
   });
+  const records = (collection: string) => `${servers.app}/v1/collections/${collection}/records/`;
+  await measure(
+    'PATCH one record (random of 10k, edited again and again)',
+    patchPrice(records('products'), randomId),
+  );
   // The server remembers the records it wrote last (src/features/records/recent-edits.ts), and the case
   // above edits 10k records over and over, so most of its PATCHes skip the read. Here none does.
   let untouched = 0;
-  await measure('PATCH one record (each record edited once: read, then write)', {
-    url: `${servers.app}/v1/collections/untouched/records/`,
-    headers: { ...auth, 'content-type': 'application/merge-patch+json' },
-    requests: [
-      {
-        method: 'PATCH',
-        setupRequest: (req) => ({
-          ...req,
-          path: `${req.path}p${++untouched}`,
-          body: JSON.stringify({ price: ++counter }),
-        }),
-      },
-    ],
-  });
-  await measure('PATCH the same record (all 50 connections on one row lock)', {
-    url: `${servers.app}/v1/collections/products/records/p1`,
-    headers: { ...auth, 'content-type': 'application/merge-patch+json' },
-    requests: [
-      { method: 'PATCH', setupRequest: (req) => ({ ...req, body: JSON.stringify({ price: ++counter }) }) },
-    ],
-  });
+  await measure(
+    'PATCH one record (each record edited once: read, then write)',
+    patchPrice(records('untouched'), () => `p${++untouched}`),
+  );
+  await measure(
+    'PATCH the same record (all 50 connections on one row lock)',
+    patchPrice(`${records('products')}p1`),
+  );
   child.stdin.end();
 
   console.log(
