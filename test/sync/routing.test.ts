@@ -239,6 +239,38 @@ describe('StoredIndex', () => {
     assert.deepEqual([...index.unseenGone()], []);
   });
 
+  test('ids past one entry block and one arena block, non-ASCII, and longer than a block, read back exactly', () => {
+    const index = new StoredIndex();
+    const n = 150_000; // > 2 entry blocks of 65,536; ~2.5 MB of ids: > 2 arena blocks of 1 MB
+    const idOf = (i: number) => (i % 7 === 0 ? `ü-${i}-🎉-padding` : `record-${i}-padding`);
+    for (let i = 0; i < n; i++) {
+      const id = idOf(i);
+      if (i % 2 === 0) index.add(id, textHash(`{"id":"${id}"}`), 3);
+      else {
+        // The loader's path: id and hash read from one buffer, as a stored page holds them.
+        const line = Buffer.from(`${textHash(`{"id":"${id}"}`)}\t${id}`);
+        const tab = line.indexOf(0x09);
+        index.addBytes(line, tab + 1, line.length, 0, tab, 3);
+      }
+    }
+    const long = `long-${'x'.repeat(1_500_000)}`;
+    index.add(long, textHash('{"long":true}'), 3);
+    assert.equal(index.size, n + 1);
+    for (const i of [0, 1, 7, 65_535, 65_536, 99_999, n - 1]) {
+      assert.deepEqual(index.matchText(textHash(`{"id":"${idOf(i)}"}`)), { id: idOf(i), duplicate: false });
+      assert.equal(index.claimId(idOf(i)), 'duplicate', idOf(i));
+    }
+    assert.equal(index.claimId(long), 'stored');
+    assert.equal(index.claimId(`${long}y`), 'unknown');
+    assert.equal(index.claimId('record-1-paddin'), 'unknown', 'a prefix is another id');
+    for (let i = 0; i < n; i += 3) index.claimId(idOf(i));
+    const unseen = new Set(index.unseenGone());
+    const expected = new Set<string>();
+    for (let i = 0; i < n; i++)
+      if (i % 3 !== 0 && ![1, 7, 65_535, 65_536, 99_999, n - 1].includes(i)) expected.add(idOf(i));
+    assert.deepEqual(unseen, expected);
+  });
+
   test('a stored hash that is not base64 never matches', () => {
     const index = new StoredIndex();
     index.add('a', '!!!!!!!!!!!!!!!!!!!!!!!!!!!=', 3);

@@ -173,9 +173,8 @@ async function loadStoredIndex(
 }
 
 /**
- * Adds the lines of one storedPage text. Read as UTF-8 bytes: each id is then a fresh string of its
- * own (a slice of the page string may keep the whole 2 MB page alive, for ids of 13 characters and
- * more in V8), and the hash is read without making a string at all.
+ * Adds the lines of one storedPage text, read as UTF-8 bytes: an id without escapes goes into the
+ * index straight from them, and the hash is read without making a string at all.
  */
 function addPage(index: StoredIndex, page: string): void {
   const bytes = Buffer.from(page, 'utf8');
@@ -183,10 +182,22 @@ function addPage(index: StoredIndex, page: string): void {
     let end = bytes.indexOf(0x0a, at);
     if (end === -1) end = bytes.length;
     const tab = bytes.indexOf(0x09, at);
-    const id = bytes.toString('utf8', tab + 1, end);
-    index.addWithHashBytes(id.includes('\\') ? unescapeId(id) : id, bytes, at + 1, tab, bytes[at]! - 48);
+    const flags = bytes[at]! - 48;
+    if (!hasBackslash(bytes, tab + 1, end)) index.addBytes(bytes, tab + 1, end, at + 1, tab, flags);
+    else
+      index.add(
+        unescapeId(bytes.toString('utf8', tab + 1, end)),
+        bytes.toString('latin1', at + 1, tab),
+        flags,
+      );
     at = end + 1;
   }
+}
+
+/** Whether `bytes[from, to)` holds a backslash (Buffer.indexOf would search on to the page's end). */
+function hasBackslash(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] === 0x5c) return true;
+  return false;
 }
 
 /** Reverses the escaping of storedPage: `\\` is a backslash, `\n` a newline. */
