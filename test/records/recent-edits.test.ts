@@ -113,26 +113,55 @@ test('a remembered edit does not revert under a delete policy the collection no 
   assert.equal(reverted.meta.data, null);
 });
 
-test('the remembered states are bounded, oldest out first', () => {
+const rememberedRecord = (id: string) => ({
+  collection: { id: '1', idField: 'id', deletePolicy: 'delete' as const },
+  row: {
+    record_id: id,
+    source: null,
+    upstream_gone: false,
+    overrides: {},
+    manual_delete: null,
+    data: { id },
+    version: 1,
+    updated_at: new Date(),
+  },
+});
+
+test('the remembered states are bounded by count, oldest out first', () => {
   const recent = new RecentEdits(2);
-  const remembered = (id: string) => ({
-    collection: { id: '1', idField: 'id', deletePolicy: 'delete' as const },
-    row: {
-      record_id: id,
-      source: null,
-      upstream_gone: false,
-      overrides: {},
-      manual_delete: null,
-      data: { id },
-      version: 1,
-      updated_at: new Date(),
-    },
-  });
-  for (const id of ['a', 'b', 'c']) recent.remember(tenantId, 'c', remembered(id));
+  for (const id of ['a', 'b', 'c']) recent.remember(tenantId, 'c', rememberedRecord(id), 10);
   assert.equal(recent.size, 2);
   assert.equal(recent.take(tenantId, 'c', 'a'), undefined);
   assert.equal(recent.take(tenantId, 'c', 'b')?.row.record_id, 'b');
   assert.equal(recent.take(tenantId, 'c', 'b'), undefined, 'taken once');
   assert.equal(recent.take(tenantId, 'other', 'c'), undefined, 'keyed by collection');
-  assert.equal(new RecentEdits(0).size, 0);
+  const off = new RecentEdits(0);
+  off.remember(tenantId, 'c', rememberedRecord('a'), 10);
+  assert.equal(off.size, 0);
+});
+
+test('the remembered states are bounded by size: big records are not kept, heavy ones push out old ones', () => {
+  const recent = new RecentEdits(100, 10_000);
+  recent.remember(tenantId, 'c', rememberedRecord('huge'), 101);
+  assert.equal(recent.size, 0, 'over 1/100 of the budget: not remembered');
+  for (let i = 0; i < 120; i++) recent.remember(tenantId, 'c', rememberedRecord(`r${i}`), 100);
+  assert.equal(recent.bytes, 10_000);
+  assert.equal(recent.size, 100);
+  assert.equal(recent.take(tenantId, 'c', 'r19'), undefined);
+  assert.ok(recent.take(tenantId, 'c', 'r20'));
+  assert.equal(recent.bytes, 9_900);
+  recent.remember(tenantId, 'c', rememberedRecord('r21'), 50); // replaces r21's entry
+  assert.equal(recent.bytes, 9_850);
+  assert.equal(recent.size, 99);
+});
+
+test('a big record is edited as before and not remembered', async () => {
+  await collections.put(tenantId, 'big', {});
+  const service = new RecordService(counted);
+  const text = 'x'.repeat(200_000); // over 1/100 of the default 8 MB budget
+  await service.edit(tenantId, 'big', 'r1', { kind: 'put', body: { id: 'r1', text } }, null);
+  statements = 0;
+  const result = await patch(service, 'big', 'r1', { n: 1 });
+  assert.deepEqual(result.meta.data, { id: 'r1', text, n: 1 });
+  assert.equal(statements, 2, 'read, then write');
 });

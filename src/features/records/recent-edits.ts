@@ -14,17 +14,27 @@ export interface RememberedRecord {
  * still has the remembered delete policy (update_record_as_tenant), so a state another process, a sync
  * or a restore has moved on from costs one wasted round trip, never a wrong write.
  *
- * Bounded: the oldest entry goes when a new one would pass `capacity`. An entry is about 1–2 KB for a
- * record of a few hundred bytes (its source, effective value and overrides as JS objects), so the
- * default holds about 10–20 MB.
+ * Bounded twice, the oldest entry out first: by count, and by the size of the records' JSON text
+ * (`weight`, the caller's measure: its effective value, overrides and source value), since a record
+ * may be megabytes. As JS objects a record takes a few times its text, so the default budget of 8 MB
+ * of text is some tens of MB of heap; a record heavier than 1/100 of the budget is not remembered.
  */
 export class RecentEdits {
-  private readonly entries = new Map<string, RememberedRecord>();
+  private readonly entries = new Map<string, { record: RememberedRecord; weight: number }>();
+  private weight = 0;
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly budget = 8 * 1024 * 1024,
+  ) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The summed weight of the remembered records. */
+  get bytes(): number {
+    return this.weight;
   }
 
   /**
@@ -34,19 +44,27 @@ export class RecentEdits {
   take(tenantId: string, collection: string, recordId: string): RememberedRecord | undefined {
     const key = keyOf(tenantId, collection, recordId);
     const entry = this.entries.get(key);
-    if (entry) this.entries.delete(key);
-    return entry;
+    if (!entry) return undefined;
+    this.forget(key, entry.weight);
+    return entry.record;
   }
 
-  remember(tenantId: string, collection: string, record: RememberedRecord): void {
-    if (this.capacity <= 0) return;
+  remember(tenantId: string, collection: string, record: RememberedRecord, weight: number): void {
     const key = keyOf(tenantId, collection, record.row.record_id);
-    this.entries.delete(key);
-    this.entries.set(key, record);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    const old = this.entries.get(key);
+    if (old) this.forget(key, old.weight);
+    if (this.capacity <= 0 || weight > this.budget / 100) return;
+    this.entries.set(key, { record, weight });
+    this.weight += weight;
+    while (this.entries.size > this.capacity || this.weight > this.budget) {
+      const [oldestKey, oldest] = this.entries.entries().next().value!;
+      this.forget(oldestKey, oldest.weight);
     }
+  }
+
+  private forget(key: string, weight: number): void {
+    this.entries.delete(key);
+    this.weight -= weight;
   }
 }
 

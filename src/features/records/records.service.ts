@@ -228,7 +228,7 @@ export class RecordService {
     written: Written,
   ): WriteResult {
     const row = planned.rowAfter(written);
-    this.recent.remember(tenantId, collection, { collection: info, row });
+    this.recent.remember(tenantId, collection, { collection: info, row }, planned.weight);
     return { created: planned.created, changed: true, version: written.version, meta: toMeta(row) };
   }
 
@@ -286,6 +286,8 @@ interface PlannedWrite {
   created: boolean;
   /** The row as the write leaves it, given the version and time the database gave it. */
   rowAfter: (written: Written) => MetaRow;
+  /** About the size of that row's JSON (RecentEdits' budget): the source taken as big as the value. */
+  weight: number;
 }
 
 function collectionOf(row: LockedRow): CollectionInfo {
@@ -312,16 +314,19 @@ function planEdit(
       unchanged: { created: false, changed: false, version: row.version, meta: toMeta(row) },
     };
   }
+  const write: sql.RecordWrite = {
+    tenantId,
+    collectionId: info.id,
+    recordId,
+    apiKeyId: by,
+    overrides: JSON.stringify(next.overrides),
+    manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
+    data: next.data === null ? null : JSON.stringify(next.data),
+  };
+  const sourceSize = next.source === null ? 0 : (write.data?.length ?? JSON.stringify(next.source).length);
   return {
-    write: {
-      tenantId,
-      collectionId: info.id,
-      recordId,
-      apiKeyId: by,
-      overrides: JSON.stringify(next.overrides),
-      manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
-      data: next.data === null ? null : JSON.stringify(next.data),
-    },
+    write,
+    weight: write.overrides.length + (write.data?.length ?? 0) + sourceSize,
     created: current?.data == null && next.data !== null,
     rowAfter: (written) => ({
       record_id: recordId,
