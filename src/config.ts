@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Everything the process reads from its environment, validated once. Nothing else reads process.env. */
 export interface Config {
@@ -88,4 +88,9 @@ function oneOf(env: NodeJS.ProcessEnv, name: string, allowed: string[], fallback
   if (!allowed.includes(raw))
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw;
+}
+
+/** Where a server on the embedded database tells local CLI commands how to reach it. */
+export function serverFile(config: Config): string {
+  return join(config.dataDir, 'server.json');
 }

@@ -1,8 +1,7 @@
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import type { Config } from './config.ts';
+import { type Config, serverFile } from './config.ts';
 import type { Database } from './db/database.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
@@ -20,11 +19,6 @@ export interface RunningServer {
   /** The folder importer and the feed scheduler, started after listen, stopped first on close. */
   background: BackgroundWork;
   close(): Promise<void>;
-}
-
-/** Where a server on the embedded database tells local CLI commands how to reach it. */
-export function serverFile(config: Config): string {
-  return join(config.dataDir, 'server.json');
 }
 
 export interface ServerOptions {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../app.ts';
-import type { Config } from '../config.ts';
+import { type Config, serverFile } from '../config.ts';
 import { dataDirHolder } from '../db/data-dir-lock.ts';
 import type { Database } from '../db/database.ts';
 import { migrate, pendingMigrations } from '../db/migrate.ts';
@@ -10,7 +9,6 @@ import { openDatabase } from '../db/open.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { generateKey } from '../features/api-keys/key-format.ts';
 import { TENANT_HEADER } from '../http/auth.ts';
-import { serverFile } from '../server.ts';
 
 /**
  * The CLI is a thin adapter over the HTTP API: every command is a request. When a server holds the
@@ -68,6 +66,9 @@ export async function openClient(config: Config): Promise<ApiClient> {
     throw error;
   }
   const token = generateKey('platform');
+  // Loaded here, not at the top: a command that talks to a running server (or only prints its help)
+  // then never loads the server's modules, which through tsx cost most of a CLI start (~0.6 s).
+  const { buildApp } = await import('../app.ts');
   const app = await buildApp({ config, db, operatorTokens: [token], logRequests: false });
   await app.ready();
   return inProcessClient(app, db, token);

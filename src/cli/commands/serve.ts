@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
-import { startServer } from '../../server.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -8,6 +7,7 @@ export function registerServe(program: Command): void {
     .description('run the HTTP API (with auto-import and snapshot retention when configured)')
     .action(async () => {
       const config = loadConfig();
+      const { startServer } = await import('../../server.ts'); // not loaded by other commands (client.ts)
       const server = await startServer(config);
       server.app.log.info({ url: server.url, database: server.db.kind }, 'sync-manager is listening');
       await new Promise<void>((resolve) => {
