@@ -8,6 +8,20 @@ before(async () => {
 });
 after(() => f.close());
 
+/** Makes record `id` empty, then sends `n` PATCHes at once without If-Match, each setting field `<prefix><i>`. */
+async function patchFieldsConcurrently(id: string, prefix: string, n: number): Promise<void> {
+  await f.call('PUT', f.records(id), { body: {} });
+  const responses = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      f.call('PATCH', f.records(id), { body: { [`${prefix}${i}`]: i }, headers: MERGE }),
+    ),
+  );
+  assert.deepEqual(
+    responses.map((r) => r.status),
+    Array(n).fill(200),
+  );
+}
+
 test('50 concurrent PATCHes with one If-Match: exactly one 200 and 49 × 412', async () => {
   const put = await f.call('PUT', f.records('c1'), { body: { n: 0 } });
   const etag = put.headers.get('etag')!;
@@ -26,16 +40,7 @@ test('50 concurrent PATCHes with one If-Match: exactly one 200 and 49 × 412', a
 });
 
 test('30 concurrent PATCHes of different fields without If-Match: all 30 fields present, 30 versions', async () => {
-  await f.call('PUT', f.records('c2'), { body: {} });
-  const responses = await Promise.all(
-    Array.from({ length: 30 }, (_, i) =>
-      f.call('PATCH', f.records('c2'), { body: { [`f${i}`]: i }, headers: MERGE }),
-    ),
-  );
-  assert.deepEqual(
-    responses.map((r) => r.status),
-    Array(30).fill(200),
-  );
+  await patchFieldsConcurrently('c2', 'f', 30);
   const get = await f.call('GET', f.records('c2'));
   for (let i = 0; i < 30; i++) assert.equal(get.body[`f${i}`], i, `f${i} lost`);
   assert.equal(get.headers.get('etag'), '"31"');
@@ -55,16 +60,7 @@ test('concurrent PUTs creating one new id: one 201, the rest 200, one record', a
 test('concurrent PATCHes without If-Match: every version closes at the change of the next, in increasing order', async () => {
   // The optimistic write draws its change id before its row lock is granted; a write that waited for
   // another is stale and starts again, so the history still reads as one increasing chain.
-  await f.call('PUT', f.records('c4'), { body: {} });
-  const responses = await Promise.all(
-    Array.from({ length: 20 }, (_, i) =>
-      f.call('PATCH', f.records('c4'), { body: { [`g${i}`]: i }, headers: MERGE }),
-    ),
-  );
-  assert.deepEqual(
-    responses.map((r) => r.status),
-    Array(20).fill(200),
-  );
+  await patchFieldsConcurrently('c4', 'g', 20);
   const chain = await f.server.db.query<{ version: number; valid_from: string; valid_to: string | null }>(
     `SELECT version, valid_from, valid_to FROM record_versions WHERE record_id = 'c4'
      UNION ALL SELECT version, change_id, NULL FROM records WHERE record_id = 'c4'

@@ -21,16 +21,20 @@ BEGIN
      WHERE c.tenant_id = p_tenant AND c.name = p_collection;
 END $$;
 
--- Writes a manual edit of the record if it is still at p_version, with a new change; no row when it is
--- not (a concurrent writer got there first: the caller reads again). The UPDATE is one statement, so
--- the history trigger copies the old row as for any other write.
+-- Writes a manual edit of the record if it is still at p_version and its collection still has the
+-- delete policy the edit was planned with, with a new change; no row when it is not (a concurrent writer
+-- got there first: the caller reads again). The edit may be planned from a state the server remembers
+-- from its own last write instead of a fresh read (src/features/records/recent-edits.ts): the version
+-- proves the record unchanged, and the delete policy is the one collection setting the plan depends on
+-- that the version does not cover. The UPDATE is one statement, so the history trigger copies the old
+-- row as for any other write.
 --
 -- The change id is drawn in the UPDATE, before its row lock is granted, yet a record's versions still
 -- get increasing change ids: the UPDATE writes only if no one wrote the row since the caller's read, and
 -- any id drawn after that read is larger than the row's current one (drawn before the read). A writer
 -- that held the lock meanwhile moved the version, so the re-check after the wait finds no row.
 CREATE FUNCTION update_record_as_tenant(p_tenant uuid, p_collection bigint, p_record text, p_version integer,
-    p_api_key uuid, p_overrides jsonb, p_manual_delete jsonb, p_data jsonb)
+    p_delete_policy text, p_api_key uuid, p_overrides jsonb, p_manual_delete jsonb, p_data jsonb)
   RETURNS TABLE (version integer, updated_at timestamptz)
   LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -44,6 +48,8 @@ BEGIN
          change_id = nextval('change_seq'), updated_at = now()
    WHERE r.tenant_id = p_tenant AND r.collection_id = p_collection AND r.record_id = p_record
      AND r.version = p_version
+     AND EXISTS (SELECT 1 FROM collections c
+                  WHERE c.tenant_id = p_tenant AND c.id = p_collection AND c.delete_policy = p_delete_policy)
   RETURNING r.version, r.change_id, r.updated_at INTO v_version, v_change, v_at;
   IF NOT FOUND THEN
     RETURN;

@@ -159,30 +159,10 @@ export class RecordService {
   ): Promise<WriteResult> {
     const remembered = this.recent.take(tenantId, collection, recordId);
     if (remembered) {
-      let planned: PlannedEdit | undefined;
-      try {
-        planned = planEdit(
-          tenantId,
-          remembered.collection,
-          remembered.row,
-          recordId,
-          edit,
-          by,
-          preconditions,
-        );
-      } catch {
-        // A failed If-Match or test operation may be the remembered state's fault: the fresh read decides.
-      }
-      if (planned?.write) {
-        const result = await this.writeAt(
-          tenantId,
-          collection,
-          remembered.collection,
-          planned,
-          remembered.row.version,
-        );
-        if (result) return result;
-      }
+      const { collection: info, row } = remembered;
+      const planned = planOrNull(() => planEdit(tenantId, info, row, recordId, edit, by, preconditions));
+      const result = planned?.write && (await this.writeAt(tenantId, collection, info, planned, row.version));
+      if (result) return result;
     }
     const [read] = await this.db.query<LockedRow>(sql.readRecordAsTenant(tenantId, collection, recordId));
     if (!read) throw collectionNotFound(collection);
@@ -288,6 +268,18 @@ interface PlannedWrite {
   rowAfter: (written: Written) => MetaRow;
   /** About the size of that row's JSON (RecentEdits' budget): the source taken as big as the value. */
   weight: number;
+}
+
+/**
+ * A plan from a remembered state, or null when planning refused: a failed If-Match or `test` operation
+ * may be the remembered state's fault, so the fresh read decides.
+ */
+function planOrNull(plan: () => PlannedEdit): PlannedEdit | null {
+  try {
+    return plan();
+  } catch {
+    return null;
+  }
 }
 
 function collectionOf(row: LockedRow): CollectionInfo {

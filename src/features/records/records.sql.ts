@@ -85,7 +85,7 @@ export const updateRecord = (w: RecordWrite): Statement => ({
 /**
  * updateRecord with its change, if the record is still at `expectedVersion` and its collection still
  * has the delete policy the edit was planned with, in one statement that is its own tenant transaction
- * (migrations 0010, 0012). No row: a concurrent writer moved the version (or the policy) first.
+ * (migration 0010). No row: a concurrent writer moved the version (or the policy) first.
  */
 export const updateRecordAsTenant = (
   w: RecordWrite,
