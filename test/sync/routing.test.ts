@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
+import { addPage } from '../../src/features/syncs/staging.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { StoredIndex } from '../../src/sync/stored-index.ts';
 import { handMade, makeCollection, ndjson, stored, sync, tenantServer } from './sync-helpers.ts';
@@ -182,22 +183,29 @@ async function waitForRunning(tenant: string): Promise<void> {
 
 describe('StoredIndex', () => {
   const textHash = (text: string) => hash('sha1', text, 'base64');
+  /** Adds records in the loader's order: ascending UTF-8 bytes of the id. */
+  const addSorted = (index: StoredIndex, rows: [string, string | null, number][]) => {
+    const sorted = [...rows].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+    for (const [id, sourceHash, flags] of sorted) index.add(id, sourceHash, flags);
+  };
 
   test('matches unchanged texts and claims parsed ids once each; lists the unseen ones', () => {
     const index = new StoredIndex();
-    for (let i = 0; i < 5000; i++) index.add(`id${i}`, textHash(`{"id":"id${i}"}`), 3);
-    index.add('hand', null, 1);
-    index.add('gone', textHash('{"id":"gone"}'), 4);
-    index.add('kept', textHash('{"id":"kept"}'), 5); // gone before, kept live by policy keep
+    const rows: [string, string | null, number][] = [];
+    for (let i = 0; i < 5000; i++) rows.push([`id${i}`, textHash(`{"id":"id${i}"}`), 3]);
+    rows.push(['hand', null, 1]);
+    rows.push(['gone', textHash('{"id":"gone"}'), 4]);
+    rows.push(['kept', textHash('{"id":"kept"}'), 5]); // gone before, kept live by policy keep
+    addSorted(index, rows);
     assert.equal(index.size, 5003);
     assert.equal(index.liveCount, 5002);
-    assert.deepEqual(index.matchText(textHash('{"id":"id1"}')), { id: 'id1', duplicate: false });
-    assert.deepEqual(index.matchText(textHash('{"id":"id1"}')), { id: 'id1', duplicate: true });
+    assert.equal(index.matchText(textHash('{"id":"id1"}')), 'matched');
+    assert.equal(index.matchText(textHash('{"id":"id1"}')), 'duplicate');
     assert.equal(index.claimId('id1'), 'duplicate', 'a row matched by its text used the id');
     assert.equal(index.matchText(textHash('{"id":"id2","changed":true}')), null);
     assert.equal(index.claimId('id2'), 'stored');
     assert.equal(index.claimId('id2'), 'duplicate');
-    assert.deepEqual(index.matchText(textHash('{"id":"id2"}')), { id: 'id2', duplicate: true });
+    assert.equal(index.matchText(textHash('{"id":"id2"}')), 'duplicate');
     assert.equal(index.claimId('hand'), 'stored', 'a hand-made record is parsed and planned by the database');
     assert.equal(
       index.matchText(textHash('{"id":"gone"}')),
@@ -219,55 +227,72 @@ describe('StoredIndex', () => {
   test('two stored records with one source text (another id field then) are never matched by text', () => {
     const index = new StoredIndex();
     const same = textHash('{"id":"a","sku":"b"}');
-    index.add('a', same, 3);
-    index.add('b', same, 3);
-    // Growing the text table past the pair places its texts again: still neither matches.
-    for (let i = 0; i < 5000; i++) index.add(`x${i}`, textHash(`{"id":"x${i}"}`), 3);
+    const rows: [string, string | null, number][] = [
+      ['a', same, 3],
+      ['b', same, 3],
+    ];
+    for (let i = 0; i < 5000; i++) rows.push([`x${i}`, textHash(`{"id":"x${i}"}`), 3]);
+    addSorted(index, rows);
     assert.equal(index.matchText(same), null);
-    assert.deepEqual(index.matchText(textHash('{"id":"x4999"}')), { id: 'x4999', duplicate: false });
+    assert.equal(index.matchText(textHash('{"id":"x4999"}')), 'matched');
     assert.equal(index.claimId('a'), 'stored');
     assert.equal(index.claimId('b'), 'stored');
   });
 
-  test('an id added twice (two readers crossing) is one entry', () => {
+  test('the same id twice in a row is one entry; an id out of order is refused', () => {
     const index = new StoredIndex();
-    index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
-    index.add('a', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
+    index.add('b', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
+    index.add('b', 'qUqP5cyxm6YcTAhz05Hph5gvu9M=', 3);
     assert.equal(index.size, 1);
     assert.equal(index.liveCount, 1);
-    assert.deepEqual(index.matchText('qUqP5cyxm6YcTAhz05Hph5gvu9M='), { id: 'a', duplicate: false });
+    assert.throws(() => index.add('a', null, 1), /ascending/);
+    assert.throws(() => index.add('', null, 1), /ascending/, 'a prefix sorts first');
+    index.add('bb', null, 1);
+    assert.equal(index.matchText('qUqP5cyxm6YcTAhz05Hph5gvu9M='), 'matched');
+    assert.throws(() => index.add('c', null, 1), /after the first lookup/);
     assert.deepEqual([...index.unseenGone()], []);
   });
 
-  test('ids past one entry block and one arena block, non-ASCII, and longer than a block, read back exactly', () => {
+  test('ids past one entry block, across arena blocks and restart groups, and longer than a block, read back exactly', () => {
     const index = new StoredIndex();
-    const n = 150_000; // > 2 entry blocks of 65,536; ~2.5 MB of ids: > 2 arena blocks of 1 MB
-    const idOf = (i: number) => (i % 7 === 0 ? `ü-${i}-🎉-padding` : `record-${i}-padding`);
-    for (let i = 0; i < n; i++) {
-      const id = idOf(i);
-      if (i % 2 === 0) index.add(id, textHash(`{"id":"${id}"}`), 3);
+    const n = 150_000; // > 2 entry blocks of 65,536; ~3 MB of ids: > 2 arena blocks of 1 MB
+    // Ids that share little (a hash first) and ids that share much, non-ASCII among them.
+    const idOf = (i: number) =>
+      i % 7 === 0 ? `ü-${i}-🎉-padding` : i % 5 === 0 ? `${textHash(String(i))}-${i}` : `record-${i}-padding`;
+    const long = `long-${'x'.repeat(1_500_000)}`;
+    const ids = Array.from({ length: n }, (_, i) => idOf(i));
+    const order = [...ids.keys(), -1].sort((a, b) =>
+      Buffer.compare(Buffer.from(a < 0 ? long : ids[a]!), Buffer.from(b < 0 ? long : ids[b]!)),
+    );
+    for (const [k, i] of order.entries()) {
+      const id = i < 0 ? long : ids[i]!;
+      const text = i < 0 ? '{"long":true}' : `{"id":"${id}"}`;
+      if (k % 2 === 0) index.add(id, textHash(text), 3);
       else {
         // The loader's path: id and hash read from one buffer, as a stored page holds them.
-        const line = Buffer.from(`${textHash(`{"id":"${id}"}`)}\t${id}`);
+        const line = Buffer.from(`${textHash(text)}\t${id}`);
         const tab = line.indexOf(0x09);
         index.addBytes(line, tab + 1, line.length, 0, tab, 3);
       }
     }
-    const long = `long-${'x'.repeat(1_500_000)}`;
-    index.add(long, textHash('{"long":true}'), 3);
     assert.equal(index.size, n + 1);
-    for (const i of [0, 1, 7, 65_535, 65_536, 99_999, n - 1]) {
-      assert.deepEqual(index.matchText(textHash(`{"id":"${idOf(i)}"}`)), { id: idOf(i), duplicate: false });
-      assert.equal(index.claimId(idOf(i)), 'duplicate', idOf(i));
+    const probes = [0, 1, 5, 7, 15, 16, 17, 65_535, 65_536, 99_999, n - 1, ...order.slice(0, 40)].filter(
+      (i) => i >= 0,
+    );
+    for (const i of probes) {
+      assert.equal(index.matchText(textHash(`{"id":"${ids[i]}"}`)), 'matched', ids[i]);
+      assert.equal(index.claimId(ids[i]!), 'duplicate', ids[i]);
     }
     assert.equal(index.claimId(long), 'stored');
     assert.equal(index.claimId(`${long}y`), 'unknown');
     assert.equal(index.claimId('record-1-paddin'), 'unknown', 'a prefix is another id');
-    for (let i = 0; i < n; i += 3) index.claimId(idOf(i));
+    assert.equal(index.claimId('record-1-paddinh'), 'unknown', 'between two ids');
+    assert.equal(index.claimId('\u{10FFFF}'), 'unknown', 'after the last id');
+    assert.equal(index.claimId(' '), 'unknown', 'before the first id');
+    for (let i = 0; i < n; i += 3) index.claimId(ids[i]!);
     const unseen = new Set(index.unseenGone());
     const expected = new Set<string>();
-    for (let i = 0; i < n; i++)
-      if (i % 3 !== 0 && ![1, 7, 65_535, 65_536, 99_999, n - 1].includes(i)) expected.add(idOf(i));
+    for (let i = 0; i < n; i++) if (i % 3 !== 0 && !probes.includes(i)) expected.add(ids[i]!);
     assert.deepEqual(unseen, expected);
   });
 
@@ -276,5 +301,16 @@ describe('StoredIndex', () => {
     index.add('a', '!!!!!!!!!!!!!!!!!!!!!!!!!!!=', 3);
     assert.equal(index.matchText('!!!!!!!!!!!!!!!!!!!!!!!!!!!='), null);
     assert.equal(index.claimId('a'), 'stored');
+  });
+
+  test('a stored page whose lines are out of id order is added sorted', () => {
+    const index = new StoredIndex();
+    const line = (id: string) =>
+      `3${textHash(`{"id":${JSON.stringify(id)}}`).slice(0, 15)}\t${id.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`;
+    addPage(index, ['c', 'a\\z', 'b', 'a\nb', 'a'].map(line).join('\n'));
+    assert.equal(index.size, 5);
+    assert.deepEqual([...index.unseenGone()], ['a', 'a\nb', 'a\\z', 'b', 'c']);
+    assert.equal(index.matchText(textHash('{"id":"a\\nb"}')), 'matched');
+    assert.equal(index.claimId('a\\z'), 'stored');
   });
 });

@@ -1,4 +1,4 @@
-import type { Queryable, Statement } from '../../db/database.ts';
+import type { Queryable } from '../../db/database.ts';
 import { copyRow, copyValue } from '../../sync/copy-text.ts';
 import {
   type FeedError,
@@ -21,9 +21,6 @@ import * as sql from './syncs.sql.ts';
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Stored records fetched per query when the index is built. */
 const STORED_PAGE = 50_000;
-
-/** Runs one statement (on some connection) and returns its rows. */
-export type StatementQuery = <T>(statement: Statement) => Promise<T[]>;
 
 export type StagedFeed = {
   rows: number;
@@ -72,14 +69,12 @@ export async function stageFeed(
     idField: string;
     maxErrors?: number;
     onProgress?: (rows: number) => void;
-    /** A second connection (tenant-scoped) to read half of the stored index on; PostgreSQL only. */
-    sideQuery?: StatementQuery;
   },
 ): Promise<StagedFeed & { indexMs: number; dbWaitMs: number }> {
   await tx.query(sql.createStaging);
   await tx.query(sql.createGoneStaging);
   const t0 = performance.now();
-  const stored = await loadStoredIndex(tx, options.tenantId, options.collectionId, options.sideQuery);
+  const stored = await loadStoredIndex(tx, options.tenantId, options.collectionId);
   const indexMs = Math.round(performance.now() - t0);
 
   const writer = new ChunkWriter(tx, options.tenantId, options.collectionId, options.changeId);
@@ -134,64 +129,75 @@ export async function stageFeed(
 }
 
 /**
- * Pages through the collection's records in id order, upwards on the transaction and, when `side`
- * gives a second connection, downwards there at the same time: the two meet in the middle, each page
- * bounded by the other's frontier (a page read twice where they cross is added once). Each next page
- * is asked for before the current one is parsed, so the database and the client work at once.
+ * Pages through the collection's records in id order (the order the index keeps), each next page asked
+ * for before the current one is read, so the database and the client work at once.
  */
-async function loadStoredIndex(
-  tx: Queryable,
-  tenantId: string,
-  collectionId: string,
-  side: StatementQuery | undefined,
-): Promise<StoredIndex> {
+async function loadStoredIndex(tx: Queryable, tenantId: string, collectionId: string): Promise<StoredIndex> {
   const index = new StoredIndex();
-  type Page = { page: string | null; frontier: string | null; n: number };
-  const frontier: Record<'up' | 'down', string | null> = { up: null, down: null };
-  const walk = async (direction: 'up' | 'down', query: StatementQuery) => {
-    const other = direction === 'up' ? 'down' : 'up';
-    const fetch = () =>
-      query<Page>(
-        sql.storedPage(
-          tenantId,
-          collectionId,
-          { direction, from: frontier[direction], to: frontier[other] },
-          STORED_PAGE,
-        ),
-      ).then((rows) => rows[0]!);
-    let next: Promise<Page> | null = fetch();
-    while (next) {
-      const current: Page = await next;
-      if (current.n > 0) frontier[direction] = current.frontier;
-      next = current.n === STORED_PAGE ? fetch() : null;
-      if (current.page === null) break;
-      addPage(index, current.page);
-    }
-  };
-  await Promise.all([walk('up', tx.query.bind(tx)), side ? walk('down', side) : undefined]);
+  type Page = { page: string | null; last: string | null; n: number };
+  const fetch = (after: string | null) =>
+    tx.query<Page>(sql.storedPage(tenantId, collectionId, after, STORED_PAGE)).then((rows) => rows[0]!);
+  let next: Promise<Page> | null = fetch(null);
+  while (next) {
+    const current: Page = await next;
+    next = current.n === STORED_PAGE ? fetch(current.last) : null;
+    if (current.page !== null) addPage(index, current.page);
+  }
   return index;
 }
 
 /**
  * Adds the lines of one storedPage text, read as UTF-8 bytes: an id without escapes goes into the
- * index straight from them, and the hash is read without making a string at all.
+ * index straight from them, and the hash is read without making a string at all. The lines come in
+ * id order in practice (the aggregate reads an ordered subquery); if they ever did not, they are
+ * sorted here first, since the index takes ids in order only.
  */
-function addPage(index: StoredIndex, page: string): void {
+export function addPage(index: StoredIndex, page: string): void {
   const bytes = Buffer.from(page, 'utf8');
+  const lines = pageLines(bytes);
+  if (!inIdOrder(bytes, lines)) {
+    lines.sort((a, b) => Buffer.compare(lineId(bytes, a), lineId(bytes, b)));
+  }
+  for (const line of lines) {
+    const flags = bytes[line.at]! - 48;
+    if (!line.escaped) index.addBytes(bytes, line.tab + 1, line.end, line.at + 1, line.tab, flags);
+    else
+      index.add(lineId(bytes, line).toString('utf8'), bytes.toString('latin1', line.at + 1, line.tab), flags);
+  }
+}
+
+/** One line of a stored page: where it starts, its tab and its end, and whether its id has escapes. */
+type PageLine = { at: number; tab: number; end: number; escaped: boolean };
+
+function pageLines(bytes: Buffer): PageLine[] {
+  const lines: PageLine[] = [];
   for (let at = 0; at < bytes.length; ) {
     let end = bytes.indexOf(0x0a, at);
     if (end === -1) end = bytes.length;
     const tab = bytes.indexOf(0x09, at);
-    const flags = bytes[at]! - 48;
-    if (!hasBackslash(bytes, tab + 1, end)) index.addBytes(bytes, tab + 1, end, at + 1, tab, flags);
-    else
-      index.add(
-        unescapeId(bytes.toString('utf8', tab + 1, end)),
-        bytes.toString('latin1', at + 1, tab),
-        flags,
-      );
+    lines.push({ at, tab, end, escaped: hasBackslash(bytes, tab + 1, end) });
     at = end + 1;
   }
+  return lines;
+}
+
+/** A line's id as UTF-8 bytes (unescaped). */
+function lineId(bytes: Buffer, line: PageLine): Buffer {
+  if (!line.escaped) return bytes.subarray(line.tab + 1, line.end);
+  return Buffer.from(unescapeId(bytes.toString('utf8', line.tab + 1, line.end)));
+}
+
+function inIdOrder(bytes: Buffer, lines: PageLine[]): boolean {
+  for (let i = 1; i < lines.length; i++) {
+    const a = lines[i - 1]!;
+    const b = lines[i]!;
+    const order =
+      a.escaped || b.escaped
+        ? Buffer.compare(lineId(bytes, a), lineId(bytes, b))
+        : bytes.compare(bytes, b.tab + 1, b.end, a.tab + 1, a.end);
+    if (order > 0) return false;
+  }
+  return true;
 }
 
 /** Whether `bytes[from, to)` holds a backslash (Buffer.indexOf would search on to the page's end). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable, Statement } from '../../db/database.ts';
+import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
@@ -137,11 +137,6 @@ export class SyncService {
           format: request.format,
           idField: collection.idField,
           onProgress: request.onProgress,
-          // PGlite serves one connection: a second reader would wait for this transaction.
-          sideQuery:
-            this.db.kind === 'postgres'
-              ? <T>(statement: Statement) => withTenant(this.db, tenantId, (side) => side.query<T>(statement))
-              : undefined,
         });
         staged = feed.rows;
         const stageMs = Math.round(performance.now() - t0);

@@ -1,4 +1,5 @@
 import type { Statement } from '../../db/database.ts';
+import { HASH_CHARS } from '../../sync/stored-index.ts';
 
 // Sync runs: the history, and the set-based statements of one apply. The feed is staged in the temp
 // table sync_feed (record_id, row_no, hash, deleted, doc text) for the length of the apply transaction.
@@ -128,35 +129,31 @@ export const releaseSavepoint = 'RELEASE SAVEPOINT sync_chunk';
 export const rollbackToSavepoint = 'ROLLBACK TO SAVEPOINT sync_chunk';
 
 /**
- * One page of what the collection holds, as one text (a row, or a JSON value, per record cost 3–4×
- * more here): a line per record, `<flags><source hash>\t<id>`, flags 1 = live, 2 = from upstream and
- * not gone, the id with backslash and newline escaped. Walking `up` from `from` (exclusive) or `down`
- * from it, and stopping before `to` (the other walker's frontier, when two read at once); `frontier`
- * is the last id of the page in the walk's order, so the next page can be asked for before this one
- * is read. Lines within a page come in any order (a sort there cost a third of the query).
+ * One page of what the collection holds, in id order after `after` (exclusive), as one text (a row, or
+ * a JSON value, per record cost 3–4× more here): a line per record, `<flags><hash>\t<id>`, flags 1 =
+ * live, 2 = from upstream and not gone, 4 = from upstream and gone, the hash cut to the 15 characters
+ * the index keeps, the id with backslash and newline escaped. `last` is the page's last id, where the
+ * next page starts. The lines come in the subquery's order (the client checks, and sorts if not).
  */
 export function storedPage(
   tenantId: string,
   collectionId: string,
-  walk: { direction: 'up' | 'down'; from: string | null; to: string | null },
+  after: string | null,
   limit: number,
 ): Statement {
-  const up = walk.direction === 'up';
   const values: unknown[] = [tenantId, collectionId, limit];
-  const bounds: string[] = [];
-  // Separate statements per bound, never `OR $n IS NULL`: that made the prepared statement's generic
-  // plan scan the collection from its start on every page (quadratic: 2 s for 1M ids instead of 0.6).
-  if (walk.from !== null) bounds.push(`record_id ${up ? '>' : '<'} $${values.push(walk.from)}`);
-  if (walk.to !== null) bounds.push(`record_id ${up ? '<' : '>'} $${values.push(walk.to)}`);
+  // A separate statement for the first page, never `OR $n IS NULL`: that made the prepared statement's
+  // generic plan scan the collection from its start on every page (quadratic: 2 s for 1M ids, not 0.6).
+  const bound = after === null ? '' : ` AND record_id > $${values.push(after)}`;
   return {
-    text: `SELECT string_agg(x.flags || coalesce(x.source_hash, '') || chr(9)
+    text: `SELECT string_agg(x.flags || coalesce(left(x.source_hash, ${HASH_CHARS}), '') || chr(9)
           || replace(replace(x.record_id, '\\', '\\\\'), chr(10), '\\n'), chr(10)) AS page,
-        ${up ? 'max' : 'min'}(x.record_id) AS frontier, count(*)::int AS n
+        max(x.record_id) AS last, count(*)::int AS n
       FROM (SELECT record_id, source_hash,
           (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
             + (CASE WHEN source IS NULL THEN 0 WHEN upstream_gone THEN 4 ELSE 2 END) AS flags
-        FROM records WHERE tenant_id = $1 AND collection_id = $2${bounds.map((b) => ` AND ${b}`).join('')}
-        ORDER BY record_id${up ? '' : ' DESC'} LIMIT $3) x`,
+        FROM records WHERE tenant_id = $1 AND collection_id = $2${bound}
+        ORDER BY record_id LIMIT $3) x`,
     values,
   };
 }

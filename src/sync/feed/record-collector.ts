@@ -90,13 +90,15 @@ export class RecordCollector {
     const digest = hash('sha1', bytes.subarray(from, to), 'base64');
     if (this.known !== null) {
       const match = this.known.matchText(digest);
-      if (match !== null) {
-        if (match.duplicate) {
-          this.failDuplicate(position(row, line, recordOffset), match.id);
-          return;
-        }
+      if (match === 'duplicate') {
+        // The same text twice, so the same id: parsed only now, to name it.
+        const id = this.extractId(JSON.parse(bytes.toString('utf8', from, to)) as Record<string, unknown>);
+        this.failDuplicate(position(row, line, recordOffset), typeof id === 'string' ? id : '');
+        return;
+      }
+      if (match === 'matched') {
         if (this.errorCount > 0) return;
-        this.push({ row, id: match.id, text: '', hash: digest, known: 'unchanged' });
+        this.push({ row, id: '', text: '', hash: digest, known: 'unchanged' });
         return;
       }
     }

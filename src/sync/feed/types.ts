@@ -16,7 +16,7 @@ export type FeedRecord = {
   hash: string;
   /**
    * Set when `known` (ReadFeedOptions) recognised the row: 'unchanged' — its text hashes to a stored
-   * record's source text, so it was neither parsed nor decoded (`text` is ''); 'stored' — parsed, its
+   * record's source text, so it was neither parsed nor decoded (`text` and `id` are ''); 'stored' — parsed, its
    * id is a stored record's. Unset: a new id, or no `known` was given.
    */
   known?: 'unchanged' | 'stored';
@@ -30,10 +30,10 @@ export type FeedRecord = {
  */
 export interface KnownRecords {
   /**
-   * The stored record whose source text has this hash (`crypto.hash('sha1', text, 'base64')`), marked
-   * seen; `duplicate: true` when it was seen before in this feed; null when no stored text matches.
+   * Whether a stored record's source text has this hash (`crypto.hash('sha1', text, 'base64')`):
+   * 'matched' (that record is marked seen), 'duplicate' (it was seen before in this feed), or null.
    */
-  matchText(hash: string): { id: string; duplicate: boolean } | null;
+  matchText(hash: string): 'matched' | 'duplicate' | null;
   /** A parsed row's id: 'stored' (marked seen now), 'duplicate' (seen before), 'unknown' (a new id). */
   claimId(id: string): 'stored' | 'duplicate' | 'unknown';
 }
