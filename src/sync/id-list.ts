@@ -45,8 +45,13 @@ export class IdList {
     }
     const whole = (this.count & GROUP_MASK) === 0;
     const shared = whole ? 0 : common;
-    const { block, at } = this.reserve(length - shared + 10);
+    const suffix = length - shared;
+    // Room for the suffix and two LEB128 lengths; only offsets below ARENA_BLOCK fit in a place, so a
+    // block made larger for one long id takes no more.
+    let block = this.arena.length - 1;
+    if (block < 0 || this.ends[block]! + suffix + 10 > ARENA_BLOCK) block = this.addBlock(suffix + 10);
     const arena = this.arena[block]!;
+    const at = this.ends[block]!;
     let write = at;
     if (whole) {
       const group = this.count >>> GROUP_BITS;
@@ -59,15 +64,15 @@ export class IdList {
     } else {
       write = writeLength(arena, write, shared);
     }
-    write = writeLength(arena, write, length - shared);
-    arena.set(bytes.subarray(from + shared, to), write);
-    this.ends[block] = write + length - shared;
+    write = writeLength(arena, write, suffix);
+    copyBytes(bytes, from + shared, to, arena, write);
+    this.ends[block] = write + suffix;
     if (length > this.last.length) {
       const grown = Buffer.allocUnsafe(Math.max(length, this.last.length * 2));
       this.last.copy(grown, 0, 0, common);
       this.last = grown;
     }
-    this.last.set(bytes.subarray(from + common, to), common);
+    copyBytes(bytes, from + common, to, this.last, common);
     this.lastLength = length;
     this.count++;
     return true;
@@ -112,19 +117,23 @@ export class IdList {
     return arena.compare(target, 0, length, read.next, read.next + read.value);
   }
 
-  /** Room for `needed` bytes: at the end of the last block, or at the start of a new one. */
-  private reserve(needed: number): { block: number; at: number } {
-    const last = this.arena.length - 1;
-    // Only offsets below ARENA_BLOCK fit in a place: a block made larger for one long id takes no more.
-    if (last >= 0 && this.ends[last]! + needed <= ARENA_BLOCK) {
-      return { block: last, at: this.ends[last]! };
-    }
+  /** Starts a block with room for `needed` bytes at least; returns its number. */
+  private addBlock(needed: number): number {
     if (this.arena.length === 1 << (32 - ARENA_BITS)) throw new Error('More than 4 GB of stored record ids');
     // An id longer than a block (never stored by PostgreSQL's btree, but cheap to allow) gets its own.
     this.arena.push(Buffer.allocUnsafe(Math.max(ARENA_BLOCK, needed)));
     this.ends.push(0);
-    return { block: this.arena.length - 1, at: 0 };
+    return this.arena.length - 1;
   }
+}
+
+/** Copies `source[from, to)` to `target[at…)`: a loop for the few bytes an id adds, native past that. */
+function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Array, at: number): void {
+  if (to - from > 32) {
+    target.set(source.subarray(from, to), at);
+    return;
+  }
+  for (let i = from, j = at; i < to; i++, j++) target[j] = source[i]!;
 }
 
 /** Reads a list's ids one after the other; `bytes[0, length)` is the current one. */

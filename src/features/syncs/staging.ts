@@ -156,46 +156,76 @@ export function addPage(index: StoredIndex, page: string): void {
   const bytes = Buffer.from(page, 'utf8');
   const lines = pageLines(bytes);
   if (!inIdOrder(bytes, lines)) {
-    lines.sort((a, b) => Buffer.compare(lineId(bytes, a), lineId(bytes, b)));
+    const sorted = [...Array(lines.count).keys()].sort((a, b) =>
+      Buffer.compare(lineId(bytes, lines, a), lineId(bytes, lines, b)),
+    );
+    for (const line of sorted) addLine(index, bytes, lines, line);
+    return;
   }
-  for (const line of lines) {
-    const flags = bytes[line.at]! - 48;
-    if (!line.escaped) index.addBytes(bytes, line.tab + 1, line.end, line.at + 1, line.tab, flags);
-    else
-      index.add(lineId(bytes, line).toString('utf8'), bytes.toString('latin1', line.at + 1, line.tab), flags);
-  }
+  for (let line = 0; line < lines.count; line++) addLine(index, bytes, lines, line);
 }
 
-/** One line of a stored page: where it starts, its tab and its end, and whether its id has escapes. */
-type PageLine = { at: number; tab: number; end: number; escaped: boolean };
+/** Where each line of a page starts, has its tab and ends (three numbers a line), and how many. */
+type PageLines = { offsets: Int32Array; count: number };
+let offsets = new Int32Array(3 * 65_536);
 
-function pageLines(bytes: Buffer): PageLine[] {
-  const lines: PageLine[] = [];
+function pageLines(bytes: Buffer): PageLines {
+  let count = 0;
   for (let at = 0; at < bytes.length; ) {
     let end = bytes.indexOf(0x0a, at);
     if (end === -1) end = bytes.length;
-    const tab = bytes.indexOf(0x09, at);
-    lines.push({ at, tab, end, escaped: hasBackslash(bytes, tab + 1, end) });
+    if (3 * count === offsets.length) {
+      const grown = new Int32Array(offsets.length * 2);
+      grown.set(offsets);
+      offsets = grown;
+    }
+    offsets[3 * count] = at;
+    offsets[3 * count + 1] = bytes.indexOf(0x09, at);
+    offsets[3 * count + 2] = end;
+    count++;
     at = end + 1;
   }
-  return lines;
+  return { offsets, count };
+}
+
+function addLine(index: StoredIndex, bytes: Buffer, { offsets }: PageLines, line: number): void {
+  const at = offsets[3 * line]!;
+  const tab = offsets[3 * line + 1]!;
+  const end = offsets[3 * line + 2]!;
+  const flags = bytes[at]! - 48;
+  if (!hasBackslash(bytes, tab + 1, end)) index.addBytes(bytes, tab + 1, end, at + 1, tab, flags);
+  else
+    index.add(unescapeId(bytes.toString('utf8', tab + 1, end)), bytes.toString('latin1', at + 1, tab), flags);
 }
 
 /** A line's id as UTF-8 bytes (unescaped). */
-function lineId(bytes: Buffer, line: PageLine): Buffer {
-  if (!line.escaped) return bytes.subarray(line.tab + 1, line.end);
-  return Buffer.from(unescapeId(bytes.toString('utf8', line.tab + 1, line.end)));
+function lineId(bytes: Buffer, { offsets }: PageLines, line: number): Buffer {
+  const from = offsets[3 * line + 1]! + 1;
+  const to = offsets[3 * line + 2]!;
+  if (!hasBackslash(bytes, from, to)) return bytes.subarray(from, to);
+  return Buffer.from(unescapeId(bytes.toString('utf8', from, to)));
 }
 
-function inIdOrder(bytes: Buffer, lines: PageLine[]): boolean {
-  for (let i = 1; i < lines.length; i++) {
-    const a = lines[i - 1]!;
-    const b = lines[i]!;
-    const order =
-      a.escaped || b.escaped
-        ? Buffer.compare(lineId(bytes, a), lineId(bytes, b))
-        : bytes.compare(bytes, b.tab + 1, b.end, a.tab + 1, a.end);
-    if (order > 0) return false;
+/** Whether the lines' ids ascend; a byte loop, as ids are short and most share their first bytes. */
+function inIdOrder(bytes: Buffer, lines: PageLines): boolean {
+  const { offsets } = lines;
+  for (let line = 1; line < lines.count; line++) {
+    let a = offsets[3 * line - 2]! + 1;
+    const aEnd = offsets[3 * line - 1]!;
+    let b = offsets[3 * line + 1]! + 1;
+    const bEnd = offsets[3 * line + 2]!;
+    while (a < aEnd && b < bEnd && bytes[a] === bytes[b]) {
+      a++;
+      b++;
+    }
+    // Escapes change the order of the bytes: such a pair is compared unescaped.
+    const escaped =
+      bytes[a] === 0x5c || bytes[b] === 0x5c || hasBackslash(bytes, offsets[3 * line - 2]! + 1, a);
+    if (escaped) {
+      if (Buffer.compare(lineId(bytes, lines, line - 1), lineId(bytes, lines, line)) > 0) return false;
+    } else if (b === bEnd || (a < aEnd && bytes[a]! > bytes[b]!)) {
+      return false;
+    }
   }
   return true;
 }
