@@ -47,9 +47,25 @@ const MARK = 'sync-manager patch';
  *    queues scans all of them: a pool of 10 serving 50 concurrent `SELECT 1` loops fell from 38k to
  *    14k queries/s within 10 s, and kept falling (and the array kept growing). `remove()` now looks
  *    only at live slots, and `shift()` drops the emptied ones every 1024.
+ * 7. `COPY … TO STDOUT` pauses the socket when its readable stream is full, and only the stream's
+ *    read() resumes it. When the CopyDone that ends the stream came in the same socket data as the
+ *    CopyData that filled it, the stream ended with the socket paused and read() was never called
+ *    again: every later query on that connection waited for ever (a 26 MB COPY of 1M index lines,
+ *    then the next statement of its transaction). CopyDone now resumes the socket.
  */
 const postgresPatches = {
   connection: [
+    {
+      find: `  function CopyDone() {
+    stream && stream.push(null)
+    stream = null
+`,
+      replace: `  function CopyDone() {
+    stream && stream.push(null)
+    stream = null
+    socket.resume() // ${MARK}: a stream that ended full would never resume it
+`,
+    },
     {
       find: `      keep_alive && socket.setKeepAlive && socket.setKeepAlive(true, 1000 * keep_alive)
 `,

@@ -25,6 +25,12 @@ export interface Queryable {
    * its source, e.g. `COPY staging (id, hash, doc)`. Each chunk must end on a row boundary.
    */
   copyFrom(statement: string, chunks: AsyncIterable<string>): Promise<void>;
+  /**
+   * Reads rows with `COPY (query) TO STDOUT` (text format): `statement` is the COPY statement without
+   * its target, e.g. `COPY (SELECT id FROM t ORDER BY id)`. Yields the output in pieces that need not
+   * end on a row boundary. COPY takes no parameters: the caller inlines only values it has checked.
+   */
+  copyTo(statement: string): AsyncIterable<Uint8Array>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /**

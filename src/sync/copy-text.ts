@@ -22,6 +22,18 @@ export function copyValue(value: string): string {
   return out;
 }
 
+const UNESCAPED: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * One value of COPY TO output, unescaped (`\N`, NULL, is the caller's to tell apart).
+ *
+ * @example copyUnescape('a\\tb\\\\c') // 'a\tb\\c'
+ */
+export function copyUnescape(value: string): string {
+  if (!value.includes('\\')) return value;
+  return value.replace(/\\(.)/gs, (_, ch: string) => UNESCAPED[ch] ?? ch);
+}
+
 /**
  * One COPY row (with its newline) from column values; null becomes `\N`.
  *

@@ -126,9 +126,14 @@ export class StoredIndex implements KnownRecords {
     hashEnd: number,
     flags: number,
   ): void {
-    const ok = hashEnd - hashStart >= HASH_CHARS;
-    const bits = (at: number) => (ok ? hashBitsOfBytes(bytes, hashStart + at) : -1);
-    this.insert(bytes, idStart, idEnd, bits(0), bits(5), bits(10), flags);
+    if (hashEnd - hashStart < HASH_CHARS) {
+      this.insert(bytes, idStart, idEnd, -1, -1, -1, flags);
+      return;
+    }
+    const high = hashBitsOfBytes(bytes, hashStart);
+    const middle = hashBitsOfBytes(bytes, hashStart + 5);
+    const low = hashBitsOfBytes(bytes, hashStart + 10);
+    this.insert(bytes, idStart, idEnd, high, middle, low, flags);
   }
 
   private insert(

@@ -39,6 +39,7 @@ function dyingBeforeFinish(db: Database): Database {
       return target.query(statement);
     }) as Queryable['query'],
     copyFrom: (statement, chunks) => target.copyFrom(statement, chunks),
+    copyTo: (statement) => target.copyTo(statement),
     exec: (script) => target.exec(script),
     queryLast: (statement) => target.queryLast(statement),
   });

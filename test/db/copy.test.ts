@@ -54,3 +54,24 @@ function bigChunksWithDuplicateAt(chunk: number): string[] {
   }
   return out;
 }
+
+// copyTo: the rows in order, split anywhere, and the connection usable after it. On PostgreSQL a COPY
+// whose stream was full when it ended left the socket paused (patch 7 of patches/apply.mjs): the next
+// statement of the transaction then waited for ever.
+test('COPY TO streams every row of a large result, and the transaction goes on after it', {
+  timeout: 30_000,
+}, async () => {
+  const statement = `COPY (SELECT g, repeat('x', 200) FROM generate_series(1, 40000) g ORDER BY g)`;
+  for (let round = 0; round < 3; round++) {
+    const after = await t.db.transaction(async (tx) => {
+      const pieces: Buffer[] = [];
+      for await (const piece of tx.copyTo(statement)) pieces.push(Buffer.from(piece));
+      const lines = Buffer.concat(pieces).toString('utf8').split('\n');
+      assert.equal(lines.length, 40_001, 'every row, then the final newline');
+      assert.equal(lines[0], `1\t${'x'.repeat(200)}`);
+      assert.equal(lines[39_999], `40000\t${'x'.repeat(200)}`);
+      return tx.query<{ one: number }>('SELECT 1 AS one');
+    });
+    assert.equal(after[0]?.one, 1);
+  }
+});

@@ -82,6 +82,7 @@ test('a mistyped key is refused without any database query', async () => {
     transaction: refuse,
     exec: refuse,
     copyFrom: refuse,
+    copyTo: refuse,
     close: refuse,
   };
   const keys = new ApiKeyService(db as unknown as Database);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
-import { addPage } from '../../src/features/syncs/staging.ts';
+import { addStoredLines } from '../../src/features/syncs/staging.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { StoredIndex } from '../../src/sync/stored-index.ts';
 import { handMade, makeCollection, ndjson, stored, sync, tenantServer } from './sync-helpers.ts';
@@ -303,14 +303,25 @@ describe('StoredIndex', () => {
     assert.equal(index.claimId('a'), 'stored');
   });
 
-  test('a stored page whose lines are out of id order is added sorted', () => {
+  test('stored lines split across pieces of the COPY output are added whole, escapes undone', () => {
     const index = new StoredIndex();
-    const line = (id: string) =>
-      `3${textHash(`{"id":${JSON.stringify(id)}}`).slice(0, 15)}\t${id.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`;
-    addPage(index, ['c', 'a\\z', 'b', 'a\nb', 'a'].map(line).join('\n'));
-    assert.equal(index.size, 5);
-    assert.deepEqual([...index.unseenGone()], ['a', 'a\nb', 'a\\z', 'b', 'c']);
-    assert.equal(index.matchText(textHash('{"id":"a\\nb"}')), 'matched');
+    const ids = ['a', 'a\tb', 'a\nb', 'a\\z', 'b', 'ü'];
+    const escape = (id: string) => id.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+    const text = ids
+      .map((id) => `3\t${textHash(`{"id":${JSON.stringify(id)}}`).slice(0, 15)}\t${escape(id)}\n`)
+      .join('');
+    const bytes = Buffer.from(`${text}1\t\\N\tÿ-hand\n`);
+    const cut = bytes.indexOf('a\\\\z') + 2; // inside an escape
+    const used = addStoredLines(index, bytes.subarray(0, cut));
+    assert.equal(index.size, 3, 'only the whole lines');
+    assert.equal(
+      addStoredLines(index, Buffer.concat([bytes.subarray(used, cut), bytes.subarray(cut)])),
+      bytes.length - used,
+    );
+    assert.deepEqual([...index.unseenGone()], ids);
+    assert.equal(index.matchText(textHash('{"id":"a\\tb"}')), 'matched');
     assert.equal(index.claimId('a\\z'), 'stored');
+    assert.equal(index.claimId('ÿ-hand'), 'stored');
+    assert.equal(index.liveCount, 7);
   });
 });

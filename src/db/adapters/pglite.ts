@@ -63,6 +63,12 @@ function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Q
     async exec(script) {
       await pg.exec(script);
     },
+    /** PGlite writes the whole output into one blob: fine for the embedded database's sizes. */
+    async *copyTo(statement) {
+      if (!isOpen()) throw new Error('a statement issued after the COMMIT of its transaction');
+      const result = await pg.query(`${statement} TO '/dev/blob'`);
+      if (result.blob) yield new Uint8Array(await result.blob.arrayBuffer());
+    },
     async copyFrom(statement, chunks) {
       let piece: string[] = [];
       let size = 0;

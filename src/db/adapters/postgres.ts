@@ -169,6 +169,11 @@ function queryableOf(
       writable.end();
       await finished;
     },
+    async *copyTo(statement) {
+      if (!isOpen()) throw batchClosed();
+      const readable = await sql.unsafe(`${statement} TO STDOUT`).readable();
+      for await (const chunk of readable) yield chunk as Uint8Array;
+    },
   };
 }
 

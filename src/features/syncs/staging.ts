@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.ts';
-import { copyRow, copyValue } from '../../sync/copy-text.ts';
+import { copyRow, copyUnescape, copyValue } from '../../sync/copy-text.ts';
 import {
   type FeedError,
   type FeedFormat,
@@ -19,8 +19,6 @@ import * as sql from './syncs.sql.ts';
  * lives as a string, a Buffer and the driver's copy while in flight, two chunks at most.
  */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-/** Stored records fetched per query when the index is built. */
-const STORED_PAGE = 50_000;
 
 export type StagedFeed = {
   rows: number;
@@ -128,117 +126,53 @@ export async function stageFeed(
   };
 }
 
-/**
- * Pages through the collection's records in id order (the order the index keeps), each next page asked
- * for before the current one is read, so the database and the client work at once.
- */
+/** Reads the collection's records in id order (the order the index keeps) as the server streams them. */
 async function loadStoredIndex(tx: Queryable, tenantId: string, collectionId: string): Promise<StoredIndex> {
   const index = new StoredIndex();
-  type Page = { page: string | null; last: string | null; n: number };
-  const fetch = (after: string | null) =>
-    tx.query<Page>(sql.storedPage(tenantId, collectionId, after, STORED_PAGE)).then((rows) => rows[0]!);
-  let next: Promise<Page> | null = fetch(null);
-  while (next) {
-    const current: Page = await next;
-    next = current.n === STORED_PAGE ? fetch(current.last) : null;
-    if (current.page !== null) addPage(index, current.page);
+  let rest: Buffer | null = null;
+  // PGlite's COPY writes to a device, which the tenant role may not: the query names its tenant itself.
+  await tx.query(sql.leaveTenantRole);
+  for await (const chunk of tx.copyTo(sql.copyStoredIndex(tenantId, collectionId))) {
+    const bytes: Buffer =
+      rest === null
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([rest, chunk]);
+    const used = addStoredLines(index, bytes);
+    rest = used < bytes.length ? Buffer.from(bytes.subarray(used)) : null;
   }
+  await tx.query(sql.enterTenantRole);
+  if (rest !== null) throw new Error('the stored index ended inside a line');
   return index;
 }
 
 /**
- * Adds the lines of one storedPage text, read as UTF-8 bytes: an id without escapes goes into the
- * index straight from them, and the hash is read without making a string at all. The lines come in
- * id order in practice (the aggregate reads an ordered subquery); if they ever did not, they are
- * sorted here first, since the index takes ids in order only.
+ * Adds the whole lines of copyStoredIndex output in `bytes` to the index; returns where the first
+ * incomplete line starts. An id without escapes goes in straight from the bytes, and the hash is read
+ * without making a string at all.
  */
-export function addPage(index: StoredIndex, page: string): void {
-  const bytes = Buffer.from(page, 'utf8');
-  const lines = pageLines(bytes);
-  if (!inIdOrder(bytes, lines)) {
-    const sorted = [...Array(lines.count).keys()].sort((a, b) =>
-      Buffer.compare(lineId(bytes, lines, a), lineId(bytes, lines, b)),
-    );
-    for (const line of sorted) addLine(index, bytes, lines, line);
-    return;
-  }
-  for (let line = 0; line < lines.count; line++) addLine(index, bytes, lines, line);
-}
-
-/** Where each line of a page starts, has its tab and ends (three numbers a line), and how many. */
-type PageLines = { offsets: Int32Array; count: number };
-let offsets = new Int32Array(3 * 65_536);
-
-function pageLines(bytes: Buffer): PageLines {
-  let count = 0;
-  for (let at = 0; at < bytes.length; ) {
-    let end = bytes.indexOf(0x0a, at);
-    if (end === -1) end = bytes.length;
-    if (3 * count === offsets.length) {
-      const grown = new Int32Array(offsets.length * 2);
-      grown.set(offsets);
-      offsets = grown;
-    }
-    offsets[3 * count] = at;
-    offsets[3 * count + 1] = bytes.indexOf(0x09, at);
-    offsets[3 * count + 2] = end;
-    count++;
+export function addStoredLines(index: StoredIndex, bytes: Buffer): number {
+  let at = 0;
+  for (;;) {
+    const end = bytes.indexOf(0x0a, at);
+    if (end === -1) return at;
+    const hashAt = at + 2; // after the one-digit flags and a tab
+    const tab = bytes.indexOf(0x09, hashAt);
+    const flags = bytes[at]! - 48;
+    if (!hasBackslash(bytes, tab + 1, end)) index.addBytes(bytes, tab + 1, end, hashAt, tab, flags);
+    else
+      index.add(
+        copyUnescape(bytes.toString('utf8', tab + 1, end)),
+        bytes.toString('latin1', hashAt, tab),
+        flags,
+      );
     at = end + 1;
   }
-  return { offsets, count };
-}
-
-function addLine(index: StoredIndex, bytes: Buffer, { offsets }: PageLines, line: number): void {
-  const at = offsets[3 * line]!;
-  const tab = offsets[3 * line + 1]!;
-  const end = offsets[3 * line + 2]!;
-  const flags = bytes[at]! - 48;
-  if (!hasBackslash(bytes, tab + 1, end)) index.addBytes(bytes, tab + 1, end, at + 1, tab, flags);
-  else
-    index.add(unescapeId(bytes.toString('utf8', tab + 1, end)), bytes.toString('latin1', at + 1, tab), flags);
-}
-
-/** A line's id as UTF-8 bytes (unescaped). */
-function lineId(bytes: Buffer, { offsets }: PageLines, line: number): Buffer {
-  const from = offsets[3 * line + 1]! + 1;
-  const to = offsets[3 * line + 2]!;
-  if (!hasBackslash(bytes, from, to)) return bytes.subarray(from, to);
-  return Buffer.from(unescapeId(bytes.toString('utf8', from, to)));
-}
-
-/** Whether the lines' ids ascend; a byte loop, as ids are short and most share their first bytes. */
-function inIdOrder(bytes: Buffer, lines: PageLines): boolean {
-  const { offsets } = lines;
-  for (let line = 1; line < lines.count; line++) {
-    let a = offsets[3 * line - 2]! + 1;
-    const aEnd = offsets[3 * line - 1]!;
-    let b = offsets[3 * line + 1]! + 1;
-    const bEnd = offsets[3 * line + 2]!;
-    while (a < aEnd && b < bEnd && bytes[a] === bytes[b]) {
-      a++;
-      b++;
-    }
-    // Escapes change the order of the bytes: such a pair is compared unescaped.
-    const escaped =
-      bytes[a] === 0x5c || bytes[b] === 0x5c || hasBackslash(bytes, offsets[3 * line - 2]! + 1, a);
-    if (escaped) {
-      if (Buffer.compare(lineId(bytes, lines, line - 1), lineId(bytes, lines, line)) > 0) return false;
-    } else if (b === bEnd || (a < aEnd && bytes[a]! > bytes[b]!)) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** Whether `bytes[from, to)` holds a backslash (Buffer.indexOf would search on to the page's end). */
 function hasBackslash(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i] === 0x5c) return true;
   return false;
-}
-
-/** Reverses the escaping of storedPage: `\\` is a backslash, `\n` a newline. */
-function unescapeId(escaped: string): string {
-  return escaped.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch));
 }
 
 async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean): Promise<void> {

@@ -128,34 +128,23 @@ export const savepoint = 'SAVEPOINT sync_chunk';
 export const releaseSavepoint = 'RELEASE SAVEPOINT sync_chunk';
 export const rollbackToSavepoint = 'ROLLBACK TO SAVEPOINT sync_chunk';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * One page of what the collection holds, in id order after `after` (exclusive), as one text (a row, or
- * a JSON value, per record cost 3–4× more here): a line per record, `<flags><hash>\t<id>`, flags 1 =
- * live, 2 = from upstream and not gone, 4 = from upstream and gone, the hash cut to the 15 characters
- * the index keeps, the id with backslash and newline escaped. `last` is the page's last id, where the
- * next page starts. The lines come in the subquery's order (the client checks, and sorts if not).
+ * What the collection holds, for the client's index, as one streamed COPY in id order: a line per
+ * record, `<flags>\t<hash>\t<id>`, flags 1 = live, 2 = from upstream and not gone, 4 = from upstream
+ * and gone, the hash cut to the 15 characters the index keeps (`\N` when none). One COPY, not pages
+ * of a text aggregate: 1M records took 1.4–1.9 s of the server against 2.4 s in 50k-record pages, and
+ * the client reads while the server writes. COPY takes no parameters, so the two ids, which the
+ * service has from the database, are checked for their form before they are inlined.
  */
-export function storedPage(
-  tenantId: string,
-  collectionId: string,
-  after: string | null,
-  limit: number,
-): Statement {
-  const values: unknown[] = [tenantId, collectionId, limit];
-  // A separate statement for the first page, never `OR $n IS NULL`: that made the prepared statement's
-  // generic plan scan the collection from its start on every page (quadratic: 2 s for 1M ids, not 0.6).
-  const bound = after === null ? '' : ` AND record_id > $${values.push(after)}`;
-  return {
-    text: `SELECT string_agg(x.flags || coalesce(left(x.source_hash, ${HASH_CHARS}), '') || chr(9)
-          || replace(replace(x.record_id, '\\', '\\\\'), chr(10), '\\n'), chr(10)) AS page,
-        max(x.record_id) AS last, count(*)::int AS n
-      FROM (SELECT record_id, source_hash,
-          (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
-            + (CASE WHEN source IS NULL THEN 0 WHEN upstream_gone THEN 4 ELSE 2 END) AS flags
-        FROM records WHERE tenant_id = $1 AND collection_id = $2${bound}
-        ORDER BY record_id LIMIT $3) x`,
-    values,
-  };
+export function copyStoredIndex(tenantId: string, collectionId: string): string {
+  if (!UUID.test(tenantId) || !/^\d+$/.test(collectionId)) throw new Error('copyStoredIndex: malformed ids');
+  return `COPY (SELECT (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
+        + (CASE WHEN source IS NULL THEN 0 WHEN upstream_gone THEN 4 ELSE 2 END),
+      left(source_hash, ${HASH_CHARS}), record_id
+    FROM records WHERE tenant_id = '${tenantId}' AND collection_id = ${collectionId}
+    ORDER BY record_id)`;
 }
 
 /**
