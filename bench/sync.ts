@@ -1,7 +1,7 @@
 // Sync throughput on PostgreSQL and PGlite, with the baselines PRODUCT.md §7 asks for, measured in the
 // same run. Usage: node --import tsx bench/sync.ts [--records 1000000] [--pglite-records 100000]
 //   [--big 10000000] (peak RSS of one NDJSON first import of that size, in a child process)
-//   [--rss 1000000] (peak RSS of a first import, then of a 1% re-sync, of that size in a child process:
+//   [--rss 1000000] (peak RSS of a first import, then of a 1% re-sync, of that size, each in a child process:
 //   the RSS column of the main table is the whole bench process's peak, feeds and baselines included)
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 import { spawnSync } from 'node:child_process';
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
     'rss-child': { type: 'string' },
     dir: { type: 'string' },
     rss: { type: 'string' },
-    'with-resync': { type: 'boolean', default: false },
+    phase: { type: 'string', default: 'import' },
   },
 });
 const N = Number(args.records);
@@ -97,18 +97,6 @@ function rssMb(): number {
     // not Linux: fall through
   }
   return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
-/**
- * Starts VmHWM again from the current RSS (Linux: clear_refs 5), so the re-sync's peak is its own,
- * not the first import's before it. The memory the import left allocated still counts.
- */
-function resetPeakRss(): void {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-  } catch {
-    // not Linux, or not allowed: the peak then covers both syncs
-  }
 }
 
 async function time(
@@ -221,52 +209,63 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
 }
 
 /**
- * In its own process, so that peak RSS is the sync's: an NDJSON first import of n records into
- * PostgreSQL, then (with --with-resync) a 1% re-sync of the same size. The feeds are written by a
- * separate process first, so their generation does not count. Prints one JSON row per sync.
+ * In its own process, so that peak RSS is the sync's: `import`, an NDJSON first import of n records
+ * into a fresh PostgreSQL database; `resync`, a 1% re-sync of the same size over what the import left
+ * (a process of its own too: in the importer's process the re-sync's peak started from the heap the
+ * import had grown, which a sync run by the CLI or after a restart does not carry). The feeds are
+ * written by the parent first, so their generation does not count. Prints one JSON row.
  */
-async function rssChild(n: number, withResync: boolean): Promise<void> {
-  const file = join(dir, `big-${n}.ndjson`);
-  const churn = join(dir, `big-${n}-churn.ndjson`);
-  const url = await freshPostgres('sm_bench_big');
-  const db = openPostgres(url);
-  const ctx = await setup(db);
-  const first = await time(`sync: first import (NDJSON, own process)`, 'postgres', n, () =>
-    runSync(ctx, 'nd', file, 'ndjson'),
-  );
-  console.log(JSON.stringify(first));
-  if (withResync) {
-    resetPeakRss();
-    const again = await time(`sync: 1% re-sync (NDJSON, own process)`, 'postgres', n, () =>
-      runSync(ctx, 'nd', churn, 'ndjson'),
-    );
-    console.log(JSON.stringify(again));
+async function rssChild(n: number, phase: 'import' | 'resync'): Promise<void> {
+  const url = new URL(args.url!);
+  url.pathname = '/sm_bench_big';
+  const db = openPostgres(phase === 'import' ? await freshPostgres('sm_bench_big') : url.toString());
+  try {
+    let ctx: Awaited<ReturnType<typeof setup>>;
+    if (phase === 'import') ctx = await setup(db);
+    else {
+      const [tenant] = await db.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'bench'`);
+      const collections = new CollectionService(db);
+      ctx = { tenantId: tenant!.id, syncs: new SyncService(db, collections, { snapshotRetentionDays: 30 }) };
+    }
+    const row =
+      phase === 'import'
+        ? await time('sync: first import (NDJSON, own process)', 'postgres', n, () =>
+            runSync(ctx, 'nd', join(dir, `big-${n}.ndjson`), 'ndjson'),
+          )
+        : await time('sync: 1% re-sync (NDJSON, own process)', 'postgres', n, () =>
+            runSync(ctx, 'nd', join(dir, `big-${n}-churn.ndjson`), 'ndjson'),
+          );
+    console.log(JSON.stringify(row));
+  } finally {
+    await db.close();
   }
-  await db.close();
 }
 
-/** Writes the feeds for rssChild, then runs it in a fresh process and collects its rows. */
+/** Writes the feeds for rssChild, then runs the import (and the re-sync) each in a fresh process. */
 async function measureRss(n: number, withResync: boolean): Promise<void> {
   await writeFeed(join(dir, `big-${n}.ndjson`), n, 'ndjson', false);
   if (withResync) await writeFeed(join(dir, `big-${n}-churn.ndjson`), n, 'ndjson', true);
-  const child = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'bench/sync.ts',
-      '--rss-child',
-      String(n),
-      '--dir',
-      dir,
-      '--url',
-      args.url!,
-      ...(withResync ? ['--with-resync'] : []),
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  for (const line of child.stdout.trim().split('\n')) {
-    if (line.startsWith('{')) results.push(JSON.parse(line) as Row);
+  for (const phase of withResync ? ['import', 'resync'] : ['import']) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/sync.ts',
+        '--rss-child',
+        String(n),
+        '--phase',
+        phase,
+        '--dir',
+        dir,
+        '--url',
+        args.url!,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    for (const line of child.stdout.trim().split('\n')) {
+      if (line.startsWith('{')) results.push(JSON.parse(line) as Row);
+    }
   }
 }
 
@@ -309,7 +308,7 @@ function table(): void {
 
 try {
   if (args['rss-child']) {
-    await rssChild(Number(args['rss-child']), args['with-resync']!);
+    await rssChild(Number(args['rss-child']), args.phase === 'resync' ? 'resync' : 'import');
   } else {
     if (!args['skip-postgres']) {
       const db = openPostgres(await freshPostgres('sm_bench'));

@@ -306,9 +306,9 @@ describe('StoredIndex', () => {
   test('stored lines split across pieces of the COPY output are added whole, escapes undone', () => {
     const index = new StoredIndex();
     const ids = ['a', 'a\tb', 'a\nb', 'a\\z', 'b', 'ü'];
-    const escape = (id: string) => id.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+    const copyEscaped = (id: string) => id.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
     const text = ids
-      .map((id) => `3\t${textHash(`{"id":${JSON.stringify(id)}}`).slice(0, 15)}\t${escape(id)}\n`)
+      .map((id) => `3\t${textHash(`{"id":${JSON.stringify(id)}}`).slice(0, 15)}\t${copyEscaped(id)}\n`)
       .join('');
     const bytes = Buffer.from(`${text}1\t\\N\tÿ-hand\n`);
     const cut = bytes.indexOf('a\\\\z') + 2; // inside an escape
