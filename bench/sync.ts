@@ -5,14 +5,7 @@
 //   the RSS column of the main table is the whole bench process's peak, feeds and baselines included)
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 import { spawnSync } from 'node:child_process';
-import {
-  createReadStream,
-  createWriteStream,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
