@@ -23,9 +23,13 @@ if (files.length === 0) {
 }
 const backend = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 console.log(`running ${files.length} test files on ${backend}`);
+// Three files at a time on the 2-core machines: the CLI and auto-import files spend much of their
+// time spawning processes and waiting on them (cli.test.ts used 1.4 of the 2 cores), so a third file
+// fills the gaps. TEST_CONCURRENCY overrides.
+const concurrency = process.env.TEST_CONCURRENCY ?? '3';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
