@@ -209,9 +209,9 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
  * written by the parent first, so their generation does not count. Prints one JSON row.
  */
 async function rssChild(n: number, phase: 'import' | 'resync'): Promise<void> {
-  const url = new URL(args.url!);
-  url.pathname = '/sm_bench_big';
-  const db = openPostgres(phase === 'import' ? await freshPostgres('sm_bench_big') : url.toString());
+  const db = openPostgres(
+    phase === 'import' ? await freshPostgres('sm_bench_big') : databaseUrl('sm_bench_big'),
+  );
   try {
     let ctx: Awaited<ReturnType<typeof setup>>;
     if (phase === 'import') ctx = await setup(db);
@@ -267,6 +267,11 @@ async function freshPostgres(name: string): Promise<string> {
   await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.unsafe(`CREATE DATABASE ${name}`);
   await admin.end();
+  return databaseUrl(name);
+}
+
+/** The bench's PostgreSQL URL with another database. */
+function databaseUrl(name: string): string {
   const url = new URL(args.url!);
   url.pathname = `/${name}`;
   return url.toString();

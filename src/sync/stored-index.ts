@@ -8,7 +8,7 @@ import { type IdCursor, IdList } from './id-list.ts';
  * the database, and the ids the feed no longer has are known without scanning the table.
  *
  * Records are added in ascending id order (bytes of UTF-8, as records.record_id sorts: COLLATE "C"),
- * which is how the loader pages through the collection. That order is what keeps the index small:
+ * which is the order the loader's COPY reads the collection in. That order is what keeps the index small:
  * - the ids are an IdList, each written as the bytes it adds to the one before it (a sorted list of
  *   `p123…` ids costs about 3 bytes an id), and a parsed row's id is found by binary search;
  * - an entry is three 32-bit words of the source-text hash (90 bits of the SHA-1) and a flag byte, in

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
 import { addStoredLines } from '../../src/features/syncs/staging.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
+import { copyStoredIndex } from '../../src/features/syncs/syncs.sql.ts';
 import { StoredIndex } from '../../src/sync/stored-index.ts';
 import { handMade, makeCollection, ndjson, stored, sync, tenantServer } from './sync-helpers.ts';
 
@@ -323,5 +324,15 @@ describe('StoredIndex', () => {
     assert.equal(index.claimId('a\\z'), 'stored');
     assert.equal(index.claimId('ÿ-hand'), 'stored');
     assert.equal(index.liveCount, 7);
+  });
+
+  test('the COPY that reads the index inlines only ids of the right form', () => {
+    const tenant = '0b7e8c52-3f0e-4d7a-9a55-6f2d2c1e9b10';
+    assert.match(
+      copyStoredIndex(tenant, '42'),
+      /tenant_id = '0b7e8c52-3f0e-4d7a-9a55-6f2d2c1e9b10' AND collection_id = 42/,
+    );
+    assert.throws(() => copyStoredIndex(`${tenant}' OR '1'='1`, '42'), /malformed/);
+    assert.throws(() => copyStoredIndex(tenant, '42; DROP TABLE records'), /malformed/);
   });
 });

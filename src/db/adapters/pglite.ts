@@ -46,13 +46,15 @@ type PgliteQueryable = Pick<PGlite, 'query' | 'exec'>;
 /** COPY loads from an in-memory blob here, so large loads go in pieces of about this many bytes. */
 const COPY_PIECE_BYTES = 16 * 1024 * 1024;
 
+const issuedAfterCommit = () =>
+  new Error(
+    'a statement issued after the COMMIT of its transaction (a read-only batch commits at its first await, queryLast at once)',
+  );
+
 function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Queryable {
   return {
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
-      if (!isOpen())
-        throw new Error(
-          'a statement issued after the COMMIT of its transaction (a read-only batch commits at its first await, queryLast at once)',
-        );
+      if (!isOpen()) throw issuedAfterCommit();
       const [text, values] = statementParts(textOrStatement, maybeValues);
       const result = await pg.query<T>(text, values as unknown[]);
       return result.rows;
@@ -65,7 +67,7 @@ function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Q
     },
     /** PGlite writes the whole output into one blob: fine for the embedded database's sizes. */
     async *copyTo(statement) {
-      if (!isOpen()) throw new Error('a statement issued after the COMMIT of its transaction');
+      if (!isOpen()) throw issuedAfterCommit();
       const result = await pg.query(`${statement} TO '/dev/blob'`);
       if (result.blob) yield new Uint8Array(await result.blob.arrayBuffer());
     },

@@ -2,6 +2,7 @@ import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
+import { isUuid } from '../../lib/uuid.ts';
 import { type RecordMeta, toMeta } from '../records/records.service.ts';
 import { type DiffOptions, type DiffResult, diffSince } from './diff.ts';
 import { type RestoreResult, restoreSnapshot } from './restore.ts';
@@ -42,8 +43,6 @@ export interface RecordAt {
   version: number;
   updatedAt: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class SnapshotService {
   readonly retentionDays: number;
@@ -165,7 +164,7 @@ export class SnapshotService {
    * Timestamps older than the retention window are refused: the versions behind them may be pruned.
    */
   async resolveAsOf(tx: Queryable, tenantId: string, asOf: string): Promise<string | null> {
-    if (UUID.test(asOf)) return (await this.require(tx, tenantId, asOf)).change_id;
+    if (isUuid(asOf)) return (await this.require(tx, tenantId, asOf)).change_id;
     const at = parseTimestamp(asOf);
     const windowStart = new Date(this.now().getTime() - this.retentionDays * DAY_MS);
     if (at < windowStart) {

@@ -169,7 +169,7 @@ export function addStoredLines(index: StoredIndex, bytes: Buffer): number {
   }
 }
 
-/** Whether `bytes[from, to)` holds a backslash (Buffer.indexOf would search on to the page's end). */
+/** Whether `bytes[from, to)` holds a backslash (Buffer.indexOf would search on past the line). */
 function hasBackslash(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i] === 0x5c) return true;
   return false;

@@ -6,6 +6,7 @@ import { AppError } from '../../errors.ts';
 import { actorOf, tenantOf } from '../../http/auth.ts';
 import { encodeCursor } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
+import { isUuid } from '../../lib/uuid.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import { SyncCollectionParams, SyncIdParams, SyncQuery, SyncRunView } from './syncs.schemas.ts';
 import type { SyncOrigin, SyncService } from './syncs.service.ts';
@@ -141,7 +142,6 @@ function originOf(request: FastifyRequest): SyncOrigin {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /** A cursor's UTC time to the microsecond, and a real date (no 30 February for the database to refuse). */
@@ -157,7 +157,7 @@ function decodeRunCursor(cursor: string | undefined): { startedAt: string; id: s
   try {
     const [value] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string];
     const [startedAt, id] = value.split('|');
-    if (startedAt && id && UUID.test(id) && isExactInstant(startedAt)) return { startedAt, id };
+    if (startedAt && id && isUuid(id) && isExactInstant(startedAt)) return { startedAt, id };
   } catch {
     // fall through
   }

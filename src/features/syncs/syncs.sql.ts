@@ -1,4 +1,5 @@
 import type { Statement } from '../../db/database.ts';
+import { isUuid } from '../../lib/uuid.ts';
 import { HASH_CHARS } from '../../sync/stored-index.ts';
 
 // Sync runs: the history, and the set-based statements of one apply. The feed is staged in the temp
@@ -128,8 +129,6 @@ export const savepoint = 'SAVEPOINT sync_chunk';
 export const releaseSavepoint = 'RELEASE SAVEPOINT sync_chunk';
 export const rollbackToSavepoint = 'ROLLBACK TO SAVEPOINT sync_chunk';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * What the collection holds, for the client's index, as one streamed COPY in id order: a line per
  * record, `<flags>\t<hash>\t<id>`, flags 1 = live, 2 = from upstream and not gone, 4 = from upstream
@@ -139,7 +138,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * service has from the database, are checked for their form before they are inlined.
  */
 export function copyStoredIndex(tenantId: string, collectionId: string): string {
-  if (!UUID.test(tenantId) || !/^\d+$/.test(collectionId)) throw new Error('copyStoredIndex: malformed ids');
+  if (!isUuid(tenantId) || !/^\d+$/.test(collectionId)) throw new Error('copyStoredIndex: malformed ids');
   return `COPY (SELECT (CASE WHEN data IS NOT NULL THEN 1 ELSE 0 END)
         + (CASE WHEN source IS NULL THEN 0 WHEN upstream_gone THEN 4 ELSE 2 END),
       left(source_hash, ${HASH_CHARS}), record_id
