@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config.ts';
 import { openPostgres } from '../src/db/adapters/postgres.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { ApiKeyService } from '../src/features/api-keys/api-keys.service.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -39,6 +40,7 @@ if (process.argv[2] === 'serve') {
 }
 
 async function serve(): Promise<void> {
+  limitHeapGrowth(); // as the sync-manager executable does
   const name = `sm_bench_api_${process.pid}`;
   const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
   await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);

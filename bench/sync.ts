@@ -1,15 +1,18 @@
 // Sync throughput on PostgreSQL and PGlite, with the baselines PRODUCT.md §7 asks for, measured in the
 // same run. Usage: node --import tsx bench/sync.ts [--records 1000000] [--pglite-records 100000]
-//   [--big 10000000] (peak RSS of one NDJSON first import of that size, in a child process)
-//   [--rss 1000000] (peak RSS of a first import, then of a 1% re-sync, of that size, each in a child process:
+//   [--big 10000000] (peak RSS of one NDJSON first import of that size: `sync-manager sync` in a process of
+//   its own)
+//   [--rss 1000000] (the same for a first import, then a 1% re-sync, each a `sync-manager sync` process:
 //   the RSS column of the main table is the whole bench process's peak, feeds and baselines included)
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
+//   [--dir folder] (feeds and PGlite go there, and stay; a temporary folder, removed at the end, if not given)
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { openPglite } from '../src/db/adapters/pglite.ts';
 import { openPostgres } from '../src/db/adapters/postgres.ts';
 import type { Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -26,10 +29,8 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: 'postgres://root@127.0.0.1:5432/test' },
     'skip-pglite': { type: 'boolean', default: false },
     'skip-postgres': { type: 'boolean', default: false },
-    'rss-child': { type: 'string' },
     dir: { type: 'string' },
     rss: { type: 'string' },
-    phase: { type: 'string', default: 'import' },
   },
 });
 const N = Number(args.records);
@@ -202,64 +203,68 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
 }
 
 /**
- * In its own process, so that peak RSS is the sync's: `import`, an NDJSON first import of n records
- * into a fresh PostgreSQL database; `resync`, a 1% re-sync of the same size over what the import left
- * (a process of its own too: in the importer's process the re-sync's peak started from the heap the
- * import had grown, which a sync run by the CLI or after a restart does not carry). The feeds are
- * written by the parent first, so their generation does not count. Prints one JSON row.
+ * Peak RSS of the product itself: `sync-manager sync` (bin/sync-manager.js, the compiled build) run as
+ * its own process on PostgreSQL, an NDJSON first import of n records into a fresh database, then (with
+ * `withResync`) a 1% re-sync of the same size in a second process, as a user would run them. The feeds
+ * are written first, so their generation does not count; the time is the whole process's, start-up
+ * included.
  */
-async function rssChild(n: number, phase: 'import' | 'resync'): Promise<void> {
-  const db = openPostgres(
-    phase === 'import' ? await freshPostgres('sm_bench_big') : databaseUrl('sm_bench_big'),
-  );
+async function measureRss(n: number, withResync: boolean): Promise<void> {
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the build failed');
+  await writeFeed(join(dir, `big-${n}.ndjson`), n, 'ndjson', false);
+  if (withResync) await writeFeed(join(dir, `big-${n}-churn.ndjson`), n, 'ndjson', true);
+  const url = await freshPostgres('sm_bench_big');
+  const db = openPostgres(url);
   try {
-    let ctx: Awaited<ReturnType<typeof setup>>;
-    if (phase === 'import') ctx = await setup(db);
-    else {
-      const [tenant] = await db.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'bench'`);
-      const collections = new CollectionService(db);
-      ctx = { tenantId: tenant!.id, syncs: new SyncService(db, collections, { snapshotRetentionDays: 30 }) };
-    }
-    const row =
-      phase === 'import'
-        ? await time('sync: first import (NDJSON, own process)', 'postgres', n, () =>
-            runSync(ctx, 'nd', join(dir, `big-${n}.ndjson`), 'ndjson'),
-          )
-        : await time('sync: 1% re-sync (NDJSON, own process)', 'postgres', n, () =>
-            runSync(ctx, 'nd', join(dir, `big-${n}-churn.ndjson`), 'ndjson'),
-          );
-    console.log(JSON.stringify(row));
+    await setup(db);
   } finally {
     await db.close();
   }
+  const runs = [['sync: first import (NDJSON, CLI process)', `big-${n}.ndjson`]];
+  if (withResync) runs.push(['sync: 1% re-sync (NDJSON, CLI process)', `big-${n}-churn.ndjson`]);
+  for (const [what, file] of runs) results.push(syncInOwnProcess(what!, join(dir, file!), n, url));
 }
 
-/** Writes the feeds for rssChild, then runs the import (and the re-sync) each in a fresh process. */
-async function measureRss(n: number, withResync: boolean): Promise<void> {
-  await writeFeed(join(dir, `big-${n}.ndjson`), n, 'ndjson', false);
-  if (withResync) await writeFeed(join(dir, `big-${n}-churn.ndjson`), n, 'ndjson', true);
-  for (const phase of withResync ? ['import', 'resync'] : ['import']) {
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bench/sync.ts',
-        '--rss-child',
-        String(n),
-        '--phase',
-        phase,
-        '--dir',
-        dir,
-        '--url',
-        args.url!,
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    for (const line of child.stdout.trim().split('\n')) {
-      if (line.startsWith('{')) results.push(JSON.parse(line) as Row);
-    }
-  }
+/** Runs `sync-manager sync` on one feed in a process of its own; its row, with that process's peak RSS. */
+function syncInOwnProcess(what: string, file: string, n: number, url: string): Row {
+  const t0 = performance.now();
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      './bench/peak-rss.mjs',
+      'bin/sync-manager.js',
+      'sync',
+      'nd',
+      file,
+      '--tenant',
+      'bench',
+      '--json',
+    ],
+    { encoding: 'utf8', env: { ...process.env, DATABASE_URL: url }, maxBuffer: 1 << 26 },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = /^peak-rss (.*)$/m.exec(child.stderr);
+  if (child.status !== 0 || !peak) throw new Error(`sync-manager sync failed: ${child.stderr}`);
+  const report = JSON.parse(peak[1]!) as { peakMb: number; atHighestSample?: unknown };
+  const run = JSON.parse(child.stdout) as { status: string; timings: unknown; counts: unknown };
+  if (run.status !== 'succeeded') throw new Error(child.stdout);
+  if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(run.timings), JSON.stringify(run.counts));
+  const row = {
+    what,
+    backend: 'postgres',
+    records: n,
+    seconds,
+    rate: Math.round(n / seconds),
+    rssMb: report.peakMb,
+  };
+  console.error(
+    `${row.backend.padEnd(8)} ${what.padEnd(34)} ${row.rate.toLocaleString('en').padStart(10)} rec/s  ${seconds.toFixed(2)} s  rss ${row.rssMb} MB`,
+  );
+  if (report.atHighestSample)
+    console.error('memory at the highest sampled RSS:', JSON.stringify(report.atHighestSample));
+  return row;
 }
 
 async function freshPostgres(name: string): Promise<string> {
@@ -305,32 +310,26 @@ function table(): void {
 }
 
 try {
-  if (args['rss-child']) {
-    await rssChild(Number(args['rss-child']), args.phase === 'resync' ? 'resync' : 'import');
-  } else {
-    if (!args['skip-postgres']) {
-      const db = openPostgres(await freshPostgres('sm_bench'));
-      try {
-        await bench('postgres', db, N);
-      } finally {
-        await db.close();
-      }
+  if (!args['skip-postgres']) {
+    const db = openPostgres(await freshPostgres('sm_bench'));
+    try {
+      await bench('postgres', db, N);
+    } finally {
+      await db.close();
     }
-    if (!args['skip-pglite']) {
-      // Imported here so the RSS child, which measures a PostgreSQL sync, does not carry PGlite.
-      const { openPglite } = await import('../src/db/adapters/pglite.ts');
-      const db = await openPglite(join(dir, 'pglite'));
-      try {
-        await bench('pglite', db, PGLITE_N);
-      } finally {
-        await db.close();
-      }
-    }
-    if (args.rss) await measureRss(Number(args.rss), true);
-    if (args.big) await measureRss(Number(args.big), false);
-    table();
   }
+  if (!args['skip-pglite']) {
+    const db = await openPglite(join(dir, 'pglite'));
+    try {
+      await bench('pglite', db, PGLITE_N);
+    } finally {
+      await db.close();
+    }
+  }
+  if (args.rss) await measureRss(Number(args.rss), true);
+  if (args.big) await measureRss(Number(args.big), false);
+  table();
 } finally {
-  // The RSS child works in its parent's folder; the parent removes it.
-  if (!args['rss-child']) rmSync(dir, { recursive: true, force: true });
+  // A folder named by --dir is kept, so that a sync can be run again on the same feeds and database.
+  if (!args.dir) rmSync(dir, { recursive: true, force: true });
 }

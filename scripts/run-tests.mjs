@@ -21,6 +21,9 @@ if (files.length === 0) {
   console.error('no test files match');
   process.exit(1);
 }
+// The CLI tests run the real executable, which runs dist/ when it is fresh: build it from these sources.
+const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(built.status ?? 1);
 const backend = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 console.log(`running ${files.length} test files on ${backend}`);
 // Three files at a time on the 2-core machines: the CLI and auto-import files spend much of their

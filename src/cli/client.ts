@@ -69,7 +69,10 @@ export async function openClient(config: Config): Promise<ApiClient> {
   // Loaded here, not at the top: a command that talks to a running server (or only prints its help)
   // then never loads the server's modules, which through tsx cost most of a CLI start (~0.6 s).
   const { buildApp } = await import('../app.ts');
-  const app = await buildApp({ config, db, operatorTokens: [token], logRequests: false });
+  // The sync body limit guards a server from what clients send it; here the operator syncs a local file
+  // or stream in their own process, which the feed reader streams whatever its size.
+  const local = { ...config, syncBodyLimit: Number.MAX_SAFE_INTEGER };
+  const app = await buildApp({ config: local, db, operatorTokens: [token], logRequests: false });
   await app.ready();
   return inProcessClient(app, db, token);
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { AppError } from '../errors.ts';
+import { limitHeapGrowth } from '../lib/heap.ts';
 import { CliApiError } from './client.ts';
 import { registerCollections } from './commands/collections.ts';
 import { registerInit } from './commands/init.ts';
@@ -64,4 +65,5 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+limitHeapGrowth();
 process.exitCode = await main(process.argv);

@@ -1,8 +1,20 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './database.ts';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+/**
+ * src/db/migrations, found from the package's root: this module runs from src/db (through tsx) or
+ * bundled into dist/ (scripts/build.mjs), and the SQL files stay in src either way.
+ */
+const MIGRATIONS_DIR = join(packageRoot(fileURLToPath(import.meta.url)), 'src', 'db', 'migrations') + sep;
+
+function packageRoot(from: string): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 export interface Migration {
   version: number;

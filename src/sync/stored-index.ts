@@ -11,13 +11,14 @@ import { type IdCursor, IdList } from './id-list.ts';
  * which is the order the loader's COPY reads the collection in. That order is what keeps the index small:
  * - the ids are an IdList, each written as the bytes it adds to the one before it (a sorted list of
  *   `p123…` ids costs about 3 bytes an id), and a parsed row's id is found by binary search;
- * - an entry is three 32-bit words of the source-text hash (90 bits of the SHA-1) and a flag byte, in
- *   fixed-size blocks, numbered in id order, so no entry has to say where its id is;
+ * - an entry is three 32-bit words: 84 bits of the source text's SHA-1 and, in the last word's low
+ *   byte, the entry's flags; in fixed-size blocks, numbered in id order, so no entry has to say where
+ *   its id is;
  * - the lookup by text hash, built once after the last add, is one array of entry numbers grouped by
  *   the hash's leading bits (about 8 a group) and the groups' starts: 4.5 bytes an entry.
- * About 21 bytes a record in all for short sorted ids (210 MB for 10M; the open-addressing tables and
+ * About 20 bytes a record in all for short sorted ids (200 MB for 10M; the open-addressing tables and
  * an arena holding each id whole took 45 bytes, 450 MB). A row is taken for another record's unchanged
- * text with odds about n·m / 2^90 (1e-13 for a 10M-row feed over 10M records).
+ * text with odds about n·m / 2^84 (5e-12 for a 10M-row feed over 10M records).
  */
 
 /** Bit of `flags`: the record is live (its effective value is not deleted). */
@@ -39,8 +40,13 @@ const NO_HASH = 16;
 /** Another stored record has the same source-text hash: rows with that text are parsed, never matched. */
 const AMBIGUOUS = 32;
 
-/** Characters of the base64 hash that the index keeps: 15, 6 bits each, in three words of 30 bits. */
-export const HASH_CHARS = 15;
+/**
+ * Characters of the base64 hash that the index keeps: 14, 6 bits each: two words of 30 bits (5
+ * characters each) and 24 bits (4) above the flag byte of the third word.
+ */
+export const HASH_CHARS = 14;
+const FLAG_BITS = 8;
+const FLAG_MASK = (1 << FLAG_BITS) - 1;
 
 /** base64 character → its 6 bits (sha1 base64 is what the feed reader writes as the hash). */
 const BASE64 = new Int8Array(128).fill(-1);
@@ -48,23 +54,16 @@ for (const [i, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
   BASE64[ch.charCodeAt(0)] = i;
 }
 
-/** 30 bits of a base64 hash from its characters [from, from + 5); -1 marks text that is not base64. */
-function hashBits(hash: string, from: number): number {
+/**
+ * The bits of `count` base64 characters of a hash from `from`, as a string or as ASCII bytes; -1 marks
+ * text that is not base64 (or too short).
+ */
+function hashBits(hash: string | Uint8Array, from: number, count: number): number {
+  const text = typeof hash === 'string';
+  if (hash.length < from + count) return -1;
   let bits = 0;
-  for (let i = from; i < from + 5; i++) {
-    const code = hash.charCodeAt(i);
-    const value = code < 128 ? BASE64[code]! : -1;
-    if (value < 0) return -1;
-    bits = (bits << 6) | value;
-  }
-  return bits;
-}
-
-/** The same from bytes (the hash as ASCII in a buffer). */
-function hashBitsOfBytes(bytes: Uint8Array, from: number): number {
-  let bits = 0;
-  for (let i = from; i < from + 5; i++) {
-    const code = bytes[i]!;
+  for (let i = from; i < from + count; i++) {
+    const code = text ? hash.charCodeAt(i) : hash[i]!;
     const value = code < 128 ? BASE64[code]! : -1;
     if (value < 0) return -1;
     bits = (bits << 6) | value;
@@ -81,8 +80,8 @@ const GROUP_TARGET = 8;
 
 export class StoredIndex implements KnownRecords {
   private readonly ids = new IdList();
+  /** Three words an entry: hash bits 0–29, 30–59, and 60–83 above the flags byte. */
   private readonly words: Int32Array[] = [];
-  private readonly flagBlocks: Uint8Array[] = [];
   private live = 0;
   /** The text lookup, made on the first match: entry numbers grouped by hash, and where groups start. */
   private byText: Uint32Array | null = null;
@@ -108,10 +107,16 @@ export class StoredIndex implements KnownRecords {
   /** Adds one stored record, after every id added before it; the same id again is left as it is. */
   add(id: string, sourceHash: string | null, flags: number): void {
     const hash = sourceHash ?? '';
-    const ok = hash.length >= HASH_CHARS;
-    const bits = (at: number) => (ok ? hashBits(hash, at) : -1);
     const length = this.encode(id);
-    this.insert(this.scratch, 0, length, bits(0), bits(5), bits(10), flags);
+    this.insert(
+      this.scratch,
+      0,
+      length,
+      hashBits(hash, 0, 5),
+      hashBits(hash, 5, 5),
+      hashBits(hash, 10, 4),
+      flags,
+    );
   }
 
   /**
@@ -126,13 +131,10 @@ export class StoredIndex implements KnownRecords {
     hashEnd: number,
     flags: number,
   ): void {
-    if (hashEnd - hashStart < HASH_CHARS) {
-      this.insert(bytes, idStart, idEnd, -1, -1, -1, flags);
-      return;
-    }
-    const high = hashBitsOfBytes(bytes, hashStart);
-    const middle = hashBitsOfBytes(bytes, hashStart + 5);
-    const low = hashBitsOfBytes(bytes, hashStart + 10);
+    const whole = hashEnd - hashStart >= HASH_CHARS;
+    const high = whole ? hashBits(bytes, hashStart, 5) : -1;
+    const middle = whole ? hashBits(bytes, hashStart + 5, 5) : -1;
+    const low = whole ? hashBits(bytes, hashStart + 10, 4) : -1;
     this.insert(bytes, idStart, idEnd, high, middle, low, flags);
   }
 
@@ -148,18 +150,14 @@ export class StoredIndex implements KnownRecords {
     if (this.byText !== null) throw new Error('StoredIndex: a record was added after the first lookup');
     if (!this.ids.push(id, from, to)) return;
     const entry = this.ids.size - 1;
-    if ((entry & BLOCK_MASK) === 0) {
-      this.words.push(new Int32Array(WORDS << BLOCK_BITS));
-      this.flagBlocks.push(new Uint8Array(1 << BLOCK_BITS));
-    }
+    if ((entry & BLOCK_MASK) === 0) this.words.push(new Int32Array(WORDS << BLOCK_BITS));
     const words = this.words[entry >>> BLOCK_BITS]!;
     const at = (entry & BLOCK_MASK) * WORDS;
-    words[at] = high;
-    words[at + 1] = middle;
-    words[at + 2] = low;
     // A hash we cannot read is never equal to a feed hash: such a row is always planned by the database.
-    const unreadable = high < 0 || middle < 0 || low < 0;
-    this.flagBlocks[entry >>> BLOCK_BITS]![entry & BLOCK_MASK] = unreadable ? flags | NO_HASH : flags;
+    const readable = high >= 0 && middle >= 0 && low >= 0;
+    words[at] = readable ? high : 0;
+    words[at + 1] = readable ? middle : 0;
+    words[at + 2] = ((readable ? low : 0) << FLAG_BITS) | (readable ? flags : flags | NO_HASH);
     if (flags & LIVE) this.live++;
   }
 
@@ -167,20 +165,20 @@ export class StoredIndex implements KnownRecords {
   matchText(feedHash: string): 'matched' | 'duplicate' | null {
     if (this.size === 0) return null;
     const byText = this.byText ?? this.groupByText();
-    const high = hashBits(feedHash, 0);
-    const middle = hashBits(feedHash, 5);
-    const low = hashBits(feedHash, 10);
+    const high = hashBits(feedHash, 0, 5);
+    const middle = hashBits(feedHash, 5, 5);
+    const low = hashBits(feedHash, 10, 4);
     if (high < 0 || middle < 0 || low < 0) return null;
     const group = high >>> this.groupShift;
     for (let i = this.groupStarts[group]!, end = this.groupStarts[group + 1]!; i < end; i++) {
       const entry = byText[i]!;
       const words = this.words[entry >>> BLOCK_BITS]!;
       const at = (entry & BLOCK_MASK) * WORDS;
-      if (words[at] !== high || words[at + 1] !== middle || words[at + 2] !== low) continue;
-      const flags = this.flagOf(entry);
+      if (words[at] !== high || words[at + 1] !== middle || words[at + 2]! >>> FLAG_BITS !== low) continue;
+      const flags = words[at + 2]! & FLAG_MASK;
       if (flags & AMBIGUOUS) return null;
       if (flags & SEEN) return 'duplicate';
-      this.setFlags(entry, flags | SEEN);
+      words[at + 2]! |= SEEN;
       return 'matched';
     }
     return null;
@@ -194,7 +192,7 @@ export class StoredIndex implements KnownRecords {
     if (entry < 0) return 'unknown';
     const flags = this.flagOf(entry);
     if (flags & SEEN) return 'duplicate';
-    this.setFlags(entry, flags | SEEN);
+    this.setFlags(entry, SEEN);
     return 'stored';
   }
 
@@ -213,11 +211,12 @@ export class StoredIndex implements KnownRecords {
   }
 
   private flagOf(entry: number): number {
-    return this.flagBlocks[entry >>> BLOCK_BITS]![entry & BLOCK_MASK]!;
+    return this.word(entry, 2) & FLAG_MASK;
   }
 
+  /** Sets flag bits of `entry` (flags are only ever added). */
   private setFlags(entry: number, flags: number): void {
-    this.flagBlocks[entry >>> BLOCK_BITS]![entry & BLOCK_MASK] = flags;
+    this.words[entry >>> BLOCK_BITS]![(entry & BLOCK_MASK) * WORDS + 2]! |= flags;
   }
 
   /** Whether a feed row's text can be matched to this entry: from upstream, not gone, hash readable. */
@@ -256,8 +255,8 @@ export class StoredIndex implements KnownRecords {
         for (let j = i + 1; j < starts[g + 1]!; j++) {
           if (this.sameText(byText[i]!, byText[j]!)) {
             // Two stored records with one source text (stored under another id field): match neither.
-            this.setFlags(byText[i]!, this.flagOf(byText[i]!) | AMBIGUOUS);
-            this.setFlags(byText[j]!, this.flagOf(byText[j]!) | AMBIGUOUS);
+            this.setFlags(byText[i]!, AMBIGUOUS);
+            this.setFlags(byText[j]!, AMBIGUOUS);
           }
         }
       }
@@ -276,7 +275,7 @@ export class StoredIndex implements KnownRecords {
     return (
       this.word(a, 0) === this.word(b, 0) &&
       this.word(a, 1) === this.word(b, 1) &&
-      this.word(a, 2) === this.word(b, 2)
+      this.word(a, 2) >>> FLAG_BITS === this.word(b, 2) >>> FLAG_BITS
     );
   }
 }

@@ -32,7 +32,7 @@ before(async () => {
   writeFileSync(feeds.ndjson, `${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
   assertOk(await runCli(['init'], env));
   assertOk(await runCli(['tenants', 'create', 'shop'], env));
-  for (const name of ['piped', 'terminal']) {
+  for (const name of ['piped', 'terminal', 'unlimited']) {
     assertOk(await runCli(['collections', 'put', name, '--tenant', 'shop'], env));
   }
 });
@@ -70,6 +70,18 @@ test('piped: no progress on stderr, only the summary table on stdout', async () 
   assert.match(lines[1]!, new RegExp(`^succeeded\\s+full\\s+${COUNT}\\s+0\\s+0\\s+0\\s+0\\s`));
   assert.match(lines[2]!, /^sync run [0-9a-f-]{36}$/);
   assert.equal(lines.length, 3);
+});
+
+test("the server's body limit is not the CLI's: a local sync streams a file of any size", async () => {
+  // SYNC_MANAGER_SYNC_BODY_LIMIT bounds what a server accepts over HTTP; the CLI that opens the
+  // database itself reads a local file, so a feed larger than the limit goes through whole.
+  const result = await runCli(['sync', 'unlimited', feeds.ndjson, '--tenant', 'shop', '--json'], {
+    ...env,
+    SYNC_MANAGER_SYNC_BODY_LIMIT: '1024',
+  });
+  const run = JSON.parse(assertOk(result));
+  assert.equal(run.status, 'succeeded');
+  assert.equal(run.counts.created, COUNT);
 });
 
 test('piped --json: stdout is the run as JSON and nothing else', async () => {
