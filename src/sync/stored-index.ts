@@ -15,8 +15,8 @@ import { type IdCursor, IdList } from './id-list.ts';
  *   byte, the entry's flags; in fixed-size blocks, numbered in id order, so no entry has to say where
  *   its id is;
  * - the lookup by text hash, built once after the last add, is one array of entry numbers grouped by
- *   the hash's leading bits (about 8 a group) and the groups' starts: 4.5 bytes an entry.
- * About 20 bytes a record in all for short sorted ids (200 MB for 10M; the open-addressing tables and
+ *   the hash's leading bits (about 8 a group) and the groups' starts: 3.5 bytes an entry.
+ * About 19 bytes a record in all for short sorted ids (190 MB for 10M; the open-addressing tables and
  * an arena holding each id whole took 45 bytes, 450 MB). A row is taken for another record's unchanged
  * text with odds about n·m / 2^84 (5e-12 for a 10M-row feed over 10M records).
  */
@@ -84,7 +84,7 @@ export class StoredIndex implements KnownRecords {
   private readonly words: Int32Array[] = [];
   private live = 0;
   /** The text lookup, made on the first match: entry numbers grouped by hash, and where groups start. */
-  private byText: Uint32Array | null = null;
+  private byText: EntryNumbers | null = null;
   private groupStarts = new Uint32Array(2);
   private groupShift = 30;
   /** A probe id as UTF-8 (claimId, add): reused, grown when an id needs more. */
@@ -171,7 +171,7 @@ export class StoredIndex implements KnownRecords {
     if (high < 0 || middle < 0 || low < 0) return null;
     const group = high >>> this.groupShift;
     for (let i = this.groupStarts[group]!, end = this.groupStarts[group + 1]!; i < end; i++) {
-      const entry = byText[i]!;
+      const entry = byText.get(i);
       const words = this.words[entry >>> BLOCK_BITS]!;
       const at = (entry & BLOCK_MASK) * WORDS;
       if (words[at] !== high || words[at + 1] !== middle || words[at + 2]! >>> FLAG_BITS !== low) continue;
@@ -234,7 +234,7 @@ export class StoredIndex implements KnownRecords {
    * Groups the matchable entries by the leading bits of their hash (a counting sort: one pass to count,
    * one to place), and marks the texts two records share as ambiguous.
    */
-  private groupByText(): Uint32Array {
+  private groupByText(): EntryNumbers {
     let matchable = 0;
     for (let entry = 0; entry < this.size; entry++) if (this.matchable(entry)) matchable++;
     let bits = 0;
@@ -245,18 +245,18 @@ export class StoredIndex implements KnownRecords {
       if (this.matchable(entry)) starts[(this.word(entry, 0) >>> shift) + 1]!++;
     }
     for (let g = 1; g < starts.length; g++) starts[g]! += starts[g - 1]!;
-    const byText = new Uint32Array(matchable);
+    const byText = new EntryNumbers(matchable, this.size);
     const next = starts.slice(0, -1);
     for (let entry = 0; entry < this.size; entry++) {
-      if (this.matchable(entry)) byText[next[this.word(entry, 0) >>> shift]!++] = entry;
+      if (this.matchable(entry)) byText.set(next[this.word(entry, 0) >>> shift]!++, entry);
     }
     for (let g = 0; g + 1 < starts.length; g++) {
       for (let i = starts[g]!; i < starts[g + 1]!; i++) {
         for (let j = i + 1; j < starts[g + 1]!; j++) {
-          if (this.sameText(byText[i]!, byText[j]!)) {
+          if (this.sameText(byText.get(i), byText.get(j))) {
             // Two stored records with one source text (stored under another id field): match neither.
-            this.setFlags(byText[i]!, AMBIGUOUS);
-            this.setFlags(byText[j]!, AMBIGUOUS);
+            this.setFlags(byText.get(i), AMBIGUOUS);
+            this.setFlags(byText.get(j), AMBIGUOUS);
           }
         }
       }
@@ -277,5 +277,29 @@ export class StoredIndex implements KnownRecords {
       this.word(a, 1) === this.word(b, 1) &&
       this.word(a, 2) >>> FLAG_BITS === this.word(b, 2) >>> FLAG_BITS
     );
+  }
+}
+
+/**
+ * A fixed-length array of entry numbers below `limit`, in three bytes each while `limit` ≤ 2^24 (16.7M
+ * records; four past that): the low 16 bits in one array, the rest in another. The text lookup holds one
+ * per record, so a byte less is 10 MB at 10M records.
+ */
+export class EntryNumbers {
+  private readonly low: Uint16Array;
+  private readonly high: Uint8Array | Uint16Array;
+
+  constructor(length: number, limit: number) {
+    this.low = new Uint16Array(length);
+    this.high = limit <= 1 << 24 ? new Uint8Array(length) : new Uint16Array(length);
+  }
+
+  get(i: number): number {
+    return ((this.high[i]! << 16) | this.low[i]!) >>> 0;
+  }
+
+  set(i: number, entry: number): void {
+    this.low[i] = entry & 0xffff;
+    this.high[i] = entry >>> 16;
   }
 }

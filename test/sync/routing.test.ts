@@ -8,7 +8,7 @@ import { CollectionService } from '../../src/features/collections/collections.se
 import { addStoredLines } from '../../src/features/syncs/staging.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { copyStoredIndex } from '../../src/features/syncs/syncs.sql.ts';
-import { StoredIndex } from '../../src/sync/stored-index.ts';
+import { EntryNumbers, StoredIndex } from '../../src/sync/stored-index.ts';
 import { handMade, makeCollection, ndjson, stored, sync, tenantServer } from './sync-helpers.ts';
 
 const fixture = tenantServer();
@@ -295,6 +295,23 @@ describe('StoredIndex', () => {
     const expected = new Set<string>();
     for (let i = 0; i < n; i++) if (i % 3 !== 0 && !probes.includes(i)) expected.add(ids[i]!);
     assert.deepEqual(unseen, expected);
+  });
+
+  test('entry numbers keep every bit: three bytes up to 2^24 records, four past that', () => {
+    const small = new EntryNumbers(4, 2 ** 24);
+    const smallValues = [0, 0xffff, 0x10000, 2 ** 24 - 1];
+    for (const [i, value] of smallValues.entries()) small.set(i, value);
+    assert.deepEqual(
+      smallValues.map((_, i) => small.get(i)),
+      smallValues,
+    );
+    const large = new EntryNumbers(3, 2 ** 32);
+    const largeValues = [2 ** 24, 2 ** 31 + 5, 2 ** 32 - 1];
+    for (const [i, value] of largeValues.entries()) large.set(i, value);
+    assert.deepEqual(
+      largeValues.map((_, i) => large.get(i)),
+      largeValues,
+    );
   });
 
   test('a stored hash that is not base64 never matches', () => {
