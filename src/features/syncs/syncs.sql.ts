@@ -316,16 +316,23 @@ export function insertNew(tenantId: string, collectionId: string, changeId: stri
   };
 }
 
-/** Changed records without overrides: the new source is the effective value (unless deleted by hand). */
+/**
+ * Changed records without overrides: the new source is the effective value (unless deleted by hand).
+ * The changed rows are a materialized CTE (each document cast once), so that a plan made on poor
+ * statistics — records of a collection never analyzed estimated at 1 row — rescans a stored list
+ * instead of running the whole join again for every record of the collection (1,000 records with 10
+ * changed: 214–258 ms that way, O(n²)).
+ */
 export function updatePlain(tenantId: string, collectionId: string, changeId: string): Statement {
   return {
-    text: `UPDATE records r SET source = n.doc, source_hash = n.hash,
+    text: `WITH n AS MATERIALIZED (
+        SELECT f.record_id, f.hash, f.doc::jsonb AS doc FROM sync_feed f
+          JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
+          WHERE NOT f.deleted AND ${CHANGED} AND r.overrides = '{}'::jsonb)
+      UPDATE records r SET source = n.doc, source_hash = n.hash,
         data = CASE WHEN r.manual_delete IS NULL THEN 'true'::jsonb END,
         upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
-      FROM (SELECT f.record_id, f.hash, f.doc::jsonb AS doc FROM sync_feed f
-            JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
-            WHERE NOT f.deleted AND ${CHANGED} AND r.overrides = '{}'::jsonb
-            OFFSET 0) n
+      FROM n
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = n.record_id`,
     values: [tenantId, collectionId, changeId],
   };
