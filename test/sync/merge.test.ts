@@ -526,7 +526,7 @@ describe('isTombstone', () => {
       ['{"id":"x","_deleted":true,"_deleted":false}', false],
       ['{"id":"x","_deleted":false,"_deleted":true}', true],
     ];
-    for (const [text, expected] of cases) assert.equal(isTombstone(text), expected, text);
+    for (const [text, expected] of cases) assert.equal(isTombstone(JSON.parse(text)), expected, text);
   });
 
   test('a member name written with \\u escapes is the same member', () => {
@@ -537,9 +537,11 @@ describe('isTombstone', () => {
       '{"id":"x","\\u005F\\u0064\\u0065\\u006C\\u0065\\u0074\\u0065\\u0064":true}',
     ]) {
       assert.equal(Object.hasOwn(JSON.parse(text), '_deleted'), true, 'the premise');
-      assert.equal(isTombstone(text), true, text);
+      assert.equal(isTombstone(JSON.parse(text)), true, text);
     }
-    assert.equal(isTombstone('{"id":"x","\\u005fdeleted":false}'), false);
-    assert.equal(isTombstone('{"id":"x","name":"caf\\u00e9"}'), false);
+    assert.equal(isTombstone(JSON.parse('{"id":"x","\\u005fdeleted":false}')), false);
+    assert.equal(isTombstone(JSON.parse('{"id":"x","name":"caf\\u00e9"}')), false);
+    assert.equal(isTombstone([{ _deleted: true }]), false);
+    assert.equal(isTombstone(Object.create({ _deleted: true })), false, 'only an own member');
   });
 });

@@ -7,7 +7,6 @@ import {
   type FeedSummary,
   readFeed,
 } from '../../sync/feed/index.ts';
-import { isTombstone } from '../../sync/merge.ts';
 import { StoredIndex } from '../../sync/stored-index.ts';
 import * as sql from './syncs.sql.ts';
 
@@ -97,7 +96,7 @@ export async function stageFeed(
       // The reader has matched each row against the stored index already (see KnownRecords).
       for (const record of step.value.records) {
         if (record.known === 'unchanged') unchanged++;
-        else if (isTombstone(record.text)) writer.stage(record, true);
+        else if (record.tombstone) writer.stage(record, true);
         else if (record.known === undefined && options.changeId !== null) writer.insert(record);
         else writer.stage(record, false);
       }

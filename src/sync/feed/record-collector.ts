@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
+import { isTombstone } from '../merge.ts';
 import { IdIndex } from './id-index.ts';
 import type { FeedBatch, FeedError, FeedRecord, KnownRecords, ReadFeedOptions } from './types.ts';
 import { unsafeValueMessage } from './unsafe-values.ts';
@@ -140,6 +141,7 @@ export class RecordCollector {
     if (this.errorCount > 0) return;
     const record: FeedRecord = { row, id, text, hash: digest };
     if (claim === 'stored') record.known = 'stored';
+    if (isTombstone(value)) record.tombstone = true;
     this.push(record);
   }
 

@@ -20,6 +20,8 @@ export type FeedRecord = {
    * id is a stored record's. Unset: a new id, or no `known` was given.
    */
   known?: 'unchanged' | 'stored';
+  /** Set on a parsed row that is a tombstone (`"_deleted": true`, see isTombstone in merge.ts). */
+  tombstone?: true;
 };
 
 /**
