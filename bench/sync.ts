@@ -105,10 +105,15 @@ async function time(
   const seconds = (performance.now() - t0) / 1000;
   const row = { what, backend, records, seconds, rate: Math.round(records / seconds), rssMb: rssMb() };
   results.push(row);
-  console.error(
-    `${backend.padEnd(8)} ${what.padEnd(34)} ${row.rate.toLocaleString('en').padStart(10)} rec/s  ${seconds.toFixed(2)} s  rss ${row.rssMb} MB`,
-  );
+  printRow(row);
   return row;
+}
+
+/** One finished measurement as a line on stderr, as it comes (the table follows at the end). */
+function printRow(row: Row): void {
+  console.error(
+    `${row.backend.padEnd(8)} ${row.what.padEnd(34)} ${row.rate.toLocaleString('en').padStart(10)} rec/s  ${row.seconds.toFixed(2)} s  rss ${row.rssMb} MB`,
+  );
 }
 
 async function setup(db: Database): Promise<{ tenantId: string; syncs: SyncService }> {
@@ -259,9 +264,7 @@ function syncInOwnProcess(what: string, file: string, n: number, url: string): R
     rate: Math.round(n / seconds),
     rssMb: report.peakMb,
   };
-  console.error(
-    `${row.backend.padEnd(8)} ${what.padEnd(34)} ${row.rate.toLocaleString('en').padStart(10)} rec/s  ${seconds.toFixed(2)} s  rss ${row.rssMb} MB`,
-  );
+  printRow(row);
   if (report.atHighestSample)
     console.error('memory at the highest sampled RSS:', JSON.stringify(report.atHighestSample));
   return row;
