@@ -80,20 +80,19 @@ export async function applyStaged(
     clock = now;
   };
 
-  if (!dryRun) await tx.query(sql.lockStagedRecords(tenantId, cid));
   const [feedPlan] = await tx.query<{
     upserts: number;
-    created: number;
+    matched: number;
     changed: number;
     revived: number;
     to_merge: number;
     tombstoned: number;
-  }>(sql.planFeed(tenantId, cid));
+  }>(sql.planFeed(tenantId, cid, !dryRun));
   const gone = full
     ? (await tx.query<{ gone: number; live_gone: number }>(sql.planGone(tenantId, cid)))[0]!
     : { gone: 0, live_gone: 0 };
   const live = staged.live;
-  const p = feedPlan!;
+  const p = { ...feedPlan!, created: feedPlan!.upserts - feedPlan!.matched };
   const goneDeletes = full && collection.deletePolicy === 'delete' ? gone.live_gone : 0;
   const counts: SyncCounts = {
     created: staged.inserted + p.created + p.revived,

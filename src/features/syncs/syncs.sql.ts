@@ -230,35 +230,31 @@ const JOIN_RECORDS = `LEFT JOIN records r ON r.tenant_id = $1 AND r.collection_i
 const CHANGED = `(r.source_hash IS DISTINCT FROM f.hash OR r.upstream_gone OR r.source IS NULL)`;
 
 /**
- * Locks the stored records the staged rows name, before the plan reads them. The plan and the writes
- * decide from what a record holds (whether it has overrides; the merge of its overrides, done in JS):
- * without the lock an edit committed between that read and the write was overwritten (its override
- * kept, its effective value replaced by the source). With it, an edit either committed before the lock
- * and is seen, or waits for the sync. Unchanged and new rows are not in sync_feed, so this is the
- * change's size, not the feed's.
+ * What the feed does to the stored records, in one pass over the staged feed: each staged row's stored
+ * record is probed once (by primary key), counted and, with `lock`, locked. The lock is what keeps a
+ * concurrent edit from being lost: the plan and the writes decide from what a record holds (whether it
+ * has overrides; the merge of its overrides, done in JS), and without it an edit committed between
+ * that read and the write was overwritten (its override kept, its effective value replaced by the
+ * source). With it, an edit either committed before the lock and is counted (FOR UPDATE reads the
+ * newest version of a row it waited for), or waits for the sync. A dry run writes nothing and locks
+ * nothing. Unchanged and new rows are not in sync_feed, so this is the change's size, not the feed's.
+ * The staged rows with no stored record (to create) are `upserts - matched`: an outer join cannot lock.
  */
-export function lockStagedRecords(tenantId: string, collectionId: string): Statement {
-  return {
-    text: `SELECT count(*)::int AS n FROM (SELECT 1 FROM sync_feed f
-        JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
-        FOR UPDATE OF r) locked`,
-    values: [tenantId, collectionId],
-  };
-}
-
-/** What the feed does to the stored records, in one pass over the staged feed. */
-export function planFeed(tenantId: string, collectionId: string): Statement {
+export function planFeed(tenantId: string, collectionId: string, lock: boolean): Statement {
   return {
     text: `SELECT
-        count(*) FILTER (WHERE NOT f.deleted)::int AS upserts,
-        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NULL)::int AS created,
-        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NOT NULL AND ${CHANGED})::int AS changed,
-        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NOT NULL AND ${CHANGED}
-          AND r.data IS NULL AND r.manual_delete IS NULL)::int AS revived,
-        count(*) FILTER (WHERE NOT f.deleted AND r.record_id IS NOT NULL AND ${CHANGED}
-          AND r.overrides <> '{}'::jsonb)::int AS to_merge,
-        count(*) FILTER (WHERE f.deleted AND r.data IS NOT NULL AND r.source IS NOT NULL)::int AS tombstoned
-      FROM sync_feed f ${JOIN_RECORDS}`,
+        (SELECT count(*) FROM sync_feed WHERE NOT deleted)::int AS upserts,
+        count(*) FILTER (WHERE NOT s.deleted)::int AS matched,
+        count(*) FILTER (WHERE NOT s.deleted AND s.changed)::int AS changed,
+        count(*) FILTER (WHERE NOT s.deleted AND s.changed AND s.revived)::int AS revived,
+        count(*) FILTER (WHERE NOT s.deleted AND s.changed AND s.overridden)::int AS to_merge,
+        count(*) FILTER (WHERE s.deleted AND s.live_from_source)::int AS tombstoned
+      FROM (SELECT f.deleted, ${CHANGED} AS changed,
+              r.data IS NULL AND r.manual_delete IS NULL AS revived,
+              r.overrides <> '{}'::jsonb AS overridden,
+              r.data IS NOT NULL AND r.source IS NOT NULL AS live_from_source
+            FROM sync_feed f JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
+            ${lock ? 'FOR UPDATE OF r' : ''}) s`,
     values: [tenantId, collectionId],
   };
 }
