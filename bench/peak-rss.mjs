@@ -3,7 +3,7 @@
 // (VmHWM; Linux). With BENCH_VERBOSE it also samples process.memoryUsage() every 100 ms and adds what the
 // highest sampled RSS was made of: the V8 heap, typed arrays and Buffers, and the rest (code, stacks,
 // the allocator's own).
-import { readFileSync } from 'node:fs';
+import { peakRssMb } from './vmhwm.mjs';
 
 const mb = (bytes) => Math.round(bytes / 2 ** 20);
 let highest = process.memoryUsage();
@@ -15,8 +15,7 @@ if (process.env.BENCH_VERBOSE) {
 }
 
 process.on('exit', () => {
-  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  const report = { peakMb: hwm ? Math.round(Number(hwm[1]) / 1024) : null };
+  const report = { peakMb: peakRssMb() };
   if (process.env.BENCH_VERBOSE) {
     Object.assign(report, {
       atHighestSample: {

@@ -7,7 +7,7 @@
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 //   [--dir folder] (feeds and PGlite go there, and stay; a temporary folder, removed at the end, if not given)
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { CollectionService } from '../src/features/collections/collections.servi
 import { SyncService } from '../src/features/syncs/syncs.service.ts';
 import { copyRow } from '../src/sync/copy-text.ts';
 import { type FeedFormat, readFeedFromFile } from '../src/sync/feed/index.ts';
+import { peakRssMb } from './vmhwm.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -77,22 +78,6 @@ async function writeFeed(path: string, n: number, format: FeedFormat, churn: boo
 
 type Row = { what: string; backend: string; records: number; seconds: number; rate: number; rssMb: number };
 const results: Row[] = [];
-/**
- * Peak RSS of this process's own memory, in MB: VmHWM from /proc (Linux). resourceUsage().maxRSS is not
- * used: a child process inherits its parent's peak at fork (Linux keeps ru_maxrss across fork and
- * exec), so the RSS child reported the bench parent's 334 MB instead of its own.
- */
-function rssMb(): number {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    if (kb) return Math.round(Number(kb[1]) / 1024);
-  } catch {
-    // not Linux: fall through
-  }
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
 async function time(
   what: string,
   backend: string,
@@ -103,7 +88,7 @@ async function time(
   const t0 = performance.now();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
-  const row = { what, backend, records, seconds, rate: Math.round(records / seconds), rssMb: rssMb() };
+  const row = { what, backend, records, seconds, rate: Math.round(records / seconds), rssMb: peakRssMb() };
   results.push(row);
   printRow(row);
   return row;

@@ -67,7 +67,7 @@ export async function openClient(config: Config): Promise<ApiClient> {
   }
   const token = generateKey('platform');
   // Loaded here, not at the top: a command that talks to a running server (or only prints its help)
-  // then never loads the server's modules, which through tsx cost most of a CLI start (~0.6 s).
+  // then never loads the server's modules, most of what a CLI start costs after opening the database.
   const { buildApp } = await import('../app.ts');
   // The sync body limit guards a server from what clients send it; here the operator syncs a local file
   // or stream in their own process, which the feed reader streams whatever its size.

@@ -15,7 +15,7 @@ import { type IdCursor, IdList } from './id-list.ts';
  *   byte, the entry's flags; in fixed-size blocks, numbered in id order, so no entry has to say where
  *   its id is;
  * - the lookup by text hash, built once after the last add, is one array of entry numbers grouped by
- *   the hash's leading bits (about 8 a group) and the groups' starts: 3.5 bytes an entry.
+ *   the hash's leading bits (about 8 a group) and the groups' starts: about 4 bytes an entry.
  * About 19 bytes a record in all for short sorted ids (190 MB for 10M; the open-addressing tables and
  * an arena holding each id whole took 45 bytes, 450 MB). A row is taken for another record's unchanged
  * text with odds about n·m / 2^84 (5e-12 for a 10M-row feed over 10M records).
