@@ -24,7 +24,7 @@ export interface Queryable {
    * Bulk-loads rows with `COPY … FROM STDIN` (text format). `statement` is the COPY statement without
    * its source, e.g. `COPY staging (id, hash, doc)`. Each chunk must end on a row boundary.
    */
-  copyFrom(statement: string, chunks: AsyncIterable<string>): Promise<void>;
+  copyFrom(statement: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void>;
   /**
    * Reads rows with `COPY (query) TO STDOUT` (text format): `statement` is the COPY statement without
    * its target, e.g. `COPY (SELECT id FROM t ORDER BY id)`. Yields the output in pieces that need not

@@ -72,7 +72,7 @@ function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Q
       if (result.blob) yield new Uint8Array(await result.blob.arrayBuffer());
     },
     async copyFrom(statement, chunks) {
-      let piece: string[] = [];
+      let piece: (string | Uint8Array)[] = [];
       let size = 0;
       const flush = async () => {
         if (piece.length === 0) return;

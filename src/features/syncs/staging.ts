@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
-import { copyRow, copyUnescape, copyValue } from '../../sync/copy-text.ts';
+import { CopyBuffer } from '../../sync/copy-buffer.ts';
+import { copyRow, copyUnescape } from '../../sync/copy-text.ts';
 import {
   type FeedError,
   type FeedFormat,
@@ -203,14 +204,14 @@ async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean
  */
 class ChunkWriter {
   inserted = 0;
-  /** COPY rows for records, and the records themselves (written again if the COPY conflicts). */
-  private fresh: string[] = [];
-  private freshRecords: FeedRecord[] = [];
-  /** The columns every new row shares, around its id, document and hash (copyNewRecords' order). */
-  private readonly rowHead: string;
-  private readonly rowTail: string;
-  private staged: string[] = [];
-  private bytes = 0;
+  /** COPY rows for records (copyNewRecords' columns), and each one's feed row (for a conflict). */
+  private readonly fresh = new CopyBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 4));
+  private freshRows: number[] = [];
+  /** COPY rows for sync_feed (copyStaging's columns). */
+  private readonly staged = new CopyBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 4));
+  /** The columns every new row shares, before its id and after its hash (copyNewRecords' order). */
+  private readonly rowHead: Buffer;
+  private readonly rowTail: Buffer;
   private pending: Promise<void> | null = null;
   private failure: { error: unknown } | null = null;
 
@@ -220,22 +221,28 @@ class ChunkWriter {
     private readonly collectionId: string,
     private readonly changeId: string | null,
   ) {
-    this.rowHead = `${tenantId}\t${collectionId}\t`;
-    this.rowTail = `\t${changeId}\n`;
+    this.rowHead = Buffer.from(`${tenantId}\t${collectionId}\t`, 'latin1');
+    this.rowTail = Buffer.from(`${changeId}\n`, 'latin1');
   }
 
   /** A new record, as one COPY row of records: tenant, collection, id, source, hash, change. */
   insert(record: FeedRecord): void {
-    const line = `${this.rowHead}${copyValue(record.id)}\t${copyValue(record.text)}\t${record.hash}${this.rowTail}`;
-    this.fresh.push(line);
-    this.freshRecords.push(record);
-    this.bytes += line.length;
+    const { fresh } = this;
+    fresh.raw(this.rowHead);
+    fresh.text(record.id);
+    fresh.text(record.text);
+    fresh.plain(record.hash);
+    fresh.raw(this.rowTail);
+    this.freshRows.push(record.row);
   }
 
   stage(record: FeedRecord, deleted: boolean): void {
-    const line = copyRow([record.id, String(record.row), record.hash, deleted ? 't' : 'f', record.text]);
-    this.staged.push(line);
-    this.bytes += line.length;
+    const { staged } = this;
+    staged.text(record.id);
+    staged.plain(String(record.row));
+    staged.plain(record.hash);
+    staged.plain(deleted ? 't' : 'f');
+    staged.text(record.text, true);
   }
 
   /**
@@ -249,7 +256,7 @@ class ChunkWriter {
   }
 
   async flushIfFull(): Promise<void> {
-    if (this.bytes >= CHUNK_BYTES) await this.flush();
+    if (this.fresh.length + this.staged.length >= CHUNK_BYTES) await this.flush();
   }
 
   async finish(): Promise<void> {
@@ -264,16 +271,14 @@ class ChunkWriter {
   }
 
   private async flush(): Promise<void> {
+    // Settled first: the buffers' take() hands out memory the write before last was using.
     await this.settle();
-    if (this.bytes === 0) return;
-    const fresh = this.fresh.join('');
-    const freshRecords = this.freshRecords;
-    const staged = this.staged.join('');
-    this.fresh = [];
-    this.freshRecords = [];
-    this.staged = [];
-    this.bytes = 0;
-    this.pending = this.write(fresh, freshRecords, staged).catch((error: unknown) => {
+    if (this.fresh.length + this.staged.length === 0) return;
+    const fresh = this.fresh.take();
+    const freshRows = this.freshRows;
+    const staged = this.staged.take();
+    this.freshRows = [];
+    this.pending = this.write(fresh, freshRows, staged).catch((error: unknown) => {
       this.failure = { error };
     });
   }
@@ -293,15 +298,15 @@ class ChunkWriter {
    * transaction's connection): each await here also waits for the parser to hand the event loop back,
    * so the fewer awaits, the less the database sits idle.
    */
-  private async write(fresh: string, freshRecords: FeedRecord[], staged: string): Promise<void> {
+  private async write(fresh: Buffer, freshRows: number[], staged: Buffer): Promise<void> {
     const { tx } = this;
-    if (staged !== '') {
+    if (staged.length > 0) {
       const leave = settled(tx.query(sql.leaveTenantRole));
       await tx.copyFrom(sql.copyStaging, once(staged));
       await leave.then(unwrap);
       await tx.query(sql.enterTenantRole);
     }
-    if (fresh === '') return;
+    if (fresh.length === 0) return;
     // The savepoint comes before the role switch, so rolling back to it restores the tenant role too.
     const savepoint = settled(tx.query(sql.savepoint));
     const leave = settled(tx.query(sql.leaveTenantRole));
@@ -321,20 +326,33 @@ class ChunkWriter {
       ]);
       unwrap(enter!);
       unwrap(release!);
-      this.inserted += freshRecords.length;
+      this.inserted += freshRows.length;
       return;
     }
     // A record with one of these ids was made by hand since the index was read: write the chunk again,
     // inserting the ids still free and staging the others as changed rows, so no feed row is dropped.
     await tx.query(sql.rollbackToSavepoint);
     const { tenantId, collectionId } = this;
-    const rowsJson = `[${freshRecords.map((r) => `[${JSON.stringify(r.id)},"${r.hash}",${r.row},${r.text}]`).join(',')}]`;
+    const rowsJson = newRowsAsJson(fresh, freshRows);
     const restaged = await tx.query(
       sql.insertNewChunkOrStage(tenantId, collectionId, this.changeId!, rowsJson),
     );
     await tx.query(sql.releaseSavepoint);
-    this.inserted += freshRecords.length - restaged.length;
+    this.inserted += freshRows.length - restaged.length;
   }
+}
+
+/**
+ * A chunk of copyNewRecords rows as the JSON insertNewChunkOrStage takes: `[id, hash, row, document]`
+ * for each, read back from the COPY text (only after a conflict, which is rare).
+ */
+function newRowsAsJson(copyRows: Buffer, feedRows: number[]): string {
+  const lines = copyRows.toString('utf8').split('\n');
+  const rows = feedRows.map((row, i) => {
+    const [, , id, text, hash] = lines[i]!.split('\t');
+    return `[${JSON.stringify(copyUnescape(id!))},"${hash}",${row},${copyUnescape(text!)}]`;
+  });
+  return `[${rows.join(',')}]`;
 }
 
 /** A promise's outcome, never rejected: so a statement awaited later cannot go unhandled meanwhile. */
@@ -350,6 +368,6 @@ function unwrap<T>(result: PromiseSettledResult<T>): T {
   return result.value;
 }
 
-async function* once(chunk: string): AsyncGenerator<string> {
+async function* once<T>(chunk: T): AsyncGenerator<T> {
   yield chunk;
 }
