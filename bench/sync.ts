@@ -6,7 +6,9 @@
 //   the RSS column of the main table is the whole bench process's peak, feeds and baselines included)
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 //   [--dir folder] (feeds and PGlite go there, and stay; a temporary folder, removed at the end, if not given)
+//   [--ids sequential|uuid] (ids p0, p1, … as by default, or random-looking UUIDs)
 import { spawnSync } from 'node:child_process';
+import { hash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,16 +34,31 @@ const { values: args } = parseArgs({
     'skip-postgres': { type: 'boolean', default: false },
     dir: { type: 'string' },
     rss: { type: 'string' },
+    ids: { type: 'string', default: 'sequential' },
   },
 });
+if (args.ids !== 'sequential' && args.ids !== 'uuid') throw new Error('--ids takes sequential or uuid');
+const UUID_IDS = args.ids === 'uuid';
+/** In the feeds' file names, so a kept --dir holds both kinds apart. */
+const ID_TAG = UUID_IDS ? '-uuid' : '';
 const N = Number(args.records);
 const PGLITE_N = Number(args['pglite-records'] ?? Math.max(1000, Math.round(N / 10)));
 const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'sm-bench-'));
 
-/** Record i of feed version v: ~200 bytes. Churn: 1% changed, 0.5% new, 0.5% gone. */
+/**
+ * Record i's id: `p<i>` (the feed in id order, near enough: byte order puts p10 before p2), or with
+ * `--ids uuid` a UUID-shaped hash of i, so new ids land all over the primary key as random keys do.
+ */
+function recordId(i: number): string {
+  if (!UUID_IDS) return `p${i}`;
+  const h = hash('md5', String(i), 'hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Record i of feed version v: ~200 bytes (~230 with UUID ids). Churn: 1% changed, 0.5% new, 0.5% gone. */
 function record(i: number, changed: boolean): string {
   return JSON.stringify({
-    id: `p${i}`,
+    id: recordId(i),
     name: `Product number ${i}`,
     price: changed ? (i % 1000) + 0.5 : i % 1000,
     stock: (i * 7) % 100,
@@ -134,9 +151,9 @@ async function runSync(
 }
 
 async function bench(backend: string, db: Database, n: number): Promise<void> {
-  const nd = join(dir, `v1-${n}.ndjson`);
-  const js = join(dir, `v1-${n}.json`);
-  const churn = join(dir, `v2-${n}.ndjson`);
+  const nd = join(dir, `v1-${n}${ID_TAG}.ndjson`);
+  const js = join(dir, `v1-${n}${ID_TAG}.json`);
+  const churn = join(dir, `v2-${n}${ID_TAG}.ndjson`);
   await writeFeed(nd, n, 'ndjson', false);
   await writeFeed(js, n, 'json', false);
   await writeFeed(churn, n, 'ndjson', true);
@@ -202,8 +219,8 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
 async function measureRss(n: number, withResync: boolean): Promise<void> {
   const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   if (built.status !== 0) throw new Error('the build failed');
-  await writeFeed(join(dir, `big-${n}.ndjson`), n, 'ndjson', false);
-  if (withResync) await writeFeed(join(dir, `big-${n}-churn.ndjson`), n, 'ndjson', true);
+  await writeFeed(join(dir, `big-${n}${ID_TAG}.ndjson`), n, 'ndjson', false);
+  if (withResync) await writeFeed(join(dir, `big-${n}${ID_TAG}-churn.ndjson`), n, 'ndjson', true);
   const url = await freshPostgres('sm_bench_big');
   const db = openPostgres(url);
   try {
@@ -211,8 +228,8 @@ async function measureRss(n: number, withResync: boolean): Promise<void> {
   } finally {
     await db.close();
   }
-  const runs = [['sync: first import (NDJSON, CLI process)', `big-${n}.ndjson`]];
-  if (withResync) runs.push(['sync: 1% re-sync (NDJSON, CLI process)', `big-${n}-churn.ndjson`]);
+  const runs = [['sync: first import (NDJSON, CLI process)', `big-${n}${ID_TAG}.ndjson`]];
+  if (withResync) runs.push(['sync: 1% re-sync (NDJSON, CLI process)', `big-${n}${ID_TAG}-churn.ndjson`]);
   for (const [what, file] of runs) results.push(syncInOwnProcess(what!, join(dir, file!), n, url));
 }
 
