@@ -19,9 +19,15 @@ export class CopyBuffer {
   /** Bytes written since the last take(). */
   length = 0;
 
-  constructor(capacity: number) {
-    this.current = Buffer.allocUnsafe(capacity);
-    this.spare = Buffer.allocUnsafe(capacity);
+  /**
+   * `chunkBytes`: about how much the caller writes before each take(). The buffers start small and
+   * double up to that (further only for a row that needs it), so a sync of a few records does not
+   * hold, or make V8 count as external memory, megabytes it never uses.
+   */
+  constructor(private readonly chunkBytes: number) {
+    const start = Math.min(chunkBytes, 64 * 1024);
+    this.current = Buffer.allocUnsafe(start);
+    this.spare = Buffer.allocUnsafe(start);
   }
 
   /**
@@ -61,7 +67,10 @@ export class CopyBuffer {
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.current.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.current.length * 2, this.length + bytes));
+    const size = this.current.length;
+    // Doubling, so a long run of rows costs a few copies; capped at the chunk size on the way up.
+    const doubled = size < this.chunkBytes ? Math.min(size * 2, this.chunkBytes) : size * 2;
+    const grown = Buffer.allocUnsafe(Math.max(doubled, this.length + bytes));
     this.current.copy(grown, 0, 0, this.length);
     this.current = grown;
   }

@@ -44,6 +44,17 @@ describe('CopyBuffer', () => {
     assert.equal(bytes.toString('utf8'), `first\t${big.replaceAll('\\', '\\\\')}\n`);
   });
 
+  test('rows far past the chunk size are all kept, in order', () => {
+    const buffer = new CopyBuffer(1024);
+    const rows: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const text = `{"id":"r${i}","v":"${'x'.repeat(i % 50)}"}`;
+      rows.push(copyRow([text]));
+      buffer.text(text, true);
+    }
+    assert.equal(buffer.take().toString('utf8'), rows.join(''));
+  });
+
   test('a taken chunk is untouched while the next is written; the one after reuses its memory', () => {
     const buffer = new CopyBuffer(1024);
     buffer.text('one', true);
