@@ -16,9 +16,12 @@ import * as sql from './syncs.sql.ts';
  * costs a few round trips the database idles through, so fewer, larger chunks keep it busier; a first
  * import of 1M records measured (PostgreSQL, with the other core busy): 1 MB 128–142k/s, 2 MB 142–150k/s,
  * 4 MB 150–155k/s, 8 MB 109k/s (the last chunk's write no longer overlaps any parsing). Memory: a chunk
- * lives as a string, a Buffer and the driver's copy while in flight, two chunks at most.
+ * lives in its CopyBuffer and, while in flight, in the driver's copy behind its message header; two
+ * chunks at most.
  */
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** A chunk is closed after the batch that fills it, so its buffer has room for a batch past CHUNK_BYTES. */
+const CHUNK_BUFFER_BYTES = CHUNK_BYTES + (CHUNK_BYTES >> 4);
 
 export type StagedFeed = {
   rows: number;
@@ -205,10 +208,10 @@ async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean
 class ChunkWriter {
   inserted = 0;
   /** COPY rows for records (copyNewRecords' columns), and each one's feed row (for a conflict). */
-  private readonly fresh = new CopyBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 4));
+  private readonly fresh = new CopyBuffer(CHUNK_BUFFER_BYTES);
   private freshRows: number[] = [];
   /** COPY rows for sync_feed (copyStaging's columns). */
-  private readonly staged = new CopyBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 4));
+  private readonly staged = new CopyBuffer(CHUNK_BUFFER_BYTES);
   /** The columns every new row shares, before its id and after its hash (copyNewRecords' order). */
   private readonly rowHead: Buffer;
   private readonly rowTail: Buffer;
