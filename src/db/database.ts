@@ -17,14 +17,23 @@ export interface Statement {
   values: readonly unknown[];
 }
 
+export type CopyFormat = 'text' | 'binary';
+
+/** What follows a COPY's source for `format`: nothing for text, PostgreSQL's default. */
+export function copyOptions(format: CopyFormat): string {
+  return format === 'binary' ? ' WITH (FORMAT binary)' : '';
+}
+
 export interface Queryable {
   query<T = Row>(statement: Statement): Promise<T[]>;
   query<T = Row>(text: string, values?: readonly unknown[]): Promise<T[]>;
   /**
-   * Bulk-loads rows with `COPY … FROM STDIN` (text format). `statement` is the COPY statement without
-   * its source, e.g. `COPY staging (id, hash, doc)`. Each chunk must end on a row boundary.
+   * Bulk-loads rows with `COPY … FROM STDIN`. `statement` is the COPY statement without its source,
+   * e.g. `COPY staging (id, hash, doc)`. In text format (the default) each chunk must end on a row
+   * boundary; in binary format the chunks together are one COPY binary stream (see
+   * src/sync/copy-binary.ts).
    */
-  copyFrom(statement: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void>;
+  copyFrom(statement: string, chunks: AsyncIterable<string | Uint8Array>, format?: CopyFormat): Promise<void>;
   /**
    * Reads rows with `COPY (query) TO STDOUT` (text format): `statement` is the COPY statement without
    * its target, e.g. `COPY (SELECT id FROM t ORDER BY id)`. Yields the output in pieces that need not

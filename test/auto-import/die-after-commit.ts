@@ -38,7 +38,7 @@ function dyingBeforeFinish(db: Database): Database {
         die();
       return target.query(statement);
     }) as Queryable['query'],
-    copyFrom: (statement, chunks) => target.copyFrom(statement, chunks),
+    copyFrom: (statement, chunks, format) => target.copyFrom(statement, chunks, format),
     copyTo: (statement) => target.copyTo(statement),
     exec: (script) => target.exec(script),
     queryLast: (statement) => target.queryLast(statement),

@@ -1,5 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
-import { type Database, type Queryable, type Row, type Statement, statementParts } from '../database.ts';
+import {
+  copyOptions,
+  type Database,
+  type Queryable,
+  type Row,
+  type Statement,
+  statementParts,
+} from '../database.ts';
 
 /** PGlite parses these types itself; int8 must come back as a string, as on PostgreSQL. */
 const parsers = { 20: (value: string) => value };
@@ -71,19 +78,21 @@ function queryableOf(pg: PgliteQueryable, isOpen: () => boolean = () => true): Q
       const result = await pg.query(`${statement} TO '/dev/blob'`);
       if (result.blob) yield new Uint8Array(await result.blob.arrayBuffer());
     },
-    async copyFrom(statement, chunks) {
+    async copyFrom(statement, chunks, format = 'text') {
       let piece: (string | Uint8Array)[] = [];
       let size = 0;
       const flush = async () => {
         if (piece.length === 0) return;
-        await pg.query(`${statement} FROM '/dev/blob'`, [], { blob: new Blob(piece) });
+        const blob = new Blob(piece);
+        await pg.query(`${statement} FROM '/dev/blob'${copyOptions(format)}`, [], { blob });
         piece = [];
         size = 0;
       };
       for await (const chunk of chunks) {
         piece.push(chunk);
         size += chunk.length;
-        if (size >= COPY_PIECE_BYTES) await flush();
+        // A binary stream has one header and one trailer, so it cannot be cut into statements.
+        if (size >= COPY_PIECE_BYTES && format === 'text') await flush();
       }
       await flush();
     },

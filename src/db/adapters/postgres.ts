@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import {
+  copyOptions,
   type Database,
   type Queryable,
   type Row,
@@ -150,9 +151,9 @@ function queryableOf(
       if (!isOpen()) throw batchClosed();
       await sql.unsafe(script).simple();
     },
-    async copyFrom(statement, chunks) {
+    async copyFrom(statement, chunks, format = 'text') {
       if (!isOpen()) throw batchClosed();
-      const writable = await sql.unsafe(`${statement} FROM STDIN`).writable();
+      const writable = await sql.unsafe(`${statement} FROM STDIN${copyOptions(format)}`).writable();
       const finished = new Promise<void>((resolve, reject) => {
         writable.on('finish', resolve);
         writable.on('error', reject);

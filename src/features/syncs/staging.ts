@@ -1,4 +1,10 @@
 import type { Queryable } from '../../db/database.ts';
+import {
+  BinaryCopyBuffer,
+  binaryBigintField,
+  binaryUuidField,
+  readBinaryCopyRows,
+} from '../../sync/copy-binary.ts';
 import { CopyBuffer } from '../../sync/copy-buffer.ts';
 import { copyRow, copyUnescape } from '../../sync/copy-text.ts';
 import {
@@ -22,6 +28,8 @@ import * as sql from './syncs.sql.ts';
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** A chunk is closed after the batch that fills it, so its buffer has room for a batch past CHUNK_BYTES. */
 const CHUNK_BUFFER_BYTES = CHUNK_BYTES + (CHUNK_BYTES >> 4);
+/** copyNewRecords' columns: tenant, collection, id, source, hash, change. */
+const NEW_RECORD_FIELDS = 6;
 
 export type StagedFeed = {
   rows: number;
@@ -207,8 +215,8 @@ async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean
  */
 class ChunkWriter {
   inserted = 0;
-  /** COPY rows for records (copyNewRecords' columns), and each one's feed row (for a conflict). */
-  private readonly fresh = new CopyBuffer(CHUNK_BUFFER_BYTES);
+  /** COPY binary rows for records (copyNewRecords' columns), and each one's feed row (for a conflict). */
+  private readonly fresh = new BinaryCopyBuffer(CHUNK_BUFFER_BYTES);
   private freshRows: number[] = [];
   /** COPY rows for sync_feed (copyStaging's columns). */
   private readonly staged = new CopyBuffer(CHUNK_BUFFER_BYTES);
@@ -224,17 +232,19 @@ class ChunkWriter {
     private readonly collectionId: string,
     private readonly changeId: string | null,
   ) {
-    this.rowHead = Buffer.from(`${tenantId}\t${collectionId}\t`, 'latin1');
-    this.rowTail = Buffer.from(`${changeId}\n`, 'latin1');
+    this.rowHead = Buffer.concat([binaryUuidField(tenantId), binaryBigintField(collectionId)]);
+    // A dry run (no change id) inserts nothing: its new rows are staged.
+    this.rowTail = changeId === null ? Buffer.alloc(0) : binaryBigintField(changeId);
   }
 
   /** A new record, as one COPY row of records: tenant, collection, id, source, hash, change. */
   insert(record: FeedRecord): void {
     const { fresh } = this;
+    fresh.row(NEW_RECORD_FIELDS);
     fresh.raw(this.rowHead);
     fresh.text(record.id);
-    fresh.text(record.text);
-    fresh.plain(record.hash);
+    fresh.jsonb(record.text);
+    fresh.text(record.hash);
     fresh.raw(this.rowTail);
     this.freshRows.push(record.row);
   }
@@ -315,7 +325,7 @@ class ChunkWriter {
     const leave = settled(tx.query(sql.leaveTenantRole));
     let conflict: unknown = null;
     try {
-      await tx.copyFrom(sql.copyNewRecords, once(fresh));
+      await tx.copyFrom(sql.copyNewRecords, once(fresh), 'binary');
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
       conflict = error;
@@ -347,13 +357,14 @@ class ChunkWriter {
 
 /**
  * A chunk of copyNewRecords rows as the JSON insertNewChunkOrStage takes: `[id, hash, row, document]`
- * for each, read back from the COPY text (only after a conflict, which is rare).
+ * for each, read back from the COPY stream (only after a conflict, which is rare).
  */
 function newRowsAsJson(copyRows: Buffer, feedRows: number[]): string {
-  const lines = copyRows.toString('utf8').split('\n');
+  const fields = readBinaryCopyRows(copyRows);
   const rows = feedRows.map((row, i) => {
-    const [, , id, text, hash] = lines[i]!.split('\t');
-    return `[${JSON.stringify(copyUnescape(id!))},"${hash}",${row},${copyUnescape(text!)}]`;
+    const [, , id, source, hash] = fields[i]!;
+    // The jsonb field starts with its version byte.
+    return `[${JSON.stringify(id!.toString('utf8'))},"${hash!.toString('latin1')}",${row},${source!.toString('utf8', 1)}]`;
   });
   return `[${rows.join(',')}]`;
 }
