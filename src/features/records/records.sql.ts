@@ -113,7 +113,7 @@ export const insertRecord = (w: RecordWrite): Statement => ({
          INSERT INTO records AS r (tenant_id, collection_id, record_id, source, overrides, manual_delete, data,
                 version, change_id, updated_at)
          SELECT $1, $2, $3, NULL, $5::jsonb, $6::jsonb, $7::jsonb, 1, ch.id, ch.at FROM ch
-         ON CONFLICT (tenant_id, collection_id, record_id) DO NOTHING
+         ON CONFLICT (collection_id, record_id) DO NOTHING
          RETURNING r.version, r.updated_at`,
   values: [w.tenantId, w.collectionId, w.recordId, w.apiKeyId, w.overrides, w.manualDelete, w.data],
 });

@@ -177,7 +177,7 @@ export function insertNewChunkOrStage(
       inserted AS (
         INSERT INTO records (tenant_id, collection_id, record_id, source, source_hash, data, version, change_id)
         SELECT $1, $2, c.record_id, c.doc, c.hash, 'true'::jsonb, 1, $3 FROM chunk c
-        ON CONFLICT (tenant_id, collection_id, record_id) DO NOTHING
+        ON CONFLICT (collection_id, record_id) DO NOTHING
         RETURNING record_id)
       INSERT INTO sync_feed (record_id, row_no, hash, deleted, doc)
       SELECT c.record_id, c.row_no, c.hash, false, c.doc::text FROM chunk c
