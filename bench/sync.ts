@@ -20,6 +20,7 @@ import type { Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { CollectionService } from '../src/features/collections/collections.service.ts';
 import { SyncService } from '../src/features/syncs/syncs.service.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { copyRow } from '../src/sync/copy-text.ts';
 import { type FeedFormat, readFeedFromFile } from '../src/sync/feed/index.ts';
 import { peakRssMb } from './vmhwm.mjs';
@@ -43,6 +44,8 @@ const UUID_IDS = args.ids === 'uuid';
 const ID_TAG = UUID_IDS ? '-uuid' : '';
 const N = Number(args.records);
 const PGLITE_N = Number(args['pglite-records'] ?? Math.max(1000, Math.round(N / 10)));
+// The in-process runs (baselines included) collect garbage as the sync-manager executable does.
+limitHeapGrowth();
 const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'sm-bench-'));
 
 /**
