@@ -327,6 +327,8 @@ try {
     }
   }
   if (!args['skip-pglite']) {
+    // Fresh each run, as the PostgreSQL database is: a kept --dir still holds the last run's.
+    rmSync(join(dir, 'pglite'), { recursive: true, force: true });
     const db = await openPglite(join(dir, 'pglite'));
     try {
       await bench('pglite', db, PGLITE_N);
@@ -338,6 +340,7 @@ try {
   if (args.big) await measureRss(Number(args.big), false);
   table();
 } finally {
-  // A folder named by --dir is kept, so that a sync can be run again on the same feeds and database.
+  // A folder named by --dir is kept, so that a sync can be run again on the same feeds and database
+  // (the bench itself starts both databases afresh).
   if (!args.dir) rmSync(dir, { recursive: true, force: true });
 }
