@@ -59,34 +59,37 @@ const PARTS = 256;
 /**
  * One part of an IdIndex: open addressing on the low hash lane, at most 80% full, grown by half
  * (not doubled: that left the table 40–80% full, 60% at 10M ids, 134 MB; growing by half keeps it
- * 53–80% full, 74% and 108 MB at 10M). A slot is the hash modulo the capacity, which is any size.
+ * 53–80% full, 74% and 108 MB at 10M). A slot is the low lane scaled to the capacity (multiply and
+ * shift: the capacity is any size, and a division per probe cost more). A slot's two lanes sit side
+ * by side, so a probe reads one cache line, not one in each of two arrays: 1M ids added in 180–230
+ * ms against 270–340 ms, 10M in 5.6–6.4 s against 6.4–6.7 s (a microbenchmark, three runs each).
  */
 class IdTable {
-  private hashHigh: Int32Array;
-  private hashLow: Int32Array;
+  /** Slot i is `slots[2i]` (high lane) and `slots[2i + 1]` (low lane); both 0 when empty. */
+  private slots: Int32Array;
+  private capacity: number;
   private count = 0;
 
   constructor(initialCapacity: number) {
-    const capacity = Math.max(16, Math.ceil(initialCapacity));
-    this.hashHigh = new Int32Array(capacity);
-    this.hashLow = new Int32Array(capacity);
+    this.capacity = Math.max(16, Math.ceil(initialCapacity));
+    this.slots = new Int32Array(2 * this.capacity);
   }
 
   add(high: number, low: number): boolean {
     const added = this.insert(high, low);
-    if (added && ++this.count * 5 > this.hashLow.length * 4) this.grow();
+    if (added && ++this.count * 5 > this.capacity * 4) this.grow();
     return added;
   }
 
   private insert(high: number, low: number): boolean {
-    const { hashHigh, hashLow } = this;
-    const capacity = hashLow.length;
-    for (let slot = (low >>> 0) % capacity; ; slot = slot + 1 === capacity ? 0 : slot + 1) {
-      const slotHigh = hashHigh[slot]!;
-      const slotLow = hashLow[slot]!;
+    const { slots, capacity } = this;
+    let slot = Math.floor(((low >>> 0) * capacity) / 4294967296);
+    for (; ; slot = slot + 1 === capacity ? 0 : slot + 1) {
+      const slotHigh = slots[2 * slot]!;
+      const slotLow = slots[2 * slot + 1]!;
       if (slotHigh === 0 && slotLow === 0) {
-        hashHigh[slot] = high;
-        hashLow[slot] = low;
+        slots[2 * slot] = high;
+        slots[2 * slot + 1] = low;
         return true;
       }
       if (slotLow === low && slotHigh === high) return false;
@@ -94,12 +97,13 @@ class IdTable {
   }
 
   private grow(): void {
-    const { hashHigh, hashLow } = this;
-    const capacity = Math.ceil(hashLow.length * 1.5);
-    this.hashHigh = new Int32Array(capacity);
-    this.hashLow = new Int32Array(capacity);
-    for (let i = 0; i < hashLow.length; i++) {
-      if (hashHigh[i] !== 0 || hashLow[i] !== 0) this.insert(hashHigh[i]!, hashLow[i]!);
+    const { slots, capacity } = this;
+    this.capacity = Math.ceil(capacity * 1.5);
+    this.slots = new Int32Array(2 * this.capacity);
+    for (let i = 0; i < capacity; i++) {
+      const high = slots[2 * i]!;
+      const low = slots[2 * i + 1]!;
+      if (high !== 0 || low !== 0) this.insert(high, low);
     }
   }
 }
