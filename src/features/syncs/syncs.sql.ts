@@ -147,12 +147,11 @@ export function copyStoredIndex(tenantId: string, collectionId: string): string 
 }
 
 /**
- * A chunk of new ids straight into records, as COPY binary rows (src/sync/copy-binary.ts) in the order
- * of its columns, sent with format 'binary': COPY
- * inserts in batches (one WAL record per page, not per row), and the document is parsed as jsonb once,
- * into `source`; `data` takes its default, the marker for "the source value" (migrations 0009, 0011),
- * and `version` its default 1. Measured on 1M records:
- * 189k rows/s, against 103k for `INSERT … SELECT FROM jsonb_array_elements($1)` storing both values.
+ * A chunk of new ids straight into records, as COPY binary rows in the order of its columns (sent
+ * with format 'binary', src/sync/copy-binary.ts): COPY inserts in batches (one WAL record per page,
+ * not per row), and the document is parsed as jsonb once, into `source`; `data` takes its default,
+ * the marker for "the source value" (migrations 0009, 0011), and `version` its default 1. Measured on
+ * 1M records: 189k rows/s, against 103k for `INSERT … SELECT FROM jsonb_array_elements($1)` storing both values.
  * COPY is refused on a table with row-level security for a role it applies to, so it runs as the
  * connection's user (leaveTenantRole); every row names its tenant explicitly. Runs under a savepoint:
  * a record with one of these ids made by hand since the index was read fails the chunk (unique
