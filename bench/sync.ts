@@ -98,13 +98,34 @@ async function writeFeed(path: string, n: number, format: FeedFormat, churn: boo
 
 type Row = { what: string; backend: string; records: number; seconds: number; rate: number; rssMb: number };
 const results: Row[] = [];
+/**
+ * Each measurement starts from a checkpointed database: the one before it (a 1M-row COPY, say) leaves
+ * hundreds of MB of dirty buffers and WAL behind, and without this the next one pays for their writeback
+ * (a first import measured 122k/s after the baselines, 156-178k/s after a CHECKPOINT). CHECKPOINT needs
+ * a superuser or pg_checkpoint; without either the bench goes on unsettled and says so.
+ */
+let settleRefused = false;
+async function settle(db: Database | null): Promise<void> {
+  if (db === null || settleRefused) return;
+  try {
+    await db.query('CHECKPOINT');
+  } catch (error) {
+    settleRefused = true;
+    console.error(
+      `no CHECKPOINT between measurements (${(error as Error).message}): figures may carry writeback`,
+    );
+  }
+}
+
 async function time(
   what: string,
   backend: string,
   records: number,
   fn: () => Promise<unknown>,
+  db: Database | null = null,
 ): Promise<Row> {
   global.gc?.();
+  await settle(db);
   const t0 = performance.now();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
@@ -162,54 +183,78 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
   await writeFeed(churn, n, 'ndjson', true);
   const ctx = await setup(db);
 
-  await time('ceiling: read+parse+hash (NDJSON)', backend, n, async () => {
-    const feed = readFeedFromFile(nd, { idField: 'id' });
-    for (let step = await feed.next(); !step.done; step = await feed.next());
-  });
-  await time('raw COPY into (id text, data jsonb)', backend, n, async () => {
-    await db.transaction(async (tx) => {
-      await tx.query('CREATE TEMP TABLE raw_copy (id text, data jsonb) ON COMMIT DROP');
+  await time(
+    'ceiling: read+parse+hash (NDJSON)',
+    backend,
+    n,
+    async () => {
       const feed = readFeedFromFile(nd, { idField: 'id' });
-      async function* chunks() {
-        let parts: string[] = [];
-        let size = 0;
-        for (let step = await feed.next(); !step.done; step = await feed.next()) {
-          for (const r of step.value.records) {
-            const line = copyRow([r.id, r.text]);
-            parts.push(line);
-            size += line.length;
-            if (size > 192 * 1024) {
-              yield parts.join('');
-              parts = [];
-              size = 0;
+      for (let step = await feed.next(); !step.done; step = await feed.next());
+    },
+    db,
+  );
+  await time(
+    'raw COPY into (id text, data jsonb)',
+    backend,
+    n,
+    async () => {
+      await db.transaction(async (tx) => {
+        await tx.query('CREATE TEMP TABLE raw_copy (id text, data jsonb) ON COMMIT DROP');
+        const feed = readFeedFromFile(nd, { idField: 'id' });
+        async function* chunks() {
+          let parts: string[] = [];
+          let size = 0;
+          for (let step = await feed.next(); !step.done; step = await feed.next()) {
+            for (const r of step.value.records) {
+              const line = copyRow([r.id, r.text]);
+              parts.push(line);
+              size += line.length;
+              if (size > 192 * 1024) {
+                yield parts.join('');
+                parts = [];
+                size = 0;
+              }
             }
           }
+          if (parts.length) yield parts.join('');
         }
-        if (parts.length) yield parts.join('');
-      }
-      await tx.copyFrom('COPY raw_copy (id, data)', chunks());
-    });
-  });
+        await tx.copyFrom('COPY raw_copy (id, data)', chunks());
+      });
+    },
+    db,
+  );
   const sample = Math.min(20000, n);
-  await time(`row-by-row upsert (${sample} sample)`, backend, sample, async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS floor_rows (id text PRIMARY KEY, hash text, data jsonb)');
-    const feed = readFeedFromFile(nd, { idField: 'id' });
-    let done = 0;
-    for (let step = await feed.next(); !step.done && done < sample; step = await feed.next()) {
-      for (const r of step.value.records) {
-        if (done++ >= sample) break;
-        await db.query(
-          'INSERT INTO floor_rows (id, hash, data) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, data = EXCLUDED.data',
-          [r.id, r.hash, r.text],
-        );
+  await time(
+    `row-by-row upsert (${sample} sample)`,
+    backend,
+    sample,
+    async () => {
+      await db.query('CREATE TABLE IF NOT EXISTS floor_rows (id text PRIMARY KEY, hash text, data jsonb)');
+      const feed = readFeedFromFile(nd, { idField: 'id' });
+      let done = 0;
+      for (let step = await feed.next(); !step.done && done < sample; step = await feed.next()) {
+        for (const r of step.value.records) {
+          if (done++ >= sample) break;
+          await db.query(
+            'INSERT INTO floor_rows (id, hash, data) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, data = EXCLUDED.data',
+            [r.id, r.hash, r.text],
+          );
+        }
       }
-    }
-  });
-  await time('sync: first import (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'));
-  await time('sync: first import (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'));
-  await time('sync: unchanged re-sync (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'));
-  await time('sync: unchanged re-sync (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'));
-  await time('sync: 1% changed, 0.5% new, 0.5% gone', backend, n, () => runSync(ctx, 'nd', churn, 'ndjson'));
+    },
+    db,
+  );
+  await time('sync: first import (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'), db);
+  await time('sync: first import (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'), db);
+  await time('sync: unchanged re-sync (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'), db);
+  await time('sync: unchanged re-sync (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'), db);
+  await time(
+    'sync: 1% changed, 0.5% new, 0.5% gone',
+    backend,
+    n,
+    () => runSync(ctx, 'nd', churn, 'ndjson'),
+    db,
+  );
 }
 
 /**
@@ -233,7 +278,15 @@ async function measureRss(n: number, withResync: boolean): Promise<void> {
   }
   const runs = [['sync: first import (NDJSON, CLI process)', `big-${n}${ID_TAG}.ndjson`]];
   if (withResync) runs.push(['sync: 1% re-sync (NDJSON, CLI process)', `big-${n}${ID_TAG}-churn.ndjson`]);
-  for (const [what, file] of runs) results.push(syncInOwnProcess(what!, join(dir, file!), n, url));
+  for (const [what, file] of runs) {
+    const settling = openPostgres(url);
+    try {
+      await settle(settling);
+    } finally {
+      await settling.close();
+    }
+    results.push(syncInOwnProcess(what!, join(dir, file!), n, url));
+  }
 }
 
 /** Runs `sync-manager sync` on one feed in a process of its own; its row, with that process's peak RSS. */
