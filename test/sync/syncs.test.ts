@@ -104,6 +104,12 @@ describe('feeds and counts', () => {
         (SELECT count(*) FROM records)::int AS count`,
     );
     assert.equal(row!.reltuples, row!.count);
+    // Sampled lightly (sql.sampleStatisticsLightly): a histogram of 10 buckets, not the default 100.
+    const [ids] = await fixture.server.db.query<{ bounds: number }>(
+      `SELECT array_length(histogram_bounds::text::text[], 1) AS bounds FROM pg_stats
+        WHERE tablename = 'records' AND attname = 'record_id'`,
+    );
+    assert.equal(ids!.bounds, 11);
   });
 
   test('unsupported content type → 415', async () => {

@@ -129,6 +129,7 @@ export async function applyStaged(
     const grown = staged.inserted + p.created;
     if (grown >= 100 && grown > live / 5) {
       await tx.query(sql.leaveTenantRole);
+      await tx.query(sql.sampleStatisticsLightly);
       await tx.query(sql.analyzeRecords);
       await tx.query(sql.enterTenantRole);
     }
