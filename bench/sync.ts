@@ -101,12 +101,12 @@ const results: Row[] = [];
 /**
  * Each measurement starts from a checkpointed database: the one before it (a 1M-row COPY, say) leaves
  * hundreds of MB of dirty buffers and WAL behind, and without this the next one pays for their writeback
- * (a first import measured 122k/s after the baselines, 156-178k/s after a CHECKPOINT). CHECKPOINT needs
- * a superuser or pg_checkpoint; without either the bench goes on unsettled and says so.
+ * (a first import ran 122k/s right after the baselines; into a fresh, checkpointed database 156-178k/s).
+ * CHECKPOINT needs a superuser or pg_checkpoint; without either the bench goes on unsettled and says so.
  */
 let settleRefused = false;
-async function settle(db: Database | null): Promise<void> {
-  if (db === null || settleRefused) return;
+async function settle(db: Database): Promise<void> {
+  if (settleRefused) return;
   try {
     await db.query('CHECKPOINT');
   } catch (error) {
@@ -122,7 +122,7 @@ async function time(
   backend: string,
   records: number,
   fn: () => Promise<unknown>,
-  db: Database | null = null,
+  db: Database,
 ): Promise<Row> {
   global.gc?.();
   await settle(db);
@@ -182,79 +182,58 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
   await writeFeed(js, n, 'json', false);
   await writeFeed(churn, n, 'ndjson', true);
   const ctx = await setup(db);
+  /** One measurement of this backend, from a checkpointed database (see settle). */
+  const measure = (what: string, records: number, fn: () => Promise<unknown>) =>
+    time(what, backend, records, fn, db);
 
-  await time(
-    'ceiling: read+parse+hash (NDJSON)',
-    backend,
-    n,
-    async () => {
+  await measure('ceiling: read+parse+hash (NDJSON)', n, async () => {
+    const feed = readFeedFromFile(nd, { idField: 'id' });
+    for (let step = await feed.next(); !step.done; step = await feed.next());
+  });
+  await measure('raw COPY into (id text, data jsonb)', n, async () => {
+    await db.transaction(async (tx) => {
+      await tx.query('CREATE TEMP TABLE raw_copy (id text, data jsonb) ON COMMIT DROP');
       const feed = readFeedFromFile(nd, { idField: 'id' });
-      for (let step = await feed.next(); !step.done; step = await feed.next());
-    },
-    db,
-  );
-  await time(
-    'raw COPY into (id text, data jsonb)',
-    backend,
-    n,
-    async () => {
-      await db.transaction(async (tx) => {
-        await tx.query('CREATE TEMP TABLE raw_copy (id text, data jsonb) ON COMMIT DROP');
-        const feed = readFeedFromFile(nd, { idField: 'id' });
-        async function* chunks() {
-          let parts: string[] = [];
-          let size = 0;
-          for (let step = await feed.next(); !step.done; step = await feed.next()) {
-            for (const r of step.value.records) {
-              const line = copyRow([r.id, r.text]);
-              parts.push(line);
-              size += line.length;
-              if (size > 192 * 1024) {
-                yield parts.join('');
-                parts = [];
-                size = 0;
-              }
+      async function* chunks() {
+        let parts: string[] = [];
+        let size = 0;
+        for (let step = await feed.next(); !step.done; step = await feed.next()) {
+          for (const r of step.value.records) {
+            const line = copyRow([r.id, r.text]);
+            parts.push(line);
+            size += line.length;
+            if (size > 192 * 1024) {
+              yield parts.join('');
+              parts = [];
+              size = 0;
             }
           }
-          if (parts.length) yield parts.join('');
         }
-        await tx.copyFrom('COPY raw_copy (id, data)', chunks());
-      });
-    },
-    db,
-  );
-  const sample = Math.min(20000, n);
-  await time(
-    `row-by-row upsert (${sample} sample)`,
-    backend,
-    sample,
-    async () => {
-      await db.query('CREATE TABLE IF NOT EXISTS floor_rows (id text PRIMARY KEY, hash text, data jsonb)');
-      const feed = readFeedFromFile(nd, { idField: 'id' });
-      let done = 0;
-      for (let step = await feed.next(); !step.done && done < sample; step = await feed.next()) {
-        for (const r of step.value.records) {
-          if (done++ >= sample) break;
-          await db.query(
-            'INSERT INTO floor_rows (id, hash, data) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, data = EXCLUDED.data',
-            [r.id, r.hash, r.text],
-          );
-        }
+        if (parts.length) yield parts.join('');
       }
-    },
-    db,
-  );
-  await time('sync: first import (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'), db);
-  await time('sync: first import (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'), db);
-  await time('sync: unchanged re-sync (NDJSON)', backend, n, () => runSync(ctx, 'nd', nd, 'ndjson'), db);
-  await time('sync: unchanged re-sync (JSON array)', backend, n, () => runSync(ctx, 'js', js, 'json'), db);
-  await time(
-    'sync: 1% changed, 0.5% new, 0.5% gone',
-    backend,
-    n,
-    () => runSync(ctx, 'nd', churn, 'ndjson'),
-    db,
-  );
+      await tx.copyFrom('COPY raw_copy (id, data)', chunks());
+    });
+  });
+  const sample = Math.min(20000, n);
+  await measure(`row-by-row upsert (${sample} sample)`, sample, async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS floor_rows (id text PRIMARY KEY, hash text, data jsonb)');
+    const feed = readFeedFromFile(nd, { idField: 'id' });
+    let done = 0;
+    for (let step = await feed.next(); !step.done && done < sample; step = await feed.next()) {
+      for (const r of step.value.records) {
+        if (done++ >= sample) break;
+        await db.query(
+          'INSERT INTO floor_rows (id, hash, data) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, data = EXCLUDED.data',
+          [r.id, r.hash, r.text],
+        );
+      }
+    }
+  });
+  await measure('sync: first import (NDJSON)', n, () => runSync(ctx, 'nd', nd, 'ndjson'));
+  await measure('sync: first import (JSON array)', n, () => runSync(ctx, 'js', js, 'json'));
+  await measure('sync: unchanged re-sync (NDJSON)', n, () => runSync(ctx, 'nd', nd, 'ndjson'));
+  await measure('sync: unchanged re-sync (JSON array)', n, () => runSync(ctx, 'js', js, 'json'));
+  await measure('sync: 1% changed, 0.5% new, 0.5% gone', n, () => runSync(ctx, 'nd', churn, 'ndjson'));
 }
 
 /**
