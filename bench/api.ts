@@ -3,6 +3,7 @@
 //
 //   npm run bench:api                      (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/test)
 //   BENCH_DURATION=10 BENCH_RECORDS=10000 npm run bench:api
+//   BENCH_ONLY=PATCH npm run bench:api     (only the cases whose name contains it: "GET one" takes its baseline too)
 //
 // The servers run in a child process and autocannon (50 connections) in this one, so the load generator
 // does not share the servers' event loop.
@@ -24,6 +25,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
 /** Enough records for every PATCH of the first-edit case to edit one of its own. */
 const UNTOUCHED = Number(process.env.BENCH_UNTOUCHED ?? 100_000);
+const ONLY = process.env.BENCH_ONLY;
 const CONNECTIONS = 50;
 const POOL = 10;
 
@@ -161,6 +163,7 @@ async function run(): Promise<void> {
     base?: string;
   }> = [];
   async function measure(name: string, options: autocannon.Options, base?: string) {
+    if (ONLY !== undefined && !name.includes(ONLY)) return;
     const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
     const bad = result.non2xx + result.errors + result.timeouts;
     results.push({

@@ -86,7 +86,7 @@ test('read_effective_as_tenant reads one tenant only, and its role switch ends w
   await assertNoConnectionLeftSwitched();
 });
 
-test('update_record_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
+test('update_records_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
   const collection = await handMadeRecord('fn-write', 'w1');
   // Who the UPDATE runs as, seen from inside it: a row trigger that notes role and tenant.
   await t.db.exec(`
@@ -100,10 +100,10 @@ test('update_record_as_tenant writes as the tenant role with its tenant, only at
     CREATE TRIGGER note_write AFTER UPDATE ON records FOR EACH ROW EXECUTE FUNCTION note_write();`);
   try {
     const write = (tenant: string, version: number, data: string, deletePolicy = 'delete') =>
-      t.db.query<{ version: number }>(
-        `SELECT version FROM update_record_as_tenant($1, $2, 'w1', $3, $4, NULL, '{}', NULL, $5::jsonb)`,
-        [tenant, collection.id, version, deletePolicy, data],
-      );
+      t.db.query<{ version: number }>(`SELECT version FROM update_records_as_tenant($1, $2::jsonb)`, [
+        tenant,
+        `[{"i":0,"c":${collection.id},"r":"w1","v":${version},"p":"${deletePolicy}","o":{},"d":${data}}]`,
+      ]);
     const changes = async () =>
       (
         await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM changes WHERE tenant_id = $1`, [

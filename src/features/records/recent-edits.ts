@@ -11,7 +11,7 @@ export interface RememberedRecord {
  * The state of the records this server process wrote last, so that the next edit of one of them can
  * skip the read and go straight to the write (a PATCH in one round trip instead of two). Nothing here is
  * trusted: the write happens only if the record is still at the remembered version and its collection
- * still has the remembered delete policy (update_record_as_tenant), so a state another process, a sync
+ * still has the remembered delete policy (update_records_as_tenant), so a state another process, a sync
  * or a restore has moved on from costs one wasted round trip, never a wrong write.
  *
  * Bounded twice, the oldest entry out first: by count, and by the size of the records' JSON text

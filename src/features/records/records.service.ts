@@ -2,6 +2,7 @@ import type { Database, Queryable } from '../../db/database.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
+import { EditWrites, type Written } from './edit-writes.ts';
 import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
 import { RecentEdits } from './recent-edits.ts';
 import {
@@ -62,6 +63,7 @@ export class RecordService {
   constructor(
     private readonly db: Database,
     private readonly recent = new RecentEdits(),
+    private readonly writes = new EditWrites(db),
   ) {}
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
@@ -140,7 +142,8 @@ export class RecordService {
    * Applies a manual edit: reads the record, checks preconditions against the version read, computes
    * the new state and writes it with a new change and version only if the record is still at that
    * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them. When another writer got there first (or the record is not made
+   * transaction held between them; the write goes together with those of concurrent edits
+   * (EditWrites). When another writer got there first (or the record is not made
    * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
    * each sees the last: none loses another's fields, and If-Match fails against the new version.
    * Retrying optimistically instead measured slower under contention (docs/performance.md).
@@ -193,9 +196,11 @@ export class RecordService {
     planned: PlannedWrite,
     version: number,
   ): Promise<WriteResult | undefined> {
-    const [written] = await this.db.query<Written>(
-      sql.updateRecordAsTenant(planned.write, version, info.deletePolicy),
-    );
+    const written = await this.writes.write({
+      write: planned.write,
+      version,
+      deletePolicy: info.deletePolicy,
+    });
     return written && this.written(tenantId, collection, info, planned, written);
   }
 
@@ -254,8 +259,6 @@ type LockedRow = { collection_id: string; id_field: string; delete_policy: 'dele
   | RecordRow
   | { [K in keyof RecordRow]: null }
 );
-
-type Written = { version: number; updated_at: Date };
 
 /** What an edit would write (`write: null`: nothing changes, `unchanged` is the answer). */
 type PlannedEdit = { write: null; unchanged: WriteResult } | PlannedWrite;

@@ -47,7 +47,7 @@ export const lockRecord = (tenantId: string, collection: string, recordId: strin
 
 /**
  * lockRecord without the lock, in one statement that is its own tenant transaction (migration 0010):
- * the read of an optimistic edit, written back with updateRecordAsTenant. Run it on the pool.
+ * the read of an optimistic edit, written back with updateRecordsAsTenant. Run it on the pool.
  */
 export const readRecordAsTenant = (tenantId: string, collection: string, recordId: string): Statement => ({
   text: `SELECT collection_id, id_field, delete_policy, record_id, source, upstream_gone, overrides, manual_delete,
@@ -83,28 +83,15 @@ export const updateRecord = (w: RecordWrite): Statement => ({
 });
 
 /**
- * updateRecord with its change, if the record is still at `expectedVersion` and its collection still
- * has the delete policy the edit was planned with, in one statement that is its own tenant transaction
- * (migration 0010). No row: a concurrent writer moved the version (or the policy) first.
+ * updateRecord, with its change, for each of several edits of one tenant's records, in one statement
+ * that is its own tenant transaction (migration 0013); `edits` is their JSON array, as
+ * src/features/records/edit-writes.ts builds it. An edit is written only if its record is still at the
+ * version it was planned from and its collection still has the delete policy it was planned with;
+ * the rows say which were written (`i`, the edit's index).
  */
-export const updateRecordAsTenant = (
-  w: RecordWrite,
-  expectedVersion: number,
-  deletePolicy: 'delete' | 'keep',
-): Statement => ({
-  text: `SELECT version, updated_at
-           FROM update_record_as_tenant($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb)`,
-  values: [
-    w.tenantId,
-    w.collectionId,
-    w.recordId,
-    expectedVersion,
-    deletePolicy,
-    w.apiKeyId,
-    w.overrides,
-    w.manualDelete,
-    w.data,
-  ],
+export const updateRecordsAsTenant = (tenantId: string, edits: string): Statement => ({
+  text: `SELECT i, version, updated_at FROM update_records_as_tenant($1, $2::jsonb)`,
+  values: [tenantId, edits],
 });
 
 /** A record made by hand; nothing is inserted when a concurrent writer made it first. */

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import postgres from 'postgres';
+import type { Database, Statement } from '../../src/db/database.ts';
+import { EditWrites, type OptimisticWrite } from '../../src/features/records/edit-writes.ts';
+import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+// Optimistic writes of concurrent edits go to the database together (src/features/records/edit-writes.ts,
+// migration 0013), each decided on its own.
+let t: TestDatabase;
+let tenants: string[];
+let collectionOf: Map<string, string>;
+
+before(async () => {
+  t = await createTestDatabase();
+  tenants = [];
+  collectionOf = new Map();
+  for (const slug of ['batch-a', 'batch-b']) {
+    const [tenant] = await t.db.query<{ id: string }>(
+      `INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id`,
+      [slug],
+    );
+    const [collection] = await t.db.query<{ id: string }>(
+      `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
+      [tenant!.id],
+    );
+    await t.db.query(
+      `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
+       INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+       SELECT $1, $2, 'r' || i, jsonb_build_object('id', 'r' || i), jsonb_build_object('id', 'r' || i), ch.id
+         FROM ch, generate_series(1, 20) i`,
+      [tenant!.id, collection!.id],
+    );
+    tenants.push(tenant!.id);
+    collectionOf.set(tenant!.id, collection!.id);
+  }
+});
+after(() => t.close());
+
+/** The database, counting the statements sent through it. */
+function counted(db: Database): { db: Database; statements: () => number } {
+  let statements = 0;
+  const query = (textOrStatement: string | Statement, values?: readonly unknown[]) => {
+    statements++;
+    return typeof textOrStatement === 'string'
+      ? db.query(textOrStatement, values)
+      : db.query(textOrStatement);
+  };
+  return { db: { ...db, query: query as Database['query'] }, statements: () => statements };
+}
+
+function edit(
+  tenantId: string,
+  recordId: string,
+  version: number,
+  n: unknown,
+  apiKeyId: string | null = null,
+) {
+  return {
+    write: {
+      tenantId,
+      collectionId: collectionOf.get(tenantId)!,
+      recordId,
+      apiKeyId,
+      overrides: JSON.stringify({ '/n': { value: n, by: null, at: '2026-12-03T00:00:00.000Z' } }),
+      manualDelete: null,
+      data: JSON.stringify({ id: recordId, n }),
+    },
+    version,
+    deletePolicy: 'delete',
+  } satisfies OptimisticWrite;
+}
+
+async function stored(tenantId: string, recordId: string) {
+  const [row] = await t.db.query<{ data: unknown; version: number; kind: string }>(
+    `SELECT r.data, r.version, ch.kind FROM records r JOIN changes ch ON ch.tenant_id = r.tenant_id AND ch.id = r.change_id
+      WHERE r.tenant_id = $1 AND r.record_id = $2`,
+    [tenantId, recordId],
+  );
+  return { ...row };
+}
+
+test('writes of one turn go as one statement, each decided on its own', async () => {
+  const [a] = tenants as [string];
+  const { db, statements } = counted(t.db);
+  const writes = new EditWrites(db);
+  const results = await Promise.all([
+    writes.write(edit(a, 'r1', 1, 1)),
+    writes.write(edit(a, 'r2', 1, 2)),
+    writes.write(edit(a, 'r2', 1, 'second edit of r2, planned from the same version')),
+    writes.write(edit(a, 'r3', 7, 'stale version')),
+    writes.write({ ...edit(a, 'r4', 1, 'planned under another delete policy'), deletePolicy: 'keep' }),
+    writes.write(edit(a, 'missing', 1, 'no such record')),
+  ]);
+  assert.equal(statements(), 1);
+  assert.deepEqual(
+    results.map((written) => written?.version),
+    [2, 2, undefined, undefined, undefined, undefined],
+  );
+  assert.deepEqual(await stored(a, 'r1'), { data: { id: 'r1', n: 1 }, version: 2, kind: 'api' });
+  assert.deepEqual(await stored(a, 'r2'), { data: { id: 'r2', n: 2 }, version: 2, kind: 'api' });
+  assert.deepEqual(await stored(a, 'r3'), { data: { id: 'r3' }, version: 1, kind: 'sync' });
+  assert.deepEqual(await stored(a, 'r4'), { data: { id: 'r4' }, version: 1, kind: 'sync' });
+  // Each written edit has its own change, and the version it replaced went to history.
+  const changes = await t.db.query<{ n: number }>(
+    `SELECT count(DISTINCT change_id)::int AS n FROM records WHERE tenant_id = $1 AND record_id IN ('r1', 'r2')`,
+    [a],
+  );
+  assert.equal(changes[0]!.n, 2);
+  const history = await t.db.query(
+    `SELECT record_id FROM record_versions WHERE tenant_id = $1 ORDER BY record_id`,
+    [a],
+  );
+  assert.deepEqual(
+    history.map((row) => row.record_id),
+    ['r1', 'r2'],
+  );
+});
+
+test('one tenant a batch: the writes of two tenants in one turn go as two statements', async () => {
+  const [a, b] = tenants as [string, string];
+  const { db, statements } = counted(t.db);
+  const writes = new EditWrites(db);
+  const results = await Promise.all([
+    writes.write(edit(a, 'r5', 1, 'a')),
+    writes.write(edit(b, 'r5', 1, 'b')),
+    writes.write(edit(a, 'r6', 1, 'a')),
+    // Tenant a's write of tenant b's collection: its row is not tenant a's to write.
+    writes.write({ ...edit(b, 'r6', 1, 'a into b'), write: { ...edit(b, 'r6', 1, 'x').write, tenantId: a } }),
+  ]);
+  assert.equal(statements(), 2);
+  assert.deepEqual(
+    results.map((written) => written?.version),
+    [2, 2, 2, undefined],
+  );
+  assert.deepEqual((await stored(a, 'r5')).data, { id: 'r5', n: 'a' });
+  assert.deepEqual((await stored(b, 'r5')).data, { id: 'r5', n: 'b' });
+  assert.deepEqual((await stored(b, 'r6')).data, { id: 'r6' });
+});
+
+test('a batch the database refuses is tried one write at a time: only the bad write fails', async () => {
+  const [a] = tenants as [string];
+  const { db, statements } = counted(t.db);
+  const writes = new EditWrites(db);
+  const results = await Promise.allSettled([
+    writes.write(edit(a, 'r7', 1, 7)),
+    writes.write(edit(a, 'r8', 1, 8, 'not-a-uuid')),
+    writes.write(edit(a, 'r9', 1, 9)),
+  ]);
+  assert.equal(statements(), 4);
+  assert.equal(results[0]!.status, 'fulfilled');
+  assert.equal(results[1]!.status, 'rejected');
+  assert.equal(results[2]!.status, 'fulfilled');
+  assert.equal((await stored(a, 'r7')).version, 2);
+  assert.equal((await stored(a, 'r8')).version, 1);
+  assert.equal((await stored(a, 'r9')).version, 2);
+});
+
+test('a record another transaction holds locked is passed over at once, not waited for', {
+  skip: BACKEND === 'pglite' ? 'PGlite has one connection' : false,
+}, async () => {
+  const [a] = tenants as [string];
+  const other = postgres(t.url!, { max: 1, onnotice: () => {} });
+  try {
+    const writes = new EditWrites(t.db);
+    const results = await other.begin(async (tx) => {
+      await tx.unsafe(`SELECT 1 FROM records WHERE tenant_id = $1 AND record_id = 'r10' FOR UPDATE`, [a]);
+      // Were it waited for, this would wait for the transaction that waits for it: a deadlock.
+      return Promise.all([writes.write(edit(a, 'r10', 1, 10)), writes.write(edit(a, 'r11', 1, 11))]);
+    });
+    assert.deepEqual(
+      results.map((written) => written?.version),
+      [undefined, 2],
+    );
+    assert.equal((await stored(a, 'r10')).version, 1);
+  } finally {
+    await other.end();
+  }
+});
