@@ -149,6 +149,34 @@ test('update_records_as_tenant writes as the tenant role with its tenant, only a
   }
 });
 
+test('list_effective_as_tenant pages in id order from a plan kept while the collection grows', async () => {
+  const collection = await handMadeRecord('fn-list', 'a00');
+  const page = async (tenant: string, after: string | null, limit: number) =>
+    (
+      await t.db.query<{ record_id: string | null }>(
+        `SELECT record_id FROM list_effective_as_tenant($1, 'fn-list', $2, $3)`,
+        [tenant, after, limit],
+      )
+    ).map((row) => row.record_id);
+  // Planned on one record (migration 0014 keeps one plan a connection), then read after growth: the
+  // same plan must page the grown collection in order, from the start and from a cursor.
+  assert.deepEqual(await page(tenantId, null, 10), ['a00']);
+  assert.deepEqual(await page(tenantId, 'a00', 10), [null]);
+  await t.db.query(
+    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, $2, 'b' || lpad(i::text, 4, '0'), NULL, jsonb_build_object('i', i), ch.id
+       FROM ch, generate_series(3000, 1, -1) i`,
+    [tenantId, collection.id],
+  );
+  assert.deepEqual(await page(tenantId, null, 3), ['a00', 'b0001', 'b0002']);
+  assert.deepEqual(await page(tenantId, 'b1499', 2), ['b1500', 'b1501']);
+  assert.deepEqual(await page(tenantId, 'b2999', 5), ['b3000']);
+  // No such collection for another tenant: no row at all.
+  assert.deepEqual(await page('00000000-0000-4000-8000-000000000000', null, 10), []);
+  await assertNoConnectionLeftSwitched();
+});
+
 test('read_record_as_tenant reads one tenant only: no row for another tenant', async () => {
   const read = (tenant: string) =>
     t.db.query<{ record_id: string | null; version: number | null }>(
