@@ -4,7 +4,7 @@ import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
 import { EditWrites, type Written } from './edit-writes.ts';
 import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
-import { RecentEdits } from './recent-edits.ts';
+import { keyOf, RecentEdits } from './recent-edits.ts';
 import {
   type Actor,
   applyEdit,
@@ -15,6 +15,7 @@ import {
   sameState,
 } from './record-edits.ts';
 import * as sql from './records.sql.ts';
+import { SerialEdits } from './serial-edits.ts';
 
 interface RecordRow {
   record_id: string;
@@ -64,6 +65,7 @@ export class RecordService {
     private readonly db: Database,
     private readonly recent = new RecentEdits(),
     private readonly writes = new EditWrites(db),
+    private readonly turns = new SerialEdits(),
   ) {}
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
@@ -152,13 +154,27 @@ export class RecordService {
    * (RecentEdits) and written on the same condition. Only a write that went through answers from that
    * state; anything else (a stale state, a refusal, nothing to change) is decided on a fresh read.
    */
-  async edit(
+  edit(
     tenantId: string,
     collection: string,
     recordId: string,
     edit: Edit,
     by: string | null,
     preconditions: Preconditions = {},
+  ): Promise<WriteResult> {
+    // One edit of a record at a time in this process, each from the state the last one wrote.
+    return this.turns.run(keyOf(tenantId, collection, recordId), () =>
+      this.editNow(tenantId, collection, recordId, edit, by, preconditions),
+    );
+  }
+
+  private async editNow(
+    tenantId: string,
+    collection: string,
+    recordId: string,
+    edit: Edit,
+    by: string | null,
+    preconditions: Preconditions,
   ): Promise<WriteResult> {
     const remembered = this.recent.take(tenantId, collection, recordId);
     if (remembered) {
