@@ -13,9 +13,16 @@
 -- holds others, so it cannot deadlock with a sync or another batch), get no row back and are decided
 -- again by the caller on a fresh read. Every written edit gets its own change; they share the
 -- transaction's time.
+--
+-- The locked rows are updated through their ctids (a TID scan), and enable_seqscan = off keeps it so:
+-- PL/pgSQL keeps one plan for the function's query per connection (its one parameter tells the
+-- planner nothing a generic plan lacks), and a plan made while `records` was small joined the locked
+-- rows back to it over a scan of the whole table (sequential, or with scans off, of its primary key);
+-- kept for the connection's life, that would read every record of every tenant per batch once the
+-- table is big. Each edit's row is found by its key, then updated by its ctid, at any size.
 CREATE FUNCTION update_records_as_tenant(p_tenant uuid, p_edits jsonb)
   RETURNS TABLE (i integer, version integer, updated_at timestamptz)
-  LANGUAGE plpgsql VOLATILE AS $$
+  LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $$
 BEGIN
   PERFORM set_config('role', 'sync_manager_app', true), set_config('app.tenant_id', p_tenant::text, true);
   RETURN QUERY
@@ -40,7 +47,8 @@ BEGIN
          SET overrides = l.o, manual_delete = l.m, data = l.d, version = r.version + 1,
              change_id = nextval('change_seq'), updated_at = now()
         FROM locked l
-       WHERE r.collection_id = l.c AND r.record_id = l.r AND r.ctid = l.row_at
+       WHERE r.ctid = ANY (ARRAY(SELECT row_at FROM locked)) AND r.ctid = l.row_at
+         AND r.collection_id = l.c AND r.record_id = l.r
       RETURNING l.i, l.k, r.version, r.change_id, r.updated_at
     ), change AS (
       INSERT INTO changes (tenant_id, id, at, kind, api_key_id)
