@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import postgres from 'postgres';
+import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+// The tenant functions on the request path keep one plan per connection (PL/pgSQL's plan cache;
+// migrations 0013 and 0014). A plan made while `records` is small must still be a lookup by key once
+// the table is big: this plans them on three records, grows the table without ANALYZE (which would
+// make PostgreSQL plan again), and reads the kept plans through auto_explain. PostgreSQL only: PGlite
+// has no auto_explain.
+let t: TestDatabase;
+let tenantId: string;
+let collectionId: string;
+
+before(async () => {
+  t = await createTestDatabase();
+  const [tenant] = await t.db.query<{ id: string }>(
+    `INSERT INTO tenants (slug, name) VALUES ('plans', 'plans') RETURNING id`,
+  );
+  tenantId = tenant!.id;
+  const [collection] = await t.db.query<{ id: string }>(
+    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
+    [tenantId],
+  );
+  collectionId = collection!.id;
+  await addRecords(1, 3);
+});
+after(() => t?.close());
+
+async function addRecords(from: number, to: number): Promise<void> {
+  await t.db.query(
+    `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, $2, 'r' || lpad(i::text, 6, '0'), jsonb_build_object('i', i), 'true', ch.id
+       FROM ch, generate_series($3::int, $4::int) i`,
+    [tenantId, collectionId, from, to],
+  );
+}
+
+test('plans kept from a small table stay lookups by key when it grows', {
+  skip: BACKEND === 'pglite' ? 'auto_explain is PostgreSQL’s' : false,
+}, async () => {
+  const notices: string[] = [];
+  // One connection, so that every call below uses (and shows) the same kept plans.
+  const sql = postgres(t.url!, { max: 1, onnotice: (notice) => notices.push(String(notice.message)) });
+  try {
+    const write = async (recordId: string) => {
+      const [row] = await sql.unsafe<{ version: number }[]>(
+        `SELECT version FROM records WHERE tenant_id = $1 AND collection_id = $2 AND record_id = $3`,
+        [tenantId, collectionId, recordId],
+      );
+      const edit = {
+        i: 0,
+        c: collectionId,
+        r: recordId,
+        v: row!.version,
+        p: 'delete',
+        o: {},
+        d: { id: recordId },
+      };
+      return sql.unsafe(`SELECT * FROM update_records_as_tenant($1, $2::text::jsonb)`, [
+        tenantId,
+        JSON.stringify([edit]),
+      ]);
+    };
+    const page = (after: string | null) =>
+      sql.unsafe(`SELECT record_id FROM list_effective_as_tenant($1, 'items', $2, 10)`, [tenantId, after]);
+    // Enough calls for PL/pgSQL to settle on its generic plans.
+    for (let i = 0; i < 7; i++) {
+      assert.equal((await write('r000002')).length, 1);
+      await page(null);
+      await page('r000001');
+    }
+    await addRecords(4, 30_000);
+    await sql.unsafe(`LOAD 'auto_explain'`);
+    await sql.unsafe(
+      `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+       SET auto_explain.log_level = notice`,
+    );
+    notices.length = 0;
+    assert.equal((await write('r020000')).length, 1);
+    assert.deepEqual(
+      (await page('r019999')).map((row) => row.record_id),
+      Array.from({ length: 10 }, (_, i) => `r0${20_000 + i}`),
+    );
+    await page(null);
+    // The functions' own statements (they name the table `records r`), not this test's lookups.
+    const plans = notices.filter((notice) => notice.includes('FROM records r'));
+    assert.ok(plans.length >= 3, `auto_explain showed ${plans.length} plans`);
+    for (const plan of plans) assert.doesNotMatch(plan, /Seq Scan on records/, plan);
+    // A page walks the primary key in order; sorting the collection's rows would read them all.
+    const pages = plans.filter((plan) => plan.includes('SELECT p.record_id'));
+    assert.equal(pages.length, 2);
+    for (const plan of pages) {
+      assert.doesNotMatch(plan, /Sort/, plan);
+      assert.match(plan, /Index Scan using records_pkey/, plan);
+    }
+    const update = plans.find((plan) => plan.includes('UPDATE records'));
+    assert.match(update ?? '', /Tid Scan on records/);
+  } finally {
+    await sql.end();
+  }
+});
