@@ -68,7 +68,10 @@ export class RecentEdits {
   }
 }
 
-/** One record of one tenant's collection. NUL cannot occur in a tenant id, a collection name or a record id (they are stored as text). */
+/**
+ * One record of one tenant's collection (also SerialEdits' key). NUL cannot occur in a tenant id, a
+ * collection name or a record id (they are stored as text).
+ */
 export function keyOf(tenantId: string, collection: string, recordId: string): string {
   return `${tenantId}\u0000${collection}\u0000${recordId}`;
 }
