@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The tenant functions on the request path keep one plan per connection (PL/pgSQL's plan cache;
-// migrations 0013 and 0014). A plan made while `records` is small must still be a lookup by key once
+// migrations 0013, 0014 and 0015). A plan made while `records` is small must still be a lookup by key once
 // the table is big: this plans them on three records, grows the table without ANALYZE (which would
 // make PostgreSQL plan again), and reads the kept plans through auto_explain. PostgreSQL only: PGlite
 // has no auto_explain.
@@ -65,8 +65,14 @@ test('plans kept from a small table stay lookups by key when it grows', {
     };
     const page = (after: string | null) =>
       sql.unsafe(`SELECT record_id FROM list_effective_as_tenant($1, 'items', $2, 10)`, [tenantId, after]);
+    const read = (recordId: string) =>
+      sql.unsafe<{ record_id: string | null }[]>(
+        `SELECT * FROM read_records_as_tenant($1, $2::text::jsonb)`,
+        [tenantId, JSON.stringify([{ i: 0, c: 'items', r: recordId }])],
+      );
     // Enough calls for PL/pgSQL to settle on its generic plans.
     for (let i = 0; i < 7; i++) {
+      assert.equal((await read('r000003'))[0]?.record_id, 'r000003');
       assert.equal((await write('r000002')).length, 1);
       await page(null);
       await page('r000001');
@@ -78,6 +84,7 @@ test('plans kept from a small table stay lookups by key when it grows', {
        SET auto_explain.log_level = notice`,
     );
     notices.length = 0;
+    assert.equal((await read('r025000'))[0]?.record_id, 'r025000');
     assert.equal((await write('r020000')).length, 1);
     assert.deepEqual(
       (await page('r019999')).map((row) => row.record_id),
@@ -86,7 +93,7 @@ test('plans kept from a small table stay lookups by key when it grows', {
     await page(null);
     // The functions' own statements (they name the table `records r`), not this test's lookups.
     const plans = notices.filter((notice) => notice.includes('FROM records r'));
-    assert.ok(plans.length >= 3, `auto_explain showed ${plans.length} plans`);
+    assert.ok(plans.length >= 4, `auto_explain showed ${plans.length} plans`);
     for (const plan of plans) assert.doesNotMatch(plan, /Seq Scan on records/, plan);
     // A page walks the primary key in order; sorting the collection's rows would read them all.
     const pages = plans.filter((plan) => plan.includes('SELECT p.record_id'));
@@ -95,6 +102,8 @@ test('plans kept from a small table stay lookups by key when it grows', {
       assert.doesNotMatch(plan, /Sort/, plan);
       assert.match(plan, /Index Scan using records_pkey/, plan);
     }
+    const lookup = plans.find((plan) => plan.includes('jsonb_to_recordset'));
+    assert.match(lookup ?? '', /Index Scan using records_pkey/, lookup);
     const update = plans.find((plan) => plan.includes('UPDATE records'));
     assert.match(update ?? '', /Tid Scan on records/);
   } finally {

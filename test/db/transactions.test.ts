@@ -177,22 +177,30 @@ test('list_effective_as_tenant pages in id order from a plan kept while the coll
   await assertNoConnectionLeftSwitched();
 });
 
-test('read_record_as_tenant reads one tenant only: no row for another tenant', async () => {
+test('read_records_as_tenant reads one tenant only, a row for each read of a collection it has', async () => {
   const read = (tenant: string) =>
-    t.db.query<{ record_id: string | null; version: number | null }>(
-      `SELECT record_id, version FROM read_record_as_tenant($1, 'fn-read', 'r1')`,
-      [tenant],
+    t.db.query<{ i: number; record_id: string | null; version: number | null }>(
+      `SELECT i, record_id, version FROM read_records_as_tenant($1, $2::jsonb) ORDER BY i`,
+      [
+        tenant,
+        JSON.stringify([
+          { i: 0, c: 'fn-read', r: 'r1' },
+          { i: 1, c: 'fn-read', r: 'no-such-record' },
+          { i: 2, c: 'no-such-collection', r: 'r1' },
+          { i: 3, c: 'fn-read', r: 'r1' },
+        ]),
+      ],
     );
   assert.deepEqual(
     (await read(tenantId)).map((row) => ({ ...row })),
-    [{ record_id: 'r1', version: 1 }],
+    [
+      { i: 0, record_id: 'r1', version: 1 },
+      { i: 1, record_id: null, version: null },
+      { i: 3, record_id: 'r1', version: 1 },
+    ],
   );
   assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
-  const [missing] = await t.db.query<{ version: number | null }>(
-    `SELECT version FROM read_record_as_tenant($1, 'fn-read', 'no-such-record')`,
-    [tenantId],
-  );
-  assert.equal(missing!.version, null);
+  await assertNoConnectionLeftSwitched();
 });
 
 /** A collection with one record made by hand (no source value), written the way the API writes one. */

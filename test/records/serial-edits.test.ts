@@ -34,7 +34,7 @@ test('50 concurrent edits of one record: one read, then one write each, none los
   let transactions = 0;
   const query = (textOrStatement: string | Statement, values?: readonly unknown[]) => {
     const text = typeof textOrStatement === 'string' ? textOrStatement : textOrStatement.text;
-    if (text.includes('read_record_as_tenant')) reads++;
+    if (text.includes('read_records_as_tenant')) reads++;
     return typeof textOrStatement === 'string'
       ? t.db.query(textOrStatement, values)
       : t.db.query(textOrStatement);

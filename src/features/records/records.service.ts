@@ -2,6 +2,7 @@ import type { Database, Queryable } from '../../db/database.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
+import { EditReads } from './edit-reads.ts';
 import { EditWrites, type Written } from './edit-writes.ts';
 import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
 import { keyOf, RecentEdits } from './recent-edits.ts';
@@ -66,6 +67,7 @@ export class RecordService {
     private readonly recent = new RecentEdits(),
     private readonly writes = new EditWrites(db),
     private readonly turns = new SerialEdits(),
+    private readonly reads = new EditReads<LockedRow>(db),
   ) {}
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
@@ -144,8 +146,8 @@ export class RecordService {
    * Applies a manual edit: reads the record, checks preconditions against the version read, computes
    * the new state and writes it with a new change and version only if the record is still at that
    * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them; the write goes together with those of concurrent edits
-   * (EditWrites). When another writer got there first (or the record is not made
+   * transaction held between them; the read goes together with those of concurrent edits
+   * (EditReads), and so does the write (EditWrites). When another writer got there first (or the record is not made
    * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
    * each sees the last: none loses another's fields, and If-Match fails against the new version.
    * Retrying optimistically instead measured slower under contention (docs/performance.md).
@@ -183,7 +185,7 @@ export class RecordService {
       const result = planned?.write && (await this.writeAt(tenantId, collection, info, planned, row.version));
       if (result) return result;
     }
-    const [read] = await this.db.query<LockedRow>(sql.readRecordAsTenant(tenantId, collection, recordId));
+    const read = await this.reads.read({ tenantId, collection, recordId });
     if (!read) throw collectionNotFound(collection);
     if (read.version !== null) {
       const info = collectionOf(read);
@@ -268,7 +270,7 @@ export class RecordService {
 }
 
 /**
- * lockRecord's and readRecordAsTenant's row: the collection, and the record's columns (all NULL when
+ * lockRecord's and readRecordsAsTenant's row: the collection, and the record's columns (all NULL when
  * there is none).
  */
 type LockedRow = { collection_id: string; id_field: string; delete_policy: 'delete' | 'keep' } & (

@@ -46,14 +46,16 @@ export const lockRecord = (tenantId: string, collection: string, recordId: strin
 });
 
 /**
- * lockRecord without the lock, in one statement that is its own tenant transaction (migration 0010):
- * the read of an optimistic edit, written back with updateRecordsAsTenant. Run it on the pool.
+ * lockRecord without the lock for each of several reads of one tenant's records, in one statement that
+ * is its own tenant transaction (migration 0015): the reads of optimistic edits, written back with
+ * updateRecordsAsTenant. `reads` is their JSON array, as src/features/records/edit-reads.ts builds it;
+ * `i` says whose row is whose. Run it on the pool.
  */
-export const readRecordAsTenant = (tenantId: string, collection: string, recordId: string): Statement => ({
-  text: `SELECT collection_id, id_field, delete_policy, record_id, source, upstream_gone, overrides, manual_delete,
+export const readRecordsAsTenant = (tenantId: string, reads: string): Statement => ({
+  text: `SELECT i, collection_id, id_field, delete_policy, record_id, source, upstream_gone, overrides, manual_delete,
                 data, version, change_id, updated_at
-           FROM read_record_as_tenant($1, $2, $3)`,
-  values: [tenantId, collection, recordId],
+           FROM read_records_as_tenant($1, $2::jsonb)`,
+  values: [tenantId, reads],
 });
 
 export interface RecordWrite {
