@@ -120,7 +120,7 @@ export class StatementBatches<Item, Row extends { i: number }> {
       return;
     }
     const byIndex = new Map(rows.map((row) => [row.i, row]));
-    batch.forEach((pending, i) => pending.resolve(byIndex.get(i)));
+    for (const [i, pending] of batch.entries()) pending.resolve(byIndex.get(i));
   }
 }
 
