@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
-import type { Database, Statement } from '../../src/db/database.ts';
 import { EditWrites, type OptimisticWrite } from '../../src/features/records/edit-writes.ts';
+import { counted } from '../helpers/counted.ts';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // Optimistic writes of concurrent edits go to the database together (src/features/records/edit-writes.ts,
@@ -36,18 +36,6 @@ before(async () => {
   }
 });
 after(() => t.close());
-
-/** The database, counting the statements sent through it. */
-function counted(db: Database): { db: Database; statements: () => number } {
-  let statements = 0;
-  const query = (textOrStatement: string | Statement, values?: readonly unknown[]) => {
-    statements++;
-    return typeof textOrStatement === 'string'
-      ? db.query(textOrStatement, values)
-      : db.query(textOrStatement);
-  };
-  return { db: { ...db, query: query as Database['query'] }, statements: () => statements };
-}
 
 function edit(
   tenantId: string,

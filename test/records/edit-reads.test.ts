@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { EditReads } from '../../src/features/records/edit-reads.ts';
+import { counted } from '../helpers/counted.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+// The reads of concurrent edits go to the database together (src/features/records/edit-reads.ts,
+// migration 0015), one tenant a statement, each answered with its own record.
+let t: TestDatabase;
+let tenants: string[];
+
+interface Read {
+  collection_id: string;
+  record_id: string | null;
+  data: unknown;
+  version: number | null;
+}
+
+before(async () => {
+  t = await createTestDatabase();
+  tenants = [];
+  for (const slug of ['reads-a', 'reads-b']) {
+    const [tenant] = await t.db.query<{ id: string }>(
+      `INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id`,
+      [slug],
+    );
+    const [collection] = await t.db.query<{ id: string }>(
+      `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
+      [tenant!.id],
+    );
+    // The tenant's slug in each record tells whose record a read found.
+    await t.db.query(
+      `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
+       INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+       SELECT $1, $2, 'r' || i, jsonb_build_object('id', 'r' || i, 'of', $3::text), 'true', ch.id
+         FROM ch, generate_series(1, 5) i`,
+      [tenant!.id, collection!.id, slug],
+    );
+    tenants.push(tenant!.id);
+  }
+});
+after(() => t.close());
+
+test('reads of one turn go as one statement a tenant, each answered with its own record', async () => {
+  const [a, b] = tenants as [string, string];
+  const { db, statements } = counted(t.db);
+  const reads = new EditReads<Read>(db);
+  const [r1, r2, none, noCollection, other] = await Promise.all([
+    reads.read({ tenantId: a, collection: 'items', recordId: 'r1' }),
+    reads.read({ tenantId: a, collection: 'items', recordId: 'r2' }),
+    reads.read({ tenantId: a, collection: 'items', recordId: 'missing' }),
+    reads.read({ tenantId: a, collection: 'nothing', recordId: 'r1' }),
+    reads.read({ tenantId: b, collection: 'items', recordId: 'r1' }),
+  ]);
+  assert.equal(statements(), 2);
+  assert.deepEqual([r1?.data, r1?.version], [{ id: 'r1', of: 'reads-a' }, 1]);
+  assert.deepEqual(r2?.data, { id: 'r2', of: 'reads-a' });
+  // A collection without the record: its settings, and the record's columns all NULL.
+  assert.equal(none?.collection_id, r1?.collection_id);
+  assert.deepEqual([none?.record_id, none?.version, none?.data], [null, null, null]);
+  assert.equal(noCollection, undefined);
+  assert.deepEqual(other?.data, { id: 'r1', of: 'reads-b' });
+  assert.notEqual(other?.collection_id, r1?.collection_id);
+});
+
+test('a batch holds at most maxBatch reads; the rest go in the next', async () => {
+  const [a] = tenants as [string];
+  const { db, statements } = counted(t.db);
+  const reads = new EditReads<Read>(db, { maxBatch: 2, maxInFlight: 1 });
+  const results = await Promise.all(
+    ['r1', 'r2', 'r3', 'r4', 'r5'].map((recordId) =>
+      reads.read({ tenantId: a, collection: 'items', recordId }),
+    ),
+  );
+  assert.equal(statements(), 3);
+  assert.deepEqual(
+    results.map((read) => read?.record_id),
+    ['r1', 'r2', 'r3', 'r4', 'r5'],
+  );
+});
+
+test('a read of a lost connection fails, and so does every read of its batch, none sent again', async () => {
+  const [a] = tenants as [string];
+  let statements = 0;
+  const lost = Object.assign(new Error('connection lost'), { code: 'ECONNRESET' });
+  const reads = new EditReads<Read>({
+    ...t.db,
+    query: async () => {
+      statements++;
+      throw lost;
+    },
+  });
+  const results = await Promise.allSettled(
+    ['r1', 'r2'].map((recordId) => reads.read({ tenantId: a, collection: 'items', recordId })),
+  );
+  assert.deepEqual(
+    results.map((result) => result.status === 'rejected' && result.reason),
+    [lost, lost],
+  );
+  assert.equal(statements, 1);
+});
