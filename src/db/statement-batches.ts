@@ -128,7 +128,7 @@ export class StatementBatches<Item, Row extends { i: number }> {
  * True for an error the database reported for the statement (a SQLSTATE), which rolled its transaction
  * back; false for one that says nothing of the outcome (the connection was lost, say).
  */
-function rolledBack(error: unknown): boolean {
+export function rolledBack(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The tenant functions on the request path keep one plan per connection (PL/pgSQL's plan cache;
-// migrations 0013, 0014 and 0015). A plan made while `records` is small must still be a lookup by key once
+// migrations 0013 to 0016). A plan made while `records` is small must still be a lookup by key once
 // the table is big: this plans them on three records, grows the table without ANALYZE (which would
 // make PostgreSQL plan again), and reads the kept plans through auto_explain. PostgreSQL only: PGlite
 // has no auto_explain.
@@ -57,6 +57,8 @@ test('plans kept from a small table stay lookups by key when it grows', {
         p: 'delete',
         o: {},
         d: { id: recordId },
+        // A next state, written by the function's second UPDATE (migration 0016).
+        x: [{ o: {}, d: { id: recordId, next: true } }],
       };
       return sql.unsafe(`SELECT * FROM update_records_as_tenant($1, $2::text::jsonb)`, [
         tenantId,
@@ -104,6 +106,9 @@ test('plans kept from a small table stay lookups by key when it grows', {
     }
     const lookup = plans.find((plan) => plan.includes('jsonb_to_recordset'));
     assert.match(lookup ?? '', /Index Scan using records_pkey/, lookup);
+    const next = notices.find((notice) => notice.includes('WITH moved AS'));
+    assert.match(next ?? '', /Index Scan using records_pkey/, next);
+    assert.doesNotMatch(next ?? '', /Seq Scan on records/, next);
     const update = plans.find((plan) => plan.includes('UPDATE records'));
     assert.match(update ?? '', /Tid Scan on records/);
   } finally {

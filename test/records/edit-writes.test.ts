@@ -165,3 +165,36 @@ test('a record another transaction holds locked is passed over at once, not wait
     await other.end();
   }
 });
+
+test('a write with next states writes each after it as its own version, change and key', async () => {
+  const [a] = tenants as [string];
+  const { db, statements } = counted(t.db);
+  const writes = new EditWrites(db);
+  const keys = ['00000000-0000-4000-8000-000000000001', null, '00000000-0000-4000-8000-000000000003'];
+  const [first, second, third] = keys.map((key, n) => edit(a, 'r12', 1, n, key).write);
+  const [written, stale] = await Promise.all([
+    writes.write({ ...edit(a, 'r12', 1, 0), write: first!, next: [second!, third!] }),
+    // Planned from a version the record is not at: neither it nor its next state is written.
+    writes.write({ ...edit(a, 'r13', 4, 0), next: [edit(a, 'r13', 5, 1).write] }),
+  ]);
+  assert.equal(statements(), 1);
+  assert.equal(written?.version, 4);
+  assert.equal(stale, undefined);
+  assert.deepEqual(await stored(a, 'r12'), { data: { id: 'r12', n: 2 }, version: 4, kind: 'api' });
+  assert.equal((await stored(a, 'r13')).version, 1);
+  const versions = await t.db.query<{ version: number; data: unknown; api_key_id: string | null }>(
+    `SELECT v.version, v.data, ch.api_key_id FROM record_versions v
+       LEFT JOIN changes ch ON ch.tenant_id = v.tenant_id AND ch.id = v.valid_to
+      WHERE v.tenant_id = $1 AND v.record_id = 'r12' ORDER BY v.version`,
+    [a],
+  );
+  // Each version ends with the change that replaced it: the first state's, then the next ones'.
+  assert.deepEqual(
+    [...versions],
+    [
+      { version: 1, data: { id: 'r12' }, api_key_id: keys[0] },
+      { version: 2, data: { id: 'r12', n: 0 }, api_key_id: keys[1] },
+      { version: 3, data: { id: 'r12', n: 1 }, api_key_id: keys[2] },
+    ],
+  );
+});

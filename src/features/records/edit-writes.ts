@@ -2,7 +2,10 @@ import type { Database } from '../../db/database.ts';
 import { type BatchLimits, StatementBatches } from '../../db/statement-batches.ts';
 import * as sql from './records.sql.ts';
 
-/** What the database gave a written edit. */
+/**
+ * What the database gave a written edit: its version, or with `next` the last version written (so
+ * `version - edit.version - 1` of the next states went through), and the transaction's time.
+ */
 export type Written = { version: number; updated_at: Date };
 
 /** An optimistic write: `write` if the record is still at `version` and its collection has `deletePolicy`. */
@@ -10,6 +13,11 @@ export interface OptimisticWrite {
   write: sql.RecordWrite;
   version: number;
   deletePolicy: 'delete' | 'keep';
+  /**
+   * The record's next states after `write`, in order, each planned from the one before it and written
+   * after it in the same transaction (migration 0016), as far as each goes through.
+   */
+  next?: readonly sql.RecordWrite[];
 }
 
 /**
@@ -46,8 +54,15 @@ export class EditWrites {
 }
 
 /** An edit's members in update_records_as_tenant's array: JSON texts go in as they are; m, d absent: NULL. */
-function editMembers({ write, version, deletePolicy }: OptimisticWrite): string {
-  let json = `"c":${JSON.stringify(write.collectionId)},"r":${JSON.stringify(write.recordId)},"v":${version},"p":"${deletePolicy}","o":${write.overrides}`;
+function editMembers({ write, version, deletePolicy, next }: OptimisticWrite): string {
+  let json = `"c":${JSON.stringify(write.collectionId)},"r":${JSON.stringify(write.recordId)},"v":${version},"p":"${deletePolicy}",${stateMembers(write)}`;
+  if (next?.length) json += `,"x":[${next.map((state) => `{${stateMembers(state)}}`).join(',')}]`;
+  return json;
+}
+
+/** The members of a state the edit writes: its key, overrides, manual delete and data. */
+function stateMembers(write: sql.RecordWrite): string {
+  let json = `"o":${write.overrides}`;
   if (write.apiKeyId !== null) json += `,"k":${JSON.stringify(write.apiKeyId)}`;
   if (write.manualDelete !== null) json += `,"m":${write.manualDelete}`;
   if (write.data !== null) json += `,"d":${write.data}`;

@@ -1,5 +1,5 @@
+import type { MetaRow } from './edit-plans.ts';
 import type { CollectionInfo } from './record-edits.ts';
-import type { MetaRow } from './records.service.ts';
 
 /** A record as this server last wrote it: what planning its next edit needs without reading it. */
 export interface RememberedRecord {
@@ -69,7 +69,7 @@ export class RecentEdits {
 }
 
 /**
- * One record of one tenant's collection (also SerialEdits' key). NUL cannot occur in a tenant id, a
+ * One record of one tenant's collection (also EditTurns' key). NUL cannot occur in a tenant id, a
  * collection name or a record id (they are stored as text).
  */
 export function keyOf(tenantId: string, collection: string, recordId: string): string {

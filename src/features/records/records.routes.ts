@@ -9,6 +9,7 @@ import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
 import { AsOf } from '../snapshots/snapshots.schemas.ts';
 import type { SnapshotService } from '../snapshots/snapshots.service.ts';
 import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
+import type { WriteResult } from './edit-plans.ts';
 import { exportRecords } from './export.ts';
 import { etagOf, notModified, type Preconditions } from './preconditions.ts';
 import type { Edit } from './record-edits.ts';
@@ -23,7 +24,7 @@ import {
   RecordParams,
   RevertQuery,
 } from './records.schemas.ts';
-import type { RecordService, WriteResult } from './records.service.ts';
+import type { RecordService } from './records.service.ts';
 
 const RECORD = '/v1/collections/:collection/records/:id';
 

@@ -1,55 +1,25 @@
 import type { Database, Queryable } from '../../db/database.ts';
+import { rolledBack } from '../../db/statement-batches.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
-import { diffFields, type FieldChange, type JsonObject, type OverrideSet } from '../../json/index.ts';
-import { EditReads } from './edit-reads.ts';
-import { EditWrites, type Written } from './edit-writes.ts';
-import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
-import { keyOf, RecentEdits } from './recent-edits.ts';
+import { diffFields, type FieldChange, type JsonObject } from '../../json/index.ts';
 import {
-  type Actor,
-  applyEdit,
-  type CollectionInfo,
-  type Edit,
-  type ManualDelete,
-  type RecordState,
-  sameState,
-} from './record-edits.ts';
+  type PlannedWrite,
+  planEdit,
+  planOrNull,
+  type RecordMeta,
+  type RecordRow,
+  toMeta,
+  type WriteResult,
+} from './edit-plans.ts';
+import { EditReads } from './edit-reads.ts';
+import { type Decided, EditTurns } from './edit-turns.ts';
+import { EditWrites, type Written } from './edit-writes.ts';
+import type { Preconditions } from './preconditions.ts';
+import { keyOf, RecentEdits } from './recent-edits.ts';
+import type { CollectionInfo, Edit } from './record-edits.ts';
 import * as sql from './records.sql.ts';
-import { SerialEdits } from './serial-edits.ts';
-
-interface RecordRow {
-  record_id: string;
-  source: JsonObject | null;
-  upstream_gone: boolean;
-  overrides: OverrideSet;
-  manual_delete: ManualDelete | null;
-  data: JsonObject | null;
-  version: number;
-  change_id: string;
-  updated_at: Date;
-}
-
-/** A record as `?meta=true` shows it (deleted records included, with `data: null`). */
-export interface RecordMeta {
-  id: string;
-  data: JsonObject | null;
-  source: JsonObject | null;
-  overrides: Array<{ path: string } & OverrideSet[string]>;
-  manualDelete: ManualDelete | null;
-  upstreamGone: boolean;
-  version: number;
-  updatedAt: string;
-}
-
-export interface WriteResult {
-  /** True when the record had no effective value before (a create or revival). */
-  created: boolean;
-  /** False when the edit changed nothing, so nothing was written. */
-  changed: boolean;
-  version: number;
-  meta: RecordMeta;
-}
+import { decideSeries, type EditRequest, planSeries } from './successive-edits.ts';
 
 export interface HistoryEntry {
   version: number;
@@ -66,9 +36,13 @@ export class RecordService {
     private readonly db: Database,
     private readonly recent = new RecentEdits(),
     private readonly writes = new EditWrites(db),
-    private readonly turns = new SerialEdits(),
+    maxTurn = 100,
     private readonly reads = new EditReads<LockedRow>(db),
-  ) {}
+  ) {
+    this.turns = new EditTurns((requests) => this.editTurn(requests), maxTurn);
+  }
+
+  private readonly turns: EditTurns<EditRequest, WriteResult>;
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
@@ -146,8 +120,8 @@ export class RecordService {
    * Applies a manual edit: reads the record, checks preconditions against the version read, computes
    * the new state and writes it with a new change and version only if the record is still at that
    * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them; the read goes together with those of concurrent edits
-   * (EditReads), and so does the write (EditWrites). When another writer got there first (or the record is not made
+   * transaction held between them; the read goes together with those of concurrent edits (EditReads),
+   * and so does the write (EditWrites). When another writer got there first (or the record is not made
    * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
    * each sees the last: none loses another's fields, and If-Match fails against the new version.
    * Retrying optimistically instead measured slower under contention (docs/performance.md).
@@ -164,20 +138,56 @@ export class RecordService {
     by: string | null,
     preconditions: Preconditions = {},
   ): Promise<WriteResult> {
-    // One edit of a record at a time in this process, each from the state the last one wrote.
-    return this.turns.run(keyOf(tenantId, collection, recordId), () =>
-      this.editNow(tenantId, collection, recordId, edit, by, preconditions),
-    );
+    const request = { tenantId, collection, recordId, edit, by, preconditions };
+    return this.turns.run(keyOf(tenantId, collection, recordId), request);
   }
 
-  private async editNow(
-    tenantId: string,
-    collection: string,
-    recordId: string,
-    edit: Edit,
-    by: string | null,
-    preconditions: Preconditions,
-  ): Promise<WriteResult> {
+  /** Records with edits running or waiting in this process (for tests). */
+  get recordsInTurn(): number {
+    return this.turns.size;
+  }
+
+  /**
+   * A record's turn (EditTurns): one edit goes as above; several that waited for the one before them
+   * are planned one after the other from the state it wrote and written in one call, each as its own
+   * version (successive-edits.ts, migration 0016), where each would have taken a round trip and a
+   * commit in turn. If the first of them does not go through, it is decided as above on a fresh read
+   * and the others wait for the next turn.
+   */
+  private async editTurn(requests: EditRequest[]): Promise<Array<Decided<WriteResult>>> {
+    const first = requests[0]!;
+    const remembered =
+      requests.length > 1 ? this.recent.take(first.tenantId, first.collection, first.recordId) : undefined;
+    const series = remembered && planSeries(remembered, requests);
+    if (!remembered || !series) return [await decided(() => this.editNow(first))];
+    const { collection: info, row } = remembered;
+    let written: Written | undefined;
+    try {
+      written = await this.writes.write({
+        write: series.writes[0]!.write,
+        version: row.version,
+        deletePolicy: info.deletePolicy,
+        next: series.writes.slice(1).map((planned) => planned.write),
+      });
+    } catch (error) {
+      // Refused (and rolled back): each is decided again, so that the failure is the failing edit's.
+      // Anything else leaves unknown which were written, so none is tried again.
+      if (!rolledBack(error)) return series.steps.map(() => ({ error }));
+    }
+    if (!written) return [await decided(() => this.editNow(first))];
+    const { outcomes, last } = decideSeries(series, row.version, written);
+    this.recent.remember(first.tenantId, first.collection, { collection: info, row: last.row }, last.weight);
+    return outcomes;
+  }
+
+  private async editNow({
+    tenantId,
+    collection,
+    recordId,
+    edit,
+    by,
+    preconditions,
+  }: EditRequest): Promise<WriteResult> {
     const remembered = this.recent.take(tenantId, collection, recordId);
     if (remembered) {
       const { collection: info, row } = remembered;
@@ -278,80 +288,8 @@ type LockedRow = { collection_id: string; id_field: string; delete_policy: 'dele
   | { [K in keyof RecordRow]: null }
 );
 
-/** What an edit would write (`write: null`: nothing changes, `unchanged` is the answer). */
-type PlannedEdit = { write: null; unchanged: WriteResult } | PlannedWrite;
-
-interface PlannedWrite {
-  write: sql.RecordWrite;
-  /** True when the record had no effective value before (a create or revival). */
-  created: boolean;
-  /** The row as the write leaves it, given the version and time the database gave it. */
-  rowAfter: (written: Written) => MetaRow;
-  /** About the size of that row's JSON (RecentEdits' budget): the source taken as big as the value. */
-  weight: number;
-}
-
-/**
- * A plan from a remembered state, or null when planning refused: a failed If-Match or `test` operation
- * may be the remembered state's fault, so the fresh read decides.
- */
-function planOrNull(plan: () => PlannedEdit): PlannedEdit | null {
-  try {
-    return plan();
-  } catch {
-    return null;
-  }
-}
-
 function collectionOf(row: LockedRow): CollectionInfo {
   return { id: row.collection_id, idField: row.id_field, deletePolicy: row.delete_policy };
-}
-
-/** Preconditions, then the new state (record-edits.ts), of an edit of `row` (undefined: none yet). */
-function planEdit(
-  tenantId: string,
-  info: CollectionInfo,
-  row: MetaRow | undefined,
-  recordId: string,
-  edit: Edit,
-  by: string | null,
-  preconditions: Preconditions,
-): PlannedEdit {
-  checkWritePreconditions(preconditions, row ? { version: row.version, live: row.data !== null } : null);
-  const current = row ? toState(row) : null;
-  const actor: Actor = { by, at: new Date().toISOString() };
-  const next = applyEdit(info, recordId, current, edit, actor);
-  if (row && current && sameState(current, next)) {
-    return {
-      write: null,
-      unchanged: { created: false, changed: false, version: row.version, meta: toMeta(row) },
-    };
-  }
-  const write: sql.RecordWrite = {
-    tenantId,
-    collectionId: info.id,
-    recordId,
-    apiKeyId: by,
-    overrides: JSON.stringify(next.overrides),
-    manualDelete: next.manualDelete === null ? null : JSON.stringify(next.manualDelete),
-    data: next.data === null ? null : JSON.stringify(next.data),
-  };
-  const sourceSize = next.source === null ? 0 : (write.data?.length ?? JSON.stringify(next.source).length);
-  return {
-    write,
-    weight: write.overrides.length + (write.data?.length ?? 0) + sourceSize,
-    created: current?.data == null && next.data !== null,
-    rowAfter: (written) => ({
-      record_id: recordId,
-      source: next.source,
-      upstream_gone: next.upstreamGone,
-      overrides: next.overrides,
-      manual_delete: next.manualDelete,
-      data: next.data,
-      version: written.version,
-      updated_at: written.updated_at,
-    }),
-  };
 }
 
 interface VersionRow {
@@ -373,41 +311,18 @@ function originOf(row: VersionRow): HistoryEntry['origin'] {
   return origin;
 }
 
-function toState(row: MetaRow): RecordState {
-  return {
-    source: row.source,
-    upstreamGone: row.upstream_gone,
-    overrides: row.overrides,
-    manualDelete: row.manual_delete,
-    data: row.data,
-  };
-}
-
-/** What a meta view needs of a record row, now or as of a snapshot (src/features/snapshots). */
-export type MetaRow = Pick<
-  RecordRow,
-  'record_id' | 'source' | 'upstream_gone' | 'overrides' | 'manual_delete' | 'data' | 'version' | 'updated_at'
->;
-
-export function toMeta(row: MetaRow): RecordMeta {
-  return {
-    id: row.record_id,
-    data: row.data,
-    source: row.source,
-    overrides: Object.keys(row.overrides)
-      .sort()
-      .map((path) => ({ path, ...row.overrides[path]! })),
-    manualDelete: row.manual_delete,
-    upstreamGone: row.upstream_gone,
-    version: row.version,
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
-
 function collectionNotFound(name: string): AppError {
   return new AppError('collection_not_found', `No collection "${name}"`);
 }
 
 function recordNotFound(recordId: string): AppError {
   return new AppError('record_not_found', `No record ${JSON.stringify(recordId)}`);
+}
+
+async function decided<T>(run: () => Promise<T>): Promise<Decided<T>> {
+  try {
+    return { value: await run() };
+  } catch (error) {
+    return { error };
+  }
 }
