@@ -149,19 +149,20 @@ test('update_records_as_tenant writes as the tenant role with its tenant, only a
   }
 });
 
-test('list_effective_as_tenant pages in id order from a plan kept while the collection grows', async () => {
+test('page_effective_as_tenant pages in id order from a plan kept while the collection grows', async () => {
   const collection = await handMadeRecord('fn-list', 'a00');
+  // A page as [its values, its last id, whether more follow]; no page at all for no collection.
   const page = async (tenant: string, after: string | null, limit: number) =>
     (
-      await t.db.query<{ record_id: string | null }>(
-        `SELECT record_id FROM list_effective_as_tenant($1, 'fn-list', $2, $3)`,
+      await t.db.query<{ items: string | null; last_id: string | null; more: boolean }>(
+        `SELECT items, last_id, more FROM page_effective_as_tenant($1, 'fn-list', $2, $3)`,
         [tenant, after, limit],
       )
-    ).map((row) => row.record_id);
-  // Planned on one record (migration 0014 keeps one plan a connection), then read after growth: the
-  // same plan must page the grown collection in order, from the start and from a cursor.
-  assert.deepEqual(await page(tenantId, null, 10), ['a00']);
-  assert.deepEqual(await page(tenantId, 'a00', 10), [null]);
+    ).map((row) => [JSON.parse(`[${row.items ?? ''}]`), row.last_id, row.more]);
+  // Planned on one record (migrations 0014, 0017 keep one plan a connection), then read after growth:
+  // the same plan must page the grown collection in order, from the start and from a cursor.
+  assert.deepEqual(await page(tenantId, null, 10), [[[{ id: 'a00' }], 'a00', false]]);
+  assert.deepEqual(await page(tenantId, 'a00', 10), [[[], null, false]]);
   await t.db.query(
     `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'api') RETURNING id)
      INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
@@ -169,9 +170,10 @@ test('list_effective_as_tenant pages in id order from a plan kept while the coll
        FROM ch, generate_series(3000, 1, -1) i`,
     [tenantId, collection.id],
   );
-  assert.deepEqual(await page(tenantId, null, 3), ['a00', 'b0001', 'b0002']);
-  assert.deepEqual(await page(tenantId, 'b1499', 2), ['b1500', 'b1501']);
-  assert.deepEqual(await page(tenantId, 'b2999', 5), ['b3000']);
+  assert.deepEqual(await page(tenantId, null, 3), [[[{ id: 'a00' }, { i: 1 }, { i: 2 }], 'b0002', true]]);
+  assert.deepEqual(await page(tenantId, 'b1499', 2), [[[{ i: 1500 }, { i: 1501 }], 'b1501', true]]);
+  assert.deepEqual(await page(tenantId, 'b2998', 2), [[[{ i: 2999 }, { i: 3000 }], 'b3000', false]]);
+  assert.deepEqual(await page(tenantId, 'b2999', 5), [[[{ i: 3000 }], 'b3000', false]]);
   // No such collection for another tenant: no row at all.
   assert.deepEqual(await page('00000000-0000-4000-8000-000000000000', null, 10), []);
   await assertNoConnectionLeftSwitched();

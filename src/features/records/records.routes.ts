@@ -76,17 +76,10 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
         const items = page.map((row) => row.dataText).join(',');
         return sendJsonText(reply, `{"items":[${items}],"nextCursor":${JSON.stringify(next)}}`);
       }
-      const rows = await records.listEffective(
-        tenantOf(request),
-        request.params.collection,
-        after,
-        limit + 1,
-      );
-      const page = rows.slice(0, limit);
-      const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.record_id) : null;
+      const page = await records.pageEffective(tenantOf(request), request.params.collection, after, limit);
+      const next = page.next === null ? null : encodeCursor(page.next);
       // The stored JSON text goes out as is: no parse, no serialise.
-      const items = page.map((row) => row.data_text).join(',');
-      return sendJsonText(reply, `{"items":[${items}],"nextCursor":${JSON.stringify(next)}}`);
+      return sendJsonText(reply, `{"items":[${page.items}],"nextCursor":${JSON.stringify(next)}}`);
     },
   );
 

@@ -67,13 +67,21 @@ export class RecordService {
     return toMeta(row);
   }
 
-  /** Effective values as JSON text, in id order after `after`. */
-  async listEffective(tenantId: string, collection: string, after: string | null, limit: number) {
-    const rows = await this.db.query<{ record_id: string | null; data_text: string | null }>(
-      sql.listEffectiveAsTenant(tenantId, collection, after, limit),
+  /**
+   * Up to `limit` effective values in id order after `after`, as the text of a JSON array's elements
+   * (straight from the database), and the id to continue after when more follow.
+   */
+  async pageEffective(
+    tenantId: string,
+    collection: string,
+    after: string | null,
+    limit: number,
+  ): Promise<{ items: string; next: string | null }> {
+    const [page] = await this.db.query<{ items: string | null; last_id: string | null; more: boolean }>(
+      sql.pageEffectiveAsTenant(tenantId, collection, after, limit),
     );
-    if (rows.length === 0) throw collectionNotFound(collection);
-    return rows.filter((row): row is { record_id: string; data_text: string } => row.record_id !== null);
+    if (!page) throw collectionNotFound(collection);
+    return { items: page.items ?? '', next: page.more ? page.last_id : null };
   }
 
   /** The collection's internal id, for callers that page through it (export). */

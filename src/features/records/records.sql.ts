@@ -122,16 +122,17 @@ export const listEffective = (
 });
 
 /**
- * listEffective for a collection named by the caller, in one statement that is its own tenant
- * transaction (migration 0008). No row: no such collection; a NULL record_id: an empty page.
+ * A page of effective values for a collection named by the caller, in one statement that is its own
+ * tenant transaction (migration 0017): `items`, the page's values joined by commas (NULL: an empty
+ * page), its last record id, and whether more follow. No row: no such collection.
  */
-export const listEffectiveAsTenant = (
+export const pageEffectiveAsTenant = (
   tenantId: string,
   collection: string,
   after: string | null,
   limit: number,
 ): Statement => ({
-  text: `SELECT record_id, data_text FROM list_effective_as_tenant($1, $2, $3, $4)`,
+  text: `SELECT items, last_id, more FROM page_effective_as_tenant($1, $2, $3, $4)`,
   values: [tenantId, collection, after, limit],
 });
 
