@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
-import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import {
+  addTenantWithCollection,
+  BACKEND,
+  createTestDatabase,
+  type TestDatabase,
+} from '../helpers/database.ts';
 
 // The tenant functions on the request path keep one plan per connection (PL/pgSQL's plan cache;
 // migrations 0013 to 0017). A plan made while `records` is small must still be a lookup by key once
@@ -14,15 +19,7 @@ let collectionId: string;
 
 before(async () => {
   t = await createTestDatabase();
-  const [tenant] = await t.db.query<{ id: string }>(
-    `INSERT INTO tenants (slug, name) VALUES ('plans', 'plans') RETURNING id`,
-  );
-  tenantId = tenant!.id;
-  const [collection] = await t.db.query<{ id: string }>(
-    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
-    [tenantId],
-  );
-  collectionId = collection!.id;
+  ({ tenantId, collectionId } = await addTenantWithCollection(t.db, 'plans'));
   await addRecords(1, 3);
 });
 after(() => t?.close());

@@ -79,3 +79,20 @@ function withDatabase(url: string, database: string): string {
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
+
+/** A tenant `slug` with one empty collection, made in SQL (no API key, no service). */
+export async function addTenantWithCollection(
+  db: Database,
+  slug: string,
+  collection = 'items',
+): Promise<{ tenantId: string; collectionId: string }> {
+  const [tenant] = await db.query<{ id: string }>(
+    `INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id`,
+    [slug],
+  );
+  const [made] = await db.query<{ id: string }>(
+    `INSERT INTO collections (tenant_id, name) VALUES ($1, $2) RETURNING id`,
+    [tenant!.id, collection],
+  );
+  return { tenantId: tenant!.id, collectionId: made!.id };
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EditReads } from '../../src/features/records/edit-reads.ts';
 import { counted } from '../helpers/counted.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The reads of concurrent edits go to the database together (src/features/records/edit-reads.ts,
 // migration 0015), one tenant a statement, each answered with its own record.
@@ -20,23 +20,16 @@ before(async () => {
   t = await createTestDatabase();
   tenants = [];
   for (const slug of ['reads-a', 'reads-b']) {
-    const [tenant] = await t.db.query<{ id: string }>(
-      `INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id`,
-      [slug],
-    );
-    const [collection] = await t.db.query<{ id: string }>(
-      `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
-      [tenant!.id],
-    );
+    const { tenantId, collectionId } = await addTenantWithCollection(t.db, slug);
     // The tenant's slug in each record tells whose record a read found.
     await t.db.query(
       `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
        INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
        SELECT $1, $2, 'r' || i, jsonb_build_object('id', 'r' || i, 'of', $3::text), 'true', ch.id
          FROM ch, generate_series(1, 5) i`,
-      [tenant!.id, collection!.id, slug],
+      [tenantId, collectionId, slug],
     );
-    tenants.push(tenant!.id);
+    tenants.push(tenantId);
   }
 });
 after(() => t.close());

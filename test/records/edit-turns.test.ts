@@ -4,7 +4,7 @@ import type { Database, Statement } from '../../src/db/database.ts';
 import type { AppError } from '../../src/errors.ts';
 import { EditTurns } from '../../src/features/records/edit-turns.ts';
 import { RecordService } from '../../src/features/records/records.service.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // Edits of one record in one process take turns (src/features/records/edit-turns.ts): the edits that
 // waited for one are planned one after the other and written in one call (successive-edits.ts,
@@ -15,15 +15,7 @@ let collectionId: string;
 
 before(async () => {
   t = await createTestDatabase();
-  const [tenant] = await t.db.query<{ id: string }>(
-    `INSERT INTO tenants (slug, name) VALUES ('turns', 'turns') RETURNING id`,
-  );
-  tenantId = tenant!.id;
-  const [collection] = await t.db.query<{ id: string }>(
-    `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
-    [tenantId],
-  );
-  collectionId = collection!.id;
+  ({ tenantId, collectionId } = await addTenantWithCollection(t.db, 'turns'));
 });
 after(() => t.close());
 

@@ -3,7 +3,12 @@ import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { EditWrites, type OptimisticWrite } from '../../src/features/records/edit-writes.ts';
 import { counted } from '../helpers/counted.ts';
-import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import {
+  addTenantWithCollection,
+  BACKEND,
+  createTestDatabase,
+  type TestDatabase,
+} from '../helpers/database.ts';
 
 // Optimistic writes of concurrent edits go to the database together (src/features/records/edit-writes.ts,
 // migration 0013), each decided on its own.
@@ -16,23 +21,16 @@ before(async () => {
   tenants = [];
   collectionOf = new Map();
   for (const slug of ['batch-a', 'batch-b']) {
-    const [tenant] = await t.db.query<{ id: string }>(
-      `INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id`,
-      [slug],
-    );
-    const [collection] = await t.db.query<{ id: string }>(
-      `INSERT INTO collections (tenant_id, name) VALUES ($1, 'items') RETURNING id`,
-      [tenant!.id],
-    );
+    const { tenantId, collectionId } = await addTenantWithCollection(t.db, slug);
     await t.db.query(
       `WITH ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
        INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
        SELECT $1, $2, 'r' || i, jsonb_build_object('id', 'r' || i), jsonb_build_object('id', 'r' || i), ch.id
          FROM ch, generate_series(1, 20) i`,
-      [tenant!.id, collection!.id],
+      [tenantId, collectionId],
     );
-    tenants.push(tenant!.id);
-    collectionOf.set(tenant!.id, collection!.id);
+    tenants.push(tenantId);
+    collectionOf.set(tenantId, collectionId);
   }
 });
 after(() => t.close());
