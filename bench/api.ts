@@ -4,6 +4,7 @@
 //   npm run bench:api                      (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/test)
 //   BENCH_DURATION=10 BENCH_RECORDS=10000 npm run bench:api
 //   BENCH_ONLY=PATCH npm run bench:api     (only the cases whose name contains it: "GET one" takes its baseline too)
+//   BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:api   (node flags for the servers' process)
 //
 // The servers run in a child process and autocannon (50 connections) in this one, so the load generator
 // does not share the servers' event loop.
@@ -135,9 +136,19 @@ async function serve(): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      'serve',
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const servers = await new Promise<Servers>((resolve, reject) => {
     let buffer = '';
     child.stdout.on('data', (chunk) => {
