@@ -63,9 +63,9 @@ test('plans kept from a small table stay lookups by key when it grows', {
       ]);
     };
     const page = (after: string | null) =>
-      sql.unsafe<{ items: string }[]>(`SELECT items FROM page_effective_as_tenant($1, 'items', $2, 10)`, [
+      sql.unsafe<{ items: string }[]>(`SELECT items FROM pages_effective_as_tenant($1, $2::text::jsonb)`, [
         tenantId,
-        after,
+        JSON.stringify([{ i: 0, c: 'items', a: after ?? '', l: 10 }]),
       ]);
     const read = (recordId: string) =>
       sql.unsafe<{ record_id: string | null }[]>(

@@ -149,14 +149,14 @@ test('update_records_as_tenant writes as the tenant role with its tenant, only a
   }
 });
 
-test('page_effective_as_tenant pages in id order from a plan kept while the collection grows', async () => {
+test('pages_effective_as_tenant pages in id order from a plan kept while the collection grows', async () => {
   const collection = await handMadeRecord('fn-list', 'a00');
   // A page as [its values, its last id, whether more follow]; no page at all for no collection.
   const page = async (tenant: string, after: string | null, limit: number) =>
     (
       await t.db.query<{ items: string | null; last_id: string | null; more: boolean }>(
-        `SELECT items, last_id, more FROM page_effective_as_tenant($1, 'fn-list', $2, $3)`,
-        [tenant, after, limit],
+        `SELECT items, last_id, more FROM pages_effective_as_tenant($1, $2::jsonb)`,
+        [tenant, JSON.stringify([{ i: 0, c: 'fn-list', a: after ?? '', l: limit }])],
       )
     ).map((row) => [JSON.parse(`[${row.items ?? ''}]`), row.last_id, row.more]);
   // Planned on one record (migrations 0014, 0017 keep one plan a connection), then read after growth:

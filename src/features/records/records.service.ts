@@ -15,6 +15,7 @@ import {
 import { EditReads } from './edit-reads.ts';
 import { type Decided, EditTurns } from './edit-turns.ts';
 import { EditWrites, type Written } from './edit-writes.ts';
+import { PageReads } from './page-reads.ts';
 import type { Preconditions } from './preconditions.ts';
 import { keyOf, RecentEdits } from './recent-edits.ts';
 import type { CollectionInfo, Edit } from './record-edits.ts';
@@ -38,6 +39,7 @@ export class RecordService {
     private readonly writes = new EditWrites(db),
     maxTurn = 100,
     private readonly reads = new EditReads<LockedRow>(db),
+    private readonly pages = new PageReads(db),
   ) {
     this.turns = new EditTurns((requests) => this.editTurn(requests), maxTurn);
   }
@@ -69,7 +71,8 @@ export class RecordService {
 
   /**
    * Up to `limit` effective values in id order after `after`, as the text of a JSON array's elements
-   * (straight from the database), and the id to continue after when more follow.
+   * (straight from the database), and the id to continue after when more follow. The read goes
+   * together with those of concurrent requests (PageReads).
    */
   async pageEffective(
     tenantId: string,
@@ -77,9 +80,7 @@ export class RecordService {
     after: string | null,
     limit: number,
   ): Promise<{ items: string; next: string | null }> {
-    const [page] = await this.db.query<{ items: string | null; last_id: string | null; more: boolean }>(
-      sql.pageEffectiveAsTenant(tenantId, collection, after, limit),
-    );
+    const page = await this.pages.read({ tenantId, collection, after, limit });
     if (!page) throw collectionNotFound(collection);
     return { items: page.items ?? '', next: page.more ? page.last_id : null };
   }

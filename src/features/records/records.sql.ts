@@ -122,18 +122,13 @@ export const listEffective = (
 });
 
 /**
- * A page of effective values for a collection named by the caller, in one statement that is its own
- * tenant transaction (migration 0017): `items`, the page's values joined by commas (NULL: an empty
- * page), its last record id, and whether more follow. No row: no such collection.
+ * Pages of effective values of one tenant's collections, named by the caller, in one statement that
+ * is its own tenant transaction (migration 0017). `pages` is their JSON array, as
+ * src/features/records/page-reads.ts builds it; `i` says whose row is whose.
  */
-export const pageEffectiveAsTenant = (
-  tenantId: string,
-  collection: string,
-  after: string | null,
-  limit: number,
-): Statement => ({
-  text: `SELECT items, last_id, more FROM page_effective_as_tenant($1, $2, $3, $4)`,
-  values: [tenantId, collection, after, limit],
+export const pagesEffectiveAsTenant = (tenantId: string, pages: string): Statement => ({
+  text: `SELECT i, items, last_id, more FROM pages_effective_as_tenant($1, $2::jsonb)`,
+  values: [tenantId, pages],
 });
 
 /**
