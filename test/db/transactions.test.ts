@@ -71,16 +71,26 @@ test('queryLast commits with its statement, and nothing may follow it', async ()
   assert.equal(rolledBack.length, 0);
 });
 
-test('read_effective_as_tenant reads one tenant only, and its role switch ends with the statement', async () => {
+test('read_effectives_as_tenant reads one tenant only, and its role switch ends with the statement', async () => {
   await handMadeRecord('fn-read', 'r1');
   const read = (tenant: string) =>
-    t.db.query<{ data_text: string | null }>(
-      `SELECT data_text FROM read_effective_as_tenant($1, 'fn-read', 'r1')`,
-      [tenant],
+    t.db.query<{ i: number; version: number | null; data_text: string | null }>(
+      `SELECT i, version, data_text FROM read_effectives_as_tenant($1, $2::jsonb) ORDER BY i`,
+      [
+        tenant,
+        JSON.stringify([
+          { i: 0, c: 'fn-read', r: 'r1' },
+          { i: 1, c: 'fn-read', r: 'missing' },
+          { i: 2, c: 'no-such-collection', r: 'r1' },
+        ]),
+      ],
     );
   assert.deepEqual(
-    (await read(tenantId)).map((row) => row.data_text),
-    ['{"id": "r1"}'],
+    (await read(tenantId)).map((row) => [row.i, row.version, row.data_text]),
+    [
+      [0, 1, '{"id": "r1"}'],
+      [1, null, null],
+    ],
   );
   assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
   await assertNoConnectionLeftSwitched();

@@ -15,6 +15,7 @@ import {
 import { EditReads } from './edit-reads.ts';
 import { type Decided, EditTurns } from './edit-turns.ts';
 import { EditWrites, type Written } from './edit-writes.ts';
+import { EffectiveReads } from './effective-reads.ts';
 import { PageReads } from './page-reads.ts';
 import type { Preconditions } from './preconditions.ts';
 import { keyOf, RecentEdits } from './recent-edits.ts';
@@ -40,6 +41,7 @@ export class RecordService {
     maxTurn = 100,
     private readonly reads = new EditReads<LockedRow>(db),
     private readonly pages = new PageReads(db),
+    private readonly effective = new EffectiveReads(db),
   ) {
     this.turns = new EditTurns((requests) => this.editTurn(requests), maxTurn);
   }
@@ -48,11 +50,7 @@ export class RecordService {
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
-    const [row] = await this.db.query<{
-      collection_id: string;
-      version: number | null;
-      data_text: string | null;
-    }>(sql.readEffectiveAsTenant(tenantId, collection, recordId));
+    const row = await this.effective.read({ tenantId, collection, recordId });
     if (!row) throw collectionNotFound(collection);
     if (row.data_text === null || row.version === null) throw recordNotFound(recordId);
     return { text: row.data_text, version: row.version };

@@ -8,13 +8,14 @@ export const findCollection = (tenantId: string, name: string): Statement => ({
 });
 
 /**
- * The effective value as text (never parsed on the way to the client) and its version, in one
- * statement that is its own tenant transaction (migration 0008: the role switch and the read go as
- * one, for the hottest path). Run it on the pool, never inside a transaction.
+ * Effective values as text (never parsed on the way to the client) with their versions, of one
+ * tenant's records named by the caller, in one statement that is its own tenant transaction
+ * (migration 0018). `reads` is their JSON array, as src/features/records/effective-reads.ts builds it;
+ * `i` says whose row is whose. Run it on the pool, never inside a transaction.
  */
-export const readEffectiveAsTenant = (tenantId: string, collection: string, recordId: string): Statement => ({
-  text: `SELECT collection_id, version, data_text FROM read_effective_as_tenant($1, $2, $3)`,
-  values: [tenantId, collection, recordId],
+export const readEffectivesAsTenant = (tenantId: string, reads: string): Statement => ({
+  text: `SELECT i, version, data_text FROM read_effectives_as_tenant($1, $2::jsonb)`,
+  values: [tenantId, reads],
 });
 
 const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete,
