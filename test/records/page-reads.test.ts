@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PageReads } from '../../src/features/records/page-reads.ts';
+import { pageReads } from '../../src/features/records/batched-reads.ts';
 import { counted } from '../helpers/counted.ts';
 import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
-// The page reads of concurrent requests go to the database together (src/features/records/page-reads.ts,
+// The page reads of concurrent requests go to the database together (src/features/records/batched-reads.ts,
 // migration 0017), one tenant a statement, each answered with its own page.
 let t: TestDatabase;
 let tenants: string[];
@@ -31,7 +31,7 @@ after(() => t.close());
 test('pages of one turn go as one statement a tenant (5 at most), each its own page', async () => {
   const [a, b] = tenants as [string, string];
   const { db, statements } = counted(t.db);
-  const pages = new PageReads(db);
+  const pages = pageReads(db);
   const read = (tenantId: string, after: string | null, limit: number, collection = 'items') =>
     pages.read({ tenantId, collection, after, limit });
   const results = await Promise.all([
@@ -66,7 +66,7 @@ test('pages of one turn go as one statement a tenant (5 at most), each its own p
 test('a batch holds at most 5 pages; the rest go in the next', async () => {
   const [a] = tenants as [string];
   const { db, statements } = counted(t.db);
-  const pages = new PageReads(db, { maxInFlight: 1 });
+  const pages = pageReads(db, { maxInFlight: 1 });
   const results = await Promise.all(
     Array.from({ length: 12 }, () => pages.read({ tenantId: a, collection: 'items', after: null, limit: 1 })),
   );

@@ -5,7 +5,7 @@
 --    elements, where the server received a row for each record (and one more, to tell whether there
 --    is a next page) and joined them: the same bytes in far fewer protocol messages. Receiving a page
 --    of 100 took the server 80–110 µs of CPU as rows and 40–46 µs as one text.
--- 2. The pages of concurrent requests are read together (src/features/records/page-reads.ts, as the
+-- 2. The pages of concurrent requests are read together (src/features/records/batched-reads.ts, as the
 --    reads and writes of edits are since 0013 and 0015): one call, one round trip and one wake-up of a
 --    backend for all the pages of a tenant waiting, where each page took its own. In a CPU profile of
 --    the server under 50 connections, writing the queries to PostgreSQL's sockets took a quarter of

@@ -1,5 +1,5 @@
 -- Issue 3, GET of one record: the reads of concurrent requests go to the database together
--- (src/features/records/effective-reads.ts), as pages do since 0017: one call, one round trip and one
+-- (src/features/records/batched-reads.ts), as pages do since 0017: one call, one round trip and one
 -- wake-up of a backend for all the reads of a tenant waiting, where read_effective_as_tenant (0008,
 -- 0009) took one each.
 --

@@ -3,6 +3,7 @@ import { rolledBack } from '../../db/statement-batches.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject } from '../../json/index.ts';
+import { type EffectiveRow, pageReads, recordReads } from './batched-reads.ts';
 import {
   type PlannedWrite,
   planEdit,
@@ -12,11 +13,8 @@ import {
   toMeta,
   type WriteResult,
 } from './edit-plans.ts';
-import { EditReads } from './edit-reads.ts';
 import { type Decided, EditTurns } from './edit-turns.ts';
 import { EditWrites, type Written } from './edit-writes.ts';
-import { EffectiveReads } from './effective-reads.ts';
-import { PageReads } from './page-reads.ts';
 import type { Preconditions } from './preconditions.ts';
 import { keyOf, RecentEdits } from './recent-edits.ts';
 import type { CollectionInfo, Edit } from './record-edits.ts';
@@ -39,9 +37,9 @@ export class RecordService {
     private readonly recent = new RecentEdits(),
     private readonly writes = new EditWrites(db),
     maxTurn = 100,
-    private readonly reads = new EditReads<LockedRow>(db),
-    private readonly pages = new PageReads(db),
-    private readonly effective = new EffectiveReads(db),
+    private readonly reads = recordReads<LockedRow>(db, sql.readRecordsAsTenant),
+    private readonly pages = pageReads(db),
+    private readonly effective = recordReads<EffectiveRow>(db, sql.readEffectivesAsTenant),
   ) {
     this.turns = new EditTurns((requests) => this.editTurn(requests), maxTurn);
   }
@@ -70,7 +68,7 @@ export class RecordService {
   /**
    * Up to `limit` effective values in id order after `after`, as the text of a JSON array's elements
    * (straight from the database), and the id to continue after when more follow. The read goes
-   * together with those of concurrent requests (PageReads).
+   * together with those of concurrent requests (`pages`, batched-reads.ts).
    */
   async pageEffective(
     tenantId: string,
@@ -127,7 +125,7 @@ export class RecordService {
    * Applies a manual edit: reads the record, checks preconditions against the version read, computes
    * the new state and writes it with a new change and version only if the record is still at that
    * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them; the read goes together with those of concurrent edits (EditReads),
+   * transaction held between them; the read goes together with those of concurrent edits (`reads`, batched-reads.ts),
    * and so does the write (EditWrites). When another writer got there first (or the record is not made
    * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
    * each sees the last: none loses another's fields, and If-Match fails against the new version.

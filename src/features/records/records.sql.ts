@@ -10,7 +10,7 @@ export const findCollection = (tenantId: string, name: string): Statement => ({
 /**
  * Effective values as text (never parsed on the way to the client) with their versions, of one
  * tenant's records named by the caller, in one statement that is its own tenant transaction
- * (migration 0018). `reads` is their JSON array, as src/features/records/effective-reads.ts builds it;
+ * (migration 0018). `reads` is their JSON array, as src/features/records/batched-reads.ts builds it;
  * `i` says whose row is whose. Run it on the pool, never inside a transaction.
  */
 export const readEffectivesAsTenant = (tenantId: string, reads: string): Statement => ({
@@ -49,7 +49,7 @@ export const lockRecord = (tenantId: string, collection: string, recordId: strin
 /**
  * lockRecord without the lock for each of several reads of one tenant's records, in one statement that
  * is its own tenant transaction (migration 0015): the reads of optimistic edits, written back with
- * updateRecordsAsTenant. `reads` is their JSON array, as src/features/records/edit-reads.ts builds it;
+ * updateRecordsAsTenant. `reads` is their JSON array, as src/features/records/batched-reads.ts builds it;
  * `i` says whose row is whose. Run it on the pool.
  */
 export const readRecordsAsTenant = (tenantId: string, reads: string): Statement => ({
@@ -125,7 +125,7 @@ export const listEffective = (
 /**
  * Pages of effective values of one tenant's collections, named by the caller, in one statement that
  * is its own tenant transaction (migration 0017). `pages` is their JSON array, as
- * src/features/records/page-reads.ts builds it; `i` says whose row is whose.
+ * src/features/records/batched-reads.ts builds it; `i` says whose row is whose.
  */
 export const pagesEffectiveAsTenant = (tenantId: string, pages: string): Statement => ({
   text: `SELECT i, items, last_id, more FROM pages_effective_as_tenant($1, $2::jsonb)`,

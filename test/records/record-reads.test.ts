@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { EditReads } from '../../src/features/records/edit-reads.ts';
+import { recordReads } from '../../src/features/records/batched-reads.ts';
+import * as sql from '../../src/features/records/records.sql.ts';
 import { counted } from '../helpers/counted.ts';
 import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
-// The reads of concurrent edits go to the database together (src/features/records/edit-reads.ts,
+// The reads of concurrent edits go to the database together (src/features/records/batched-reads.ts,
 // migration 0015), one tenant a statement, each answered with its own record.
 let t: TestDatabase;
 let tenants: string[];
@@ -37,7 +38,7 @@ after(() => t.close());
 test('reads of one turn go as one statement a tenant, each answered with its own record', async () => {
   const [a, b] = tenants as [string, string];
   const { db, statements } = counted(t.db);
-  const reads = new EditReads<Read>(db);
+  const reads = recordReads<Read>(db, sql.readRecordsAsTenant);
   const [r1, r2, none, noCollection, other] = await Promise.all([
     reads.read({ tenantId: a, collection: 'items', recordId: 'r1' }),
     reads.read({ tenantId: a, collection: 'items', recordId: 'r2' }),
@@ -59,7 +60,7 @@ test('reads of one turn go as one statement a tenant, each answered with its own
 test('a batch holds at most maxBatch reads; the rest go in the next', async () => {
   const [a] = tenants as [string];
   const { db, statements } = counted(t.db);
-  const reads = new EditReads<Read>(db, { maxBatch: 2, maxInFlight: 1 });
+  const reads = recordReads<Read>(db, sql.readRecordsAsTenant, { maxBatch: 2, maxInFlight: 1 });
   const results = await Promise.all(
     ['r1', 'r2', 'r3', 'r4', 'r5'].map((recordId) =>
       reads.read({ tenantId: a, collection: 'items', recordId }),
@@ -76,13 +77,16 @@ test('a read of a lost connection fails, and so does every read of its batch, no
   const [a] = tenants as [string];
   let statements = 0;
   const lost = Object.assign(new Error('connection lost'), { code: 'ECONNRESET' });
-  const reads = new EditReads<Read>({
-    ...t.db,
-    query: async () => {
-      statements++;
-      throw lost;
+  const reads = recordReads<Read>(
+    {
+      ...t.db,
+      query: async () => {
+        statements++;
+        throw lost;
+      },
     },
-  });
+    sql.readRecordsAsTenant,
+  );
   const results = await Promise.allSettled(
     ['r1', 'r2'].map((recordId) => reads.read({ tenantId: a, collection: 'items', recordId })),
   );
