@@ -96,3 +96,23 @@ test('a read of a lost connection fails, and so does every read of its batch, no
   );
   assert.equal(statements, 1);
 });
+
+test('GETs of one turn go as one statement a tenant, each its record’s effective value', async () => {
+  const [a, b] = tenants as [string, string];
+  const { db, statements } = counted(t.db);
+  const reads = recordReads<{ version: number | null; data_text: string | null }>(
+    db,
+    sql.readEffectivesAsTenant,
+  );
+  const results = await Promise.all([
+    reads.read({ tenantId: a, collection: 'items', recordId: 'r3' }),
+    reads.read({ tenantId: b, collection: 'items', recordId: 'r3' }),
+    reads.read({ tenantId: a, collection: 'items', recordId: 'missing' }),
+    reads.read({ tenantId: a, collection: 'nothing', recordId: 'r3' }),
+  ]);
+  assert.equal(statements(), 2);
+  assert.deepEqual(
+    results.map((row) => row && [row.version, row.data_text && JSON.parse(row.data_text)]),
+    [[1, { id: 'r3', of: 'reads-a' }], [1, { id: 'r3', of: 'reads-b' }], [null, null], undefined],
+  );
+});
