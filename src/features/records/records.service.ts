@@ -3,7 +3,15 @@ import { rolledBack } from '../../db/statement-batches.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject } from '../../json/index.ts';
-import { type EffectiveRow, pageReads, recordReads } from './batched-reads.ts';
+import {
+  type EffectiveRow,
+  type PageRead,
+  type PageRow,
+  pageReads,
+  type RecordRead,
+  recordReads,
+  type TenantReads,
+} from './batched-reads.ts';
 import {
   type PlannedWrite,
   planEdit,
@@ -35,16 +43,20 @@ export class RecordService {
   constructor(
     private readonly db: Database,
     private readonly recent = new RecentEdits(),
-    private readonly writes = new EditWrites(db),
-    maxTurn = 100,
-    private readonly reads = recordReads<LockedRow>(db, sql.readRecordsAsTenant),
-    private readonly pages = pageReads(db),
-    private readonly effective = recordReads<EffectiveRow>(db, sql.readEffectivesAsTenant),
   ) {
-    this.turns = new EditTurns((requests) => this.editTurn(requests), maxTurn);
+    this.writes = new EditWrites(db);
+    this.reads = recordReads<LockedRow>(db, sql.readRecordsAsTenant);
+    this.pages = pageReads(db);
+    this.effective = recordReads<EffectiveRow>(db, sql.readEffectivesAsTenant);
   }
 
-  private readonly turns: EditTurns<EditRequest, WriteResult>;
+  // Statements of concurrent requests that go to the database together (batched-reads.ts, edit-writes.ts).
+  private readonly writes: EditWrites;
+  private readonly reads: TenantReads<RecordRead, LockedRow>;
+  private readonly pages: TenantReads<PageRead, PageRow>;
+  private readonly effective: TenantReads<RecordRead, EffectiveRow>;
+  /** Edits of one record in this process, in turns (edit-turns.ts). */
+  private readonly turns = new EditTurns<EditRequest, WriteResult>((requests) => this.editTurn(requests));
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
@@ -125,11 +137,12 @@ export class RecordService {
    * Applies a manual edit: reads the record, checks preconditions against the version read, computes
    * the new state and writes it with a new change and version only if the record is still at that
    * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them; the read goes together with those of concurrent edits (`reads`, batched-reads.ts),
-   * and so does the write (EditWrites). When another writer got there first (or the record is not made
-   * yet), the edit starts again under the row lock, where concurrent writers of one record queue and
-   * each sees the last: none loses another's fields, and If-Match fails against the new version.
-   * Retrying optimistically instead measured slower under contention (docs/performance.md).
+   * transaction held between them; the read goes together with those of concurrent edits (`reads`,
+   * batched-reads.ts), and so does the write (EditWrites). When another writer got there first (or
+   * the record is not made yet), the edit starts again under the row lock, where concurrent writers of
+   * one record queue and each sees the last: none loses another's fields, and If-Match fails against
+   * the new version. Retrying optimistically instead measured slower under contention
+   * (docs/performance.md). Edits of one record in this process take turns (editTurn).
    *
    * A record this process wrote last is not read first: the edit is planned from the state it wrote
    * (RecentEdits) and written on the same condition. Only a write that went through answers from that
