@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import { findUnsafeJson } from '../json/index.ts';
 
 /**
  * Cursors are opaque to clients: base64url of the last key seen. Keyset pagination (WHERE key > last)
@@ -12,7 +13,9 @@ export function decodeCursor(cursor: string | undefined): string | null {
   if (cursor === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 1 && typeof parsed[0] === 'string') return parsed[0];
+    // Only what this API hands out: an id PostgreSQL can hold (no NUL, no lone surrogate).
+    const [after] = Array.isArray(parsed) && parsed.length === 1 ? parsed : [];
+    if (typeof after === 'string' && findUnsafeJson(after).length === 0) return after;
   } catch {
     // fall through to the error below
   }

@@ -149,3 +149,31 @@ test('the strict parser guards other routes too (collections)', async () => {
   });
   assert.ok(response.status === 400 || response.status === 403, response.text);
 });
+
+test('a record id or a cursor PostgreSQL cannot hold (NUL, a lone surrogate) → 400, never a 5xx', async () => {
+  const cursorOf = (id: string) => Buffer.from(JSON.stringify([id])).toString('base64url');
+  const answers = await Promise.all([
+    f.call('GET', f.records('\u0000')),
+    f.call('GET', f.records('a\u0000b')),
+    f.call('PATCH', f.records('a\u0000b'), { body: { name: 'x' }, headers: MERGE }),
+    f.call('PUT', f.records('\u0000'), { body: { name: 'x' } }),
+    f.call('DELETE', f.records('\u0000')),
+    f.call('GET', `${f.records('\u0000')}/history`),
+    f.call('GET', `${f.records()}/%ED%A0%80`),
+    f.call('GET', `${f.records()}?cursor=${cursorOf('\u0000')}`),
+    f.call('GET', `${f.records()}?cursor=${cursorOf('\ud800')}`),
+  ]);
+  for (const answer of answers) {
+    assert.equal(answer.status, 400, answer.text);
+    assert.match(answer.headers.get('content-type') ?? '', /json/);
+  }
+  // Elsewhere a NUL is refused or found nowhere, never a 5xx.
+  for (const path of [`${f.records('b1')}/overrides?path=%2Fna%00me`, `${f.records('b1')}?asOf=%00`]) {
+    const answer = await f.call(path.includes('overrides') ? 'DELETE' : 'GET', path);
+    assert.ok(answer.status >= 400 && answer.status < 500, `${path}: ${answer.status} ${answer.text}`);
+  }
+  // A cursor the API hands out still works.
+  const page = await f.call('GET', `${f.records()}?cursor=${cursorOf('a')}&limit=1`);
+  assert.equal(page.status, 200, page.text);
+  assert.equal(page.body.items.length, 1);
+});

@@ -6,7 +6,9 @@ export const MAX_RECORD_ID_LENGTH = 512;
 
 export const RecordParams = Type.Object({
   collection: Name,
-  id: Type.String({ minLength: 1, maxLength: MAX_RECORD_ID_LENGTH }),
+  // No NUL: PostgreSQL's text and jsonb cannot hold it, so no record has one (feeds refuse it too).
+  // Fastify already refuses a segment that is not UTF-8, lone surrogates included.
+  id: Type.String({ minLength: 1, maxLength: MAX_RECORD_ID_LENGTH, pattern: '^[^\\u0000]+$' }),
 });
 
 export const CollectionOnlyParams = Type.Object({ collection: Name });
