@@ -71,28 +71,33 @@ test('queryLast commits with its statement, and nothing may follow it', async ()
   assert.equal(rolledBack.length, 0);
 });
 
-test('read_effectives_as_tenant reads one tenant only, and its role switch ends with the statement', async () => {
+test('the record-read functions read one tenant only, a row for each read of a collection it has', async () => {
   await handMadeRecord('fn-read', 'r1');
-  const read = (tenant: string) =>
-    t.db.query<{ i: number; version: number | null; data_text: string | null }>(
-      `SELECT i, version, data_text FROM read_effectives_as_tenant($1, $2::jsonb) ORDER BY i`,
+  const reads = JSON.stringify([
+    { i: 0, c: 'fn-read', r: 'r1' },
+    { i: 1, c: 'fn-read', r: 'no-such-record' },
+    { i: 2, c: 'no-such-collection', r: 'r1' },
+    { i: 3, c: 'fn-read', r: 'r1' },
+  ]);
+  // read_records_as_tenant (edits: the stored state) and read_effectives_as_tenant (GET: the text).
+  const read = (fn: string, columns: string, tenant: string) =>
+    t.db.query(`SELECT i, ${columns} FROM ${fn}($1, $2::jsonb) ORDER BY i`, [tenant, reads]);
+  for (const [fn, columns, found] of [
+    ['read_records_as_tenant', 'record_id, version', { record_id: 'r1', version: 1 }],
+    ['read_effectives_as_tenant', 'data_text, version', { data_text: '{"id": "r1"}', version: 1 }],
+  ] as const) {
+    const none = Object.fromEntries(Object.keys(found).map((column) => [column, null]));
+    assert.deepEqual(
+      (await read(fn, columns, tenantId)).map((row) => ({ ...row })),
       [
-        tenant,
-        JSON.stringify([
-          { i: 0, c: 'fn-read', r: 'r1' },
-          { i: 1, c: 'fn-read', r: 'missing' },
-          { i: 2, c: 'no-such-collection', r: 'r1' },
-        ]),
+        { i: 0, ...found },
+        { i: 1, ...none },
+        { i: 3, ...found },
       ],
+      fn,
     );
-  assert.deepEqual(
-    (await read(tenantId)).map((row) => [row.i, row.version, row.data_text]),
-    [
-      [0, 1, '{"id": "r1"}'],
-      [1, null, null],
-    ],
-  );
-  assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
+    assert.equal((await read(fn, columns, '00000000-0000-4000-8000-000000000000')).length, 0, fn);
+  }
   await assertNoConnectionLeftSwitched();
 });
 
@@ -186,32 +191,6 @@ test('pages_effective_as_tenant pages in id order from a plan kept while the col
   assert.deepEqual(await page(tenantId, 'b2999', 5), [[[{ i: 3000 }], 'b3000', false]]);
   // No such collection for another tenant: no row at all.
   assert.deepEqual(await page('00000000-0000-4000-8000-000000000000', null, 10), []);
-  await assertNoConnectionLeftSwitched();
-});
-
-test('read_records_as_tenant reads one tenant only, a row for each read of a collection it has', async () => {
-  const read = (tenant: string) =>
-    t.db.query<{ i: number; record_id: string | null; version: number | null }>(
-      `SELECT i, record_id, version FROM read_records_as_tenant($1, $2::jsonb) ORDER BY i`,
-      [
-        tenant,
-        JSON.stringify([
-          { i: 0, c: 'fn-read', r: 'r1' },
-          { i: 1, c: 'fn-read', r: 'no-such-record' },
-          { i: 2, c: 'no-such-collection', r: 'r1' },
-          { i: 3, c: 'fn-read', r: 'r1' },
-        ]),
-      ],
-    );
-  assert.deepEqual(
-    (await read(tenantId)).map((row) => ({ ...row })),
-    [
-      { i: 0, record_id: 'r1', version: 1 },
-      { i: 1, record_id: null, version: null },
-      { i: 3, record_id: 'r1', version: 1 },
-    ],
-  );
-  assert.equal((await read('00000000-0000-4000-8000-000000000000')).length, 0);
   await assertNoConnectionLeftSwitched();
 });
 

@@ -119,7 +119,7 @@ export function planEdit(
   };
 }
 
-export function toState(row: MetaRow): RecordState {
+function toState(row: MetaRow): RecordState {
   return {
     source: row.source,
     upstreamGone: row.upstream_gone,

@@ -13,9 +13,12 @@ interface Waiting<Request, Result> {
   reject: (error: unknown) => void;
 }
 
+/** The edits a turn takes at most; the rest wait for the next. */
+const MAX_TURN = 100;
+
 /**
  * Edits of one record in this process take turns: a turn starts when the one before it has finished,
- * and takes every edit of the record that arrived meanwhile (up to `maxTurn`). The record service
+ * and takes every edit of the record that arrived meanwhile (up to MAX_TURN). The record service
  * then plans them one after the other, each from the state the one before it leaves, and writes them
  * together (records.service.ts, migration 0016), where concurrent edits of one record would all read
  * the same version, and all but one would find it moved and queue on the row lock. Edits of different
@@ -25,10 +28,7 @@ interface Waiting<Request, Result> {
 export class EditTurns<Request, Result> {
   private readonly queues = new Map<string, Array<Waiting<Request, Result>>>();
 
-  constructor(
-    private readonly decide: DecideTurn<Request, Result>,
-    private readonly maxTurn = 100,
-  ) {}
+  constructor(private readonly decide: DecideTurn<Request, Result>) {}
 
   run(key: string, request: Request): Promise<Result> {
     return new Promise((resolve, reject) => {
@@ -50,7 +50,7 @@ export class EditTurns<Request, Result> {
   private async takeTurns(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
     while (queue.length > 0) {
-      const turn = queue.splice(0, this.maxTurn);
+      const turn = queue.splice(0, MAX_TURN);
       let outcomes: Array<Decided<Result>>;
       try {
         outcomes = await this.decide(turn.map((waiting) => waiting.request));
