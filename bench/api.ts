@@ -246,7 +246,7 @@ async function run(): Promise<void> {
     patchPrice(records('untouched'), () => `p${++untouched}`),
   );
   // Each PATCH sets a new price, so each one answered 2xx must have made a version: the record's
-  // version before and after says none was lost (edits of one record are written in series, 0016).
+  // version before and after says none was lost (edits of one record are written in series, src/db/functions.sql).
   // Up to one a connection more: those still in flight when autocannon stops are written, not counted.
   const hot = `${records('products')}p1`;
   const versionOf = async () =>

@@ -43,6 +43,7 @@ export const ERROR_CATALOG = {
   as_of_out_of_retention: { status: 422, title: 'The history at that time is no longer kept' },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
+  schema_mismatch: { status: 503, title: 'The database schema does not match this build' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

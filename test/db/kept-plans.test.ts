@@ -9,7 +9,7 @@ import {
 } from '../helpers/database.ts';
 
 // The tenant functions on the request path keep one plan per connection (PL/pgSQL's plan cache;
-// migrations 0013 to 0017). A plan made while `records` is small must still be a lookup by key once
+// src/db/functions.sql). A plan made while `records` is small must still be a lookup by key once
 // the table is big: this plans them on three records, grows the table without ANALYZE (which would
 // make PostgreSQL plan again), and reads the kept plans through auto_explain. PostgreSQL only: PGlite
 // has no auto_explain.
@@ -54,7 +54,7 @@ test('plans kept from a small table stay lookups by key when it grows', {
         p: 'delete',
         o: {},
         d: { id: recordId },
-        // A next state, written by the function's second UPDATE (migration 0016).
+        // A next state, written by the function's second UPDATE (src/db/functions.sql).
         x: [{ o: {}, d: { id: recordId, next: true } }],
       };
       return sql.unsafe(`SELECT * FROM update_records_as_tenant($1, $2::text::jsonb)`, [

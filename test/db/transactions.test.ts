@@ -174,7 +174,7 @@ test('pages_effective_as_tenant pages in id order from a plan kept while the col
         [tenant, JSON.stringify([{ i: 0, c: 'fn-list', a: after ?? '', l: limit }])],
       )
     ).map((row) => [JSON.parse(`[${row.items ?? ''}]`), row.last_id, row.more]);
-  // Planned on one record (migrations 0014, 0017 keep one plan a connection), then read after growth:
+  // Planned on one record (src/db/functions.sql keeps one plan a connection), then read after growth:
   // the same plan must page the grown collection in order, from the start and from a cursor.
   assert.deepEqual(await page(tenantId, null, 10), [[[{ id: 'a00' }], 'a00', false]]);
   assert.deepEqual(await page(tenantId, 'a00', 10), [[[], null, false]]);

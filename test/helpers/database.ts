@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { openPglite } from '../../src/db/adapters/pglite.ts';
 import { openPostgres } from '../../src/db/adapters/postgres.ts';
 import type { Database } from '../../src/db/database.ts';
-import { listMigrations, migrate } from '../../src/db/migrate.ts';
+import { functionsFile, listMigrations, migrate } from '../../src/db/migrate.ts';
 
 /** The suite runs on PGlite by default, on PostgreSQL when TEST_DATABASE_URL is set. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
@@ -52,6 +52,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 async function ensureTemplate(admin: postgres.Sql): Promise<string> {
   const digest = createHash('sha1');
   for (const migration of listMigrations()) digest.update(migration.sql);
+  digest.update(functionsFile().sql);
   const name = `sm_template_${digest.digest('hex').slice(0, 12)}`;
   await admin.unsafe(`SELECT pg_advisory_lock(hashtext('sync-manager-test-template'))`);
   try {

@@ -208,7 +208,7 @@ test('revert on a record made by hand → 409 no_source_value', async () => {
 
 test('overrides on a record with a source value: listed, reverted one by one, then all', async () => {
   // A record as a sync leaves it: a source value, no overrides, and the effective value stored as the
-  // marker for "the source value" (migration 0009), which every read must decode.
+  // marker for "the source value" (migrations/0001_baseline.sql), which every read must decode.
   await f.server.db.query(
     `WITH ch AS (INSERT INTO changes (tenant_id, id, kind)
                  SELECT c.tenant_id, nextval('change_seq'), 'sync' FROM collections c WHERE c.name = 'products'

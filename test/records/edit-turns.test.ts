@@ -8,7 +8,7 @@ import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '
 
 // Edits of one record in one process take turns (src/features/records/edit-turns.ts): the edits that
 // waited for one are planned one after the other and written in one call (successive-edits.ts,
-// migration 0016), each its own version, instead of contending for the row.
+// src/db/functions.sql), each its own version, instead of contending for the row.
 let t: TestDatabase;
 let tenantId: string;
 let collectionId: string;

@@ -11,7 +11,7 @@ import {
 } from '../helpers/database.ts';
 
 // Optimistic writes of concurrent edits go to the database together (src/features/records/edit-writes.ts,
-// migration 0013), each decided on its own.
+// src/db/functions.sql), each decided on its own.
 let t: TestDatabase;
 let tenants: string[];
 let collectionOf: Map<string, string>;

@@ -5,7 +5,7 @@ import { counted } from '../helpers/counted.ts';
 import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The page reads of concurrent requests go to the database together (src/features/records/batched-reads.ts,
-// migration 0017), one tenant a statement, each answered with its own page.
+// src/db/functions.sql), one tenant a statement, each answered with its own page.
 let t: TestDatabase;
 let tenants: string[];
 

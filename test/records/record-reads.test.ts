@@ -6,7 +6,7 @@ import { counted } from '../helpers/counted.ts';
 import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The reads of concurrent edits go to the database together (src/features/records/batched-reads.ts,
-// migration 0015), one tenant a statement, each answered with its own record.
+// src/db/functions.sql), one tenant a statement, each answered with its own record.
 let t: TestDatabase;
 let tenants: string[];
 

@@ -1,4 +1,4 @@
-// records and record_versions carry no foreign key to collections (migration 0006): deleting a
+// records and record_versions carry no foreign key to collections (migrations/0001_baseline.sql): deleting a
 // collection must remove its records and their history itself, and nothing of any other collection.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

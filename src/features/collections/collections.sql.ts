@@ -53,7 +53,7 @@ export const listCollectionsWithCounts = (tenantId: string, afterName: string | 
 });
 
 /**
- * Records and their history have no foreign key to collections (migration 0006: it cost a check per
+ * Records and their history have no foreign key to collections (migrations/0001_baseline.sql: it cost a check per
  * written row), so deleting a collection removes them here. Syncs and restores of it are waited for
  * first (lockCollection); a manual edit racing the delete can at worst leave a row that no
  * query can reach (collection ids are never reused).

@@ -32,8 +32,8 @@ export interface EffectiveRow {
 
 /**
  * Reads of one kind from concurrent requests, sent to the database together (StatementBatches): one
- * call of a function that takes the reads of a tenant waiting as a JSON array (migrations 0015, 0017,
- * 0018), where each read took a call, a round trip and a wake-up of a backend of its own. A read
+ * call of a function that takes the reads of a tenant waiting as a JSON array (src/db/functions.sql)
+ * , where each read took a call, a round trip and a wake-up of a backend of its own. A read
  * resolves to its row, or to undefined when the function gave none for it (the tenant has no such
  * collection).
  */

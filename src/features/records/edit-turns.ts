@@ -20,7 +20,7 @@ const MAX_TURN = 100;
  * Edits of one record in this process take turns: a turn starts when the one before it has finished,
  * and takes every edit of the record that arrived meanwhile (up to MAX_TURN). The record service
  * then plans them one after the other, each from the state the one before it leaves, and writes them
- * together (records.service.ts, migration 0016), where concurrent edits of one record would all read
+ * together (records.service.ts, src/db/functions.sql), where concurrent edits of one record would all read
  * the same version, and all but one would find it moved and queue on the row lock. Edits of different
  * records do not wait for each other; other processes, syncs and restores are met by the version
  * check and the row lock as before. An edit's failure does not hold up the next one.

@@ -15,7 +15,7 @@ export interface OptimisticWrite {
   deletePolicy: 'delete' | 'keep';
   /**
    * The record's next states after `write`, in order, each planned from the one before it and written
-   * after it in the same transaction (migration 0016), as far as each goes through.
+   * after it in the same transaction (src/db/functions.sql), as far as each goes through.
    */
   next?: readonly sql.RecordWrite[];
 }
@@ -23,7 +23,7 @@ export interface OptimisticWrite {
 /**
  * The optimistic writes of concurrent edits, sent to the database together (StatementBatches): all
  * that are waiting go as one statement and one transaction (update_records_as_tenant, migration
- * 0013), so that fifty at once share one round trip, one firing of the history trigger and one commit
+ * src/db/functions.sql), so that fifty at once share one round trip, one firing of the history trigger and one commit
  * with its WAL flush. At most 4 batches are at the database at a time (StatementBatches' default):
  * 1, 2, 3, 4 and 8 measured alike within this host's noise at 50 connections (3, 4 and 8 a little
  * ahead), and 4 leaves most of the pool of 10 to reads.

@@ -168,7 +168,7 @@ export class RecordService {
   /**
    * A record's turn (EditTurns): one edit goes as above; several that waited for the one before them
    * are planned one after the other from the state it wrote and written in one call, each as its own
-   * version (successive-edits.ts, migration 0016), where each would have taken a round trip and a
+   * version (successive-edits.ts, src/db/functions.sql), where each would have taken a round trip and a
    * commit in turn. If the first of them does not go through, it is decided as above on a fresh read
    * and the others wait for the next turn.
    */

@@ -10,7 +10,7 @@ export const findCollection = (tenantId: string, name: string): Statement => ({
 /**
  * Effective values as text (never parsed on the way to the client) with their versions, of one
  * tenant's records named by the caller, in one statement that is its own tenant transaction
- * (migration 0018). `reads` is their JSON array, as src/features/records/batched-reads.ts builds it;
+ * (src/db/functions.sql). `reads` is their JSON array, as src/features/records/batched-reads.ts builds it;
  * `i` says whose row is whose. Run it on the pool, never inside a transaction.
  */
 export const readEffectivesAsTenant = (tenantId: string, reads: string): Statement => ({
@@ -48,7 +48,7 @@ export const lockRecord = (tenantId: string, collection: string, recordId: strin
 
 /**
  * lockRecord without the lock for each of several reads of one tenant's records, in one statement that
- * is its own tenant transaction (migration 0015): the reads of optimistic edits, written back with
+ * is its own tenant transaction (src/db/functions.sql): the reads of optimistic edits, written back with
  * updateRecordsAsTenant. `reads` is their JSON array, as src/features/records/batched-reads.ts builds it;
  * `i` says whose row is whose. Run it on the pool.
  */
@@ -87,7 +87,7 @@ export const updateRecord = (w: RecordWrite): Statement => ({
 
 /**
  * updateRecord, with its change, for each of several edits of one tenant's records, in one statement
- * that is its own tenant transaction (migration 0013); `edits` is their JSON array, as
+ * that is its own tenant transaction (src/db/functions.sql); `edits` is their JSON array, as
  * src/features/records/edit-writes.ts builds it. An edit is written only if its record is still at the
  * version it was planned from and its collection still has the delete policy it was planned with;
  * the rows say which were written (`i`, the edit's index).
@@ -124,7 +124,7 @@ export const listEffective = (
 
 /**
  * Pages of effective values of one tenant's collections, named by the caller, in one statement that
- * is its own tenant transaction (migration 0017). `pages` is their JSON array, as
+ * is its own tenant transaction (src/db/functions.sql). `pages` is their JSON array, as
  * src/features/records/batched-reads.ts builds it; `i` says whose row is whose.
  */
 export const pagesEffectiveAsTenant = (tenantId: string, pages: string): Statement => ({
