@@ -56,7 +56,7 @@ export function copyRow(values: readonly (string | null)[]): string {
   return `${line}\n`;
 }
 
-/** Joins rows into chunks of about `targetBytes` (FINDINGS: 64–256 KB writes load fastest). */
+/** Joins rows into chunks of about `targetBytes`: one write a row is slow, huge writes hold memory. */
 export async function* chunkRows(rows: AsyncIterable<string> | Iterable<string>, targetBytes = 128 * 1024) {
   let parts: string[] = [];
   let size = 0;

@@ -2,8 +2,8 @@ import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
 import { diffFields, type FieldChange, type JsonObject, jsonEqual } from '../../json/index.ts';
-import type { SnapshotRow } from './snapshots.service.ts';
 import * as sql from './snapshots.sql.ts';
+import type { SnapshotRow } from './snapshots.types.ts';
 
 export interface DiffOptions {
   /** One collection; all of the tenant's when absent. */

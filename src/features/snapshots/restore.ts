@@ -2,8 +2,8 @@ import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type JsonObject, type OverrideSet, rebaseOverrides } from '../../json/index.ts';
 import { lockCollection } from '../collections/collections.sql.ts';
-import type { Snapshot, SnapshotRow } from './snapshots.service.ts';
 import * as sql from './snapshots.sql.ts';
+import type { Snapshot, SnapshotRow } from './snapshots.types.ts';
 
 export interface RestoreResult {
   snapshotId: string;

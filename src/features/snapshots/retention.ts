@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
 import * as sql from './snapshots.sql.ts';
+import type { SnapshotRow } from './snapshots.types.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -21,15 +22,7 @@ export interface PruneReport {
   versions: Array<{ collection: string; pruned: number; kept: number }>;
 }
 
-interface RetentionRow {
-  id: string;
-  change_id: string;
-  label: string | null;
-  auto: boolean;
-  pinned: boolean;
-  created_at: Date;
-  expired: boolean;
-}
+type RetentionRow = Omit<SnapshotRow, 'expires_at'> & { expired: boolean };
 
 /**
  * Retention for one tenant, inside the caller's transaction. A snapshot expires when it is not pinned

@@ -8,26 +8,7 @@ import { type DiffOptions, type DiffResult, diffSince } from './diff.ts';
 import { type RestoreResult, restoreSnapshot } from './restore.ts';
 import { DAY_MS, type PruneReport, pruneTenant } from './retention.ts';
 import * as sql from './snapshots.sql.ts';
-
-export interface Snapshot {
-  id: string;
-  label: string | null;
-  auto: boolean;
-  pinned: boolean;
-  createdAt: string;
-  expiresAt: string | null;
-  changeId: string;
-}
-
-export interface SnapshotRow {
-  id: string;
-  change_id: string;
-  label: string | null;
-  auto: boolean;
-  pinned: boolean;
-  created_at: Date;
-  expires_at: Date | null;
-}
+import type { Snapshot, SnapshotRow } from './snapshots.types.ts';
 
 export interface SnapshotServiceOptions {
   retentionDays: number;

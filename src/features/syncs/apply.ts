@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
+import { once } from '../../lib/once.ts';
 import { copyRow } from '../../sync/copy-text.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import type { Collection } from '../collections/collections.service.ts';
@@ -244,8 +245,4 @@ async function mergeOverridden(
     }
   }
   return { conflicts, retired };
-}
-
-async function* once(chunk: string): AsyncGenerator<string> {
-  yield chunk;
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.ts';
+import { once } from '../../lib/once.ts';
 import {
   BinaryCopyBuffer,
   binaryBigintField,
@@ -6,7 +7,7 @@ import {
   readBinaryCopyRows,
 } from '../../sync/copy-binary.ts';
 import { CopyBuffer } from '../../sync/copy-buffer.ts';
-import { copyRow, copyUnescape } from '../../sync/copy-text.ts';
+import { chunkRows, copyRow, copyUnescape } from '../../sync/copy-text.ts';
 import {
   type FeedError,
   type FeedFormat,
@@ -187,23 +188,11 @@ function hasBackslash(bytes: Uint8Array, from: number, to: number): boolean {
 }
 
 async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean): Promise<void> {
-  async function* chunks(): AsyncGenerator<string> {
-    let parts: string[] = [];
-    let size = 0;
-    for (const id of stored.unseenGone(deleteGone)) {
-      const line = copyRow([id]);
-      parts.push(line);
-      size += line.length;
-      if (size >= CHUNK_BYTES) {
-        yield parts.join('');
-        parts = [];
-        size = 0;
-      }
-    }
-    if (parts.length > 0) yield parts.join('');
+  function* rows(): Generator<string> {
+    for (const id of stored.unseenGone(deleteGone)) yield copyRow([id]);
   }
   await tx.query(sql.leaveTenantRole);
-  await tx.copyFrom(sql.copyGoneStaging, chunks());
+  await tx.copyFrom(sql.copyGoneStaging, chunkRows(rows(), CHUNK_BYTES));
   await tx.query(sql.enterTenantRole);
   await tx.query(sql.analyzeGone);
 }
@@ -380,8 +369,4 @@ function settled<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
 function unwrap<T>(result: PromiseSettledResult<T>): T {
   if (result.status === 'rejected') throw result.reason;
   return result.value;
-}
-
-async function* once<T>(chunk: T): AsyncGenerator<T> {
-  yield chunk;
 }
