@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /**
  * PGlite does not lock its folder, and two processes writing one folder lose acknowledged writes
- * (FINDINGS). So the first process to open a data folder creates `<dir>/.lock` exclusively, with its
+ * (two processes on one folder kept 5,815 of 6,000 acknowledged rows in a test). So the first process to open a data folder creates `<dir>/.lock` exclusively, with its
  * pid; the next one is refused while that pid is alive. A lock left by a killed process is taken over.
  */
 export interface DataDirLock {

@@ -14,8 +14,7 @@ const JSONB_VERSION = 1;
  *
  * Why binary for the first import's rows: PostgreSQL reads a binary field by its length, where COPY
  * text makes it scan every byte twice (for the line's end, then for tabs and escapes) and parse the
- * uuid and the numbers: a COPY of 100k records-shaped rows cost the server 15% fewer instructions
- * (callgrind, docs/performance.md session 9), and the client no longer scans each text for characters
+ * uuid and the numbers, so the server does measurably less work a row (docs/performance.md), and the client no longer scans each text for characters
  * to escape.
  *
  * @example

@@ -16,8 +16,8 @@ import { type IdCursor, IdList } from './id-list.ts';
  *   its id is;
  * - the lookup by text hash, built once after the last add, is one array of entry numbers grouped by
  *   the hash's leading bits (about 8 a group) and the groups' starts: about 4 bytes an entry.
- * About 19 bytes a record in all for short sorted ids (190 MB for 10M; the open-addressing tables and
- * an arena holding each id whole took 45 bytes, 450 MB). A row is taken for another record's unchanged
+ * About 19 bytes a record in all for short sorted ids, less than half of what hash tables holding each
+ * id whole took (docs/performance.md). A row is taken for another record's unchanged
  * text with odds about n·m / 2^84 (5e-12 for a 10M-row feed over 10M records).
  */
 
@@ -283,7 +283,7 @@ export class StoredIndex implements KnownRecords {
 /**
  * A fixed-length array of entry numbers below `limit`, in three bytes each while `limit` ≤ 2^24 (16.7M
  * records; four past that): the low 16 bits in one array, the rest in another. The text lookup holds one
- * per record, so a byte less is 10 MB at 10M records.
+ * per record, so every byte saved counts once per record.
  */
 export class EntryNumbers {
   private readonly low: Uint16Array;

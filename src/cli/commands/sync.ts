@@ -22,9 +22,8 @@ const CONTENT_TYPES = { json: 'application/json', ndjson: 'application/x-ndjson'
 
 /**
  * A file is read 512 KB at a time. The in-process request (light-my-request) hands the route all it has
- * buffered, concatenated: 1 MB reads arrived as 2 MB chunks, each a fresh copy, and a 1M first import
- * ran 20-28 full garbage collections instead of 14. Four alternating pairs of that import through the
- * CLI: 0.2-1.9 s less CPU and 0.3-1.6 s less time with 512 KB (docs/performance.md, session 10).
+ * buffered, concatenated, so larger reads arrived as still larger fresh copies and a large import ran
+ * many more full garbage collections (docs/performance.md).
  */
 const FILE_CHUNK_BYTES = 512 * 1024;
 

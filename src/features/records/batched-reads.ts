@@ -76,11 +76,8 @@ export function recordReads<Row>(
  * Reads of pages (pages_effective_as_tenant), each element {i, c, a, l}: the collection's name, the
  * id the page starts after ('' for the first: record ids are never empty) and its length.
  *
- * A batch holds at most 5 pages, 4 batches at a time: a page waits for its whole batch, and big
- * batches made the slowest pages slower. GET of a page of 100 from 50 connections (bench:api, two
- * runs each, req/s and p99): 25 a batch 5,554 / 5,894 and 29 / 37 ms; 10 a batch 5,964 / 6,110 and
- * 27 / 28 ms; 5 a batch 4,692–5,347 and 18–20 ms over four runs; 5 a batch with 8 at a time 3,802 /
- * 5,189 and 31 / 27 ms; one page a call 3,633 / 4,302 and 27 / 33 ms.
+ * A batch holds at most 5 pages, 4 batches at a time: a page waits for its whole batch, and bigger
+ * batches gave more pages a second with a worse p99 (docs/performance.md, the decision register).
  */
 export function pageReads(db: Database, limits: Partial<BatchLimits> = {}): TenantReads<PageRead, PageRow> {
   const membersOf = (read: PageRead) =>

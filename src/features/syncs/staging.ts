@@ -20,9 +20,8 @@ import * as sql from './syncs.sql.ts';
 
 /**
  * Rows are written to the database in chunks of about this size, one COPY statement each. Each chunk
- * costs a few round trips the database idles through, so fewer, larger chunks keep it busier; a first
- * import of 1M records measured (PostgreSQL, with the other core busy): 1 MB 128–142k/s, 2 MB 142–150k/s,
- * 4 MB 150–155k/s, 8 MB 109k/s (the last chunk's write no longer overlaps any parsing). Memory: a chunk
+ * costs a few round trips the database idles through, so fewer, larger chunks keep it busier, up to
+ * the size where the last chunk's write no longer overlaps any parsing (docs/performance.md). Memory: a chunk
  * lives in its ChunkBytes buffer and, while in flight, in the driver's copy behind its message header;
  * two chunks at most.
  */

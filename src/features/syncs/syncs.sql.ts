@@ -200,15 +200,15 @@ export const enterTenantRole = `SELECT set_config('role', 'sync_manager_app', tr
  * connection's user (the table owner); ANALYZE is allowed inside a transaction.
  */
 // Only the columns the sync and restore statements join and filter on (and the row count, which any
-// ANALYZE refreshes): the jsonb columns' statistics made it 4× slower (285 ms of a 1.8 s PGlite import).
+// ANALYZE refreshes): the jsonb columns' statistics made it several times slower.
 export const analyzeRecords =
   'ANALYZE records (tenant_id, collection_id, record_id, change_id, upstream_gone)';
 
 /**
  * For the rest of the transaction (so for analyzeRecords, the only ANALYZE after it), a sample of 3,000
  * rows instead of the default 30,000. What the next sync's plans need from it is the table's size and
- * that record ids are distinct, which a small sample gives as well; ANALYZE of 1M records took 184–400 ms
- * with the default and 16–18 ms so (PostgreSQL; PGlite's first import of 100k spent ~200 ms on it).
+ * that record ids are distinct, which a small sample gives as well, for a tenth of the time
+ * (docs/performance.md).
  * Autoanalyze, where it runs, later samples at the server's own target.
  */
 export const sampleStatisticsLightly = `SELECT set_config('default_statistics_target', '10', true)`;
@@ -325,8 +325,7 @@ export function insertNew(tenantId: string, collectionId: string, changeId: stri
  * Changed records without overrides: the new source is the effective value (unless deleted by hand).
  * The changed rows are a materialized CTE (each document cast once), so that a plan made on poor
  * statistics — records of a collection never analyzed estimated at 1 row — rescans a stored list
- * instead of running the whole join again for every record of the collection (1,000 records with 10
- * changed: 214–258 ms that way, O(n²)).
+ * instead of running the whole join again for every record of the collection (O(n²)).
  */
 export function updatePlain(tenantId: string, collectionId: string, changeId: string): Statement {
   return {

@@ -1,13 +1,12 @@
 /**
  * Remembers which ids a feed has already used, in 8 bytes a slot.
  *
- * Why not a `Set<string>`: measured on Node 20, a Set of 9-character ids grows RSS by about 90 MB at 1M
- * ids and by about 780 MB at 10M (peak RSS 1 GB), far above the 400 MB budget for a 10M-row NDJSON feed.
- * Here an id is kept as a 64-bit hash (two 32-bit lanes, cyrb53-style) in typed arrays with open
- * addressing: 10M ids take about 108 MB. The table is split by the hash's top byte into 256 parts that
- * grow on their own, so a growth copies 1/256 of the table (one big table doubling at 6.7M ids held
- * its old and new arrays together, 100 MB more at the peak). The first row of each id was kept too
- * until the 10M-row feed measured 426 MB at its peak: a duplicate is reported at its own row, by id.
+ * Why not a `Set<string>`: at 10M ids a Set alone would take most of the memory budget for a 10M-row
+ * feed (docs/performance.md). Here an id is kept as a 64-bit hash (two 32-bit lanes, cyrb53-style) in
+ * typed arrays with open addressing. The table is split by the hash's top byte into 256 parts that
+ * grow on their own, so a growth copies 1/256 of the table instead of holding a whole table's old and
+ * new arrays at once. The first row of each id is not kept (it cost too much at 10M rows): a duplicate
+ * is reported at its own row, by id.
  *
  * The price: two different ids whose 64-bit hashes collide are reported as a duplicate. The odds are
  * about n² / 2^65 for n ids (3e-8 at 1M, 3e-6 at 10M) and the error is on the safe side: the feed is
@@ -58,11 +57,9 @@ const PARTS = 256;
 
 /**
  * One part of an IdIndex: open addressing on the low hash lane, at most 80% full, grown by half
- * (not doubled: that left the table 40–80% full, 60% at 10M ids, 134 MB; growing by half keeps it
- * 53–80% full, 74% and 108 MB at 10M). A slot is the low lane scaled to the capacity (multiply and
- * shift: the capacity is any size, and a division a lookup cost more). A slot's two lanes sit side
- * by side, so a probe reads one cache line, not one in each of two arrays: 1M ids added in 180–230
- * ms against 270–340 ms, 10M in 5.6–6.4 s against 6.4–6.7 s (a microbenchmark, three runs each).
+ * (doubling left it emptier on average, so larger). A slot is the low lane scaled to the capacity
+ * (multiply and shift: the capacity is any size, and a division a lookup cost more). A slot's two
+ * lanes sit side by side, so a probe reads one cache line, not one in each of two arrays.
  */
 class IdTable {
   /** Slot i is `slots[2i]` (high lane) and `slots[2i + 1]` (low lane); both 0 when empty. */
