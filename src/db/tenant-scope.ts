@@ -47,3 +47,25 @@ async function asTenant<T>(tx: Queryable, tenantId: string, fn: (tx: Queryable) 
   }
   return result;
 }
+
+const LEAVE_TENANT_ROLE = `SELECT set_config('role', 'none', true)`;
+const ENTER_TENANT_ROLE = `SELECT set_config('role', 'sync_manager_app', true)`;
+
+/**
+ * Runs `fn` inside a tenant transaction as the connection's own user (the tables' owner), for the bulk
+ * work the tenant role may not do: COPY (PGlite's goes through a device) and ANALYZE. Row-level
+ * security does not apply meanwhile, so every statement `fn` issues must name its tenant itself; this
+ * is the one place outside withTenant that switches roles. The switch is not awaited, so it travels
+ * with `fn`'s first statement. When `fn` fails the tenant role is not restored: roll back (the
+ * transaction, or to a savepoint taken before this call), which restores it.
+ *
+ * @example await asOwner(tx, () => tx.copyFrom('COPY staging (id, hash)', chunks));
+ */
+export async function asOwner<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+  const left = tx.query(LEAVE_TENANT_ROLE);
+  left.catch(() => {}); // if it failed, so does fn (aborted transaction), whose error is thrown
+  const result = await fn();
+  await left;
+  await tx.query(ENTER_TENANT_ROLE);
+  return result;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { readAsTenant, withTenant } from '../../src/db/tenant-scope.ts';
+import { asOwner, readAsTenant, withTenant } from '../../src/db/tenant-scope.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The transaction port's ordering promises, on the database the suite runs on: statements go out in
@@ -32,6 +32,25 @@ test('a read-only batch runs as the tenant, inside its READ ONLY transaction', a
     ),
     /read-only transaction/,
   );
+});
+
+test('asOwner runs as the owner inside a tenant transaction, and the tenant role holds again after it', async () => {
+  const ROLE = `SELECT current_user AS role`;
+  const [owner] = await t.db.query<{ role: string }>(ROLE);
+  const roles = await withTenant(t.db, tenantId, async (tx) => {
+    const inside = await asOwner(tx, () => tx.query<{ role: string }>(ROLE));
+    const afterwards = await tx.query<{ role: string }>(ROLE);
+    // A failure inside: rolling back to a savepoint taken before restores the tenant role.
+    await tx.query('SAVEPOINT before_owner');
+    await assert.rejects(
+      asOwner(tx, () => tx.query('SELECT 1 / 0')),
+      /division by zero/,
+    );
+    await tx.query('ROLLBACK TO SAVEPOINT before_owner');
+    const rolledBack = await tx.query<{ role: string }>(ROLE);
+    return [inside[0]!.role, afterwards[0]!.role, rolledBack[0]!.role];
+  });
+  assert.deepEqual(roles, [owner!.role, 'sync_manager_app', 'sync_manager_app']);
 });
 
 test('queryLast commits with its statement, and nothing may follow it', async () => {

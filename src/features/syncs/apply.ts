@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.ts';
+import { asOwner } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
 import { once } from '../../lib/once.ts';
@@ -129,10 +130,10 @@ export async function applyStaged(
     // that go through every record once per staged row cost O(n²).
     const grown = staged.inserted + p.created;
     if (grown >= 100 && grown > live / 5) {
-      await tx.query(sql.leaveTenantRole);
-      await tx.query(sql.sampleStatisticsLightly);
-      await tx.query(sql.analyzeRecords);
-      await tx.query(sql.enterTenantRole);
+      await asOwner(tx, async () => {
+        await tx.query(sql.sampleStatisticsLightly);
+        await tx.query(sql.analyzeRecords);
+      });
     }
     const written = counts.created + counts.updated + counts.deleted;
     if (written > 0 || marked > 0) await tx.query(sql.insertChange(tenantId, changeId, runId));
@@ -227,9 +228,7 @@ async function mergeOverridden(
       );
     }
     if (dryRun) continue;
-    await tx.query(sql.leaveTenantRole);
-    await tx.copyFrom(sql.copyMergeStaging, once(lines.join('')));
-    await tx.query(sql.enterTenantRole);
+    await asOwner(tx, () => tx.copyFrom(sql.copyMergeStaging, once(lines.join(''))));
     if (settled.length > 0) await tx.query(sql.closeConflicts(tenantId, collection.id, settled));
     const toRecord = found.filter((conflict) => conflict.changedInThisSync || conflict.status === 'open');
     if (toRecord.length > 0) {

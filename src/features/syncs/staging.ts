@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.ts';
+import { asOwner } from '../../db/tenant-scope.ts';
 import { once } from '../../lib/once.ts';
 import {
   BinaryCopyBuffer,
@@ -141,17 +142,16 @@ export async function stageFeed(
 async function loadStoredIndex(tx: Queryable, tenantId: string, collectionId: string): Promise<StoredIndex> {
   const index = new StoredIndex();
   let rest: Buffer | null = null;
-  // PGlite's COPY writes to a device, which the tenant role may not: the query names its tenant itself.
-  await tx.query(sql.leaveTenantRole);
-  for await (const chunk of tx.copyTo(sql.copyStoredIndex(tenantId, collectionId))) {
-    const bytes: Buffer =
-      rest === null
-        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-        : Buffer.concat([rest, chunk]);
-    const used = addStoredLines(index, bytes);
-    rest = used < bytes.length ? Buffer.from(bytes.subarray(used)) : null;
-  }
-  await tx.query(sql.enterTenantRole);
+  await asOwner(tx, async () => {
+    for await (const chunk of tx.copyTo(sql.copyStoredIndex(tenantId, collectionId))) {
+      const bytes: Buffer =
+        rest === null
+          ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+          : Buffer.concat([rest, chunk]);
+      const used = addStoredLines(index, bytes);
+      rest = used < bytes.length ? Buffer.from(bytes.subarray(used)) : null;
+    }
+  });
   if (rest !== null) throw new Error('the stored index ended inside a line');
   return index;
 }
@@ -190,9 +190,7 @@ async function stageGone(tx: Queryable, stored: StoredIndex, deleteGone: boolean
   function* rows(): Generator<string> {
     for (const id of stored.unseenGone(deleteGone)) yield copyRow([id]);
   }
-  await tx.query(sql.leaveTenantRole);
-  await tx.copyFrom(sql.copyGoneStaging, chunkRows(rows(), CHUNK_BYTES));
-  await tx.query(sql.enterTenantRole);
+  await asOwner(tx, () => tx.copyFrom(sql.copyGoneStaging, chunkRows(rows(), CHUNK_BYTES)));
   await tx.query(sql.analyzeGone);
 }
 
@@ -301,32 +299,20 @@ class ChunkWriter {
    */
   private async write(fresh: Buffer, freshRows: number[], staged: Buffer): Promise<void> {
     const { tx } = this;
-    if (staged.length > 0) {
-      const leave = settled(tx.query(sql.leaveTenantRole));
-      await tx.copyFrom(sql.copyStaging, once(staged));
-      await leave.then(unwrap);
-      await tx.query(sql.enterTenantRole);
-    }
+    if (staged.length > 0) await asOwner(tx, () => tx.copyFrom(sql.copyStaging, once(staged)));
     if (fresh.length === 0) return;
     // The savepoint comes before the role switch, so rolling back to it restores the tenant role too.
     const savepoint = settled(tx.query(sql.savepoint));
-    const leave = settled(tx.query(sql.leaveTenantRole));
     let conflict: unknown = null;
     try {
-      await tx.copyFrom(sql.copyNewRecords, once(fresh), 'binary');
+      await asOwner(tx, () => tx.copyFrom(sql.copyNewRecords, once(fresh), 'binary'));
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
       conflict = error;
     }
     unwrap(await savepoint);
-    unwrap(await leave);
     if (conflict === null) {
-      const [enter, release] = await Promise.allSettled([
-        tx.query(sql.enterTenantRole),
-        tx.query(sql.releaseSavepoint),
-      ]);
-      unwrap(enter!);
-      unwrap(release!);
+      await tx.query(sql.releaseSavepoint);
       this.inserted += freshRows.length;
       return;
     }

@@ -153,7 +153,7 @@ export function copyStoredIndex(tenantId: string, collectionId: string): string 
  * the marker for "the source value" (migrations/0001_baseline.sql), and `version` its default 1. Measured on
  * 1M records: 189k rows/s, against 103k for `INSERT … SELECT FROM jsonb_array_elements($1)` storing both values.
  * COPY is refused on a table with row-level security for a role it applies to, so it runs as the
- * connection's user (leaveTenantRole); every row names its tenant explicitly. Runs under a savepoint:
+ * connection's user (asOwner); every row names its tenant explicitly. Runs under a savepoint:
  * a record with one of these ids made by hand since the index was read fails the chunk (unique
  * violation), which is then written again by insertNewChunkOrStage.
  */
@@ -191,8 +191,6 @@ export function insertNewChunkOrStage(
  * role must not have that. The staging tables are this transaction's own temp tables, holding only
  * this feed, so the load runs as the connection's user and the tenant role is restored right after.
  */
-export const leaveTenantRole = `SELECT set_config('role', 'none', true)`;
-export const enterTenantRole = `SELECT set_config('role', 'sync_manager_app', true)`;
 
 /**
  * PGlite has no autovacuum, and on PostgreSQL autoanalyze lags a bulk load: after a sync that grew
