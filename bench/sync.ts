@@ -16,12 +16,12 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { openPglite } from '../src/db/adapters/pglite.ts';
 import { openPostgres } from '../src/db/adapters/postgres.ts';
+import { copyRow } from '../src/db/copy/copy-text.ts';
 import type { Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { CollectionService } from '../src/features/collections/collections.service.ts';
 import { SyncService } from '../src/features/syncs/syncs.service.ts';
 import { limitHeapGrowth } from '../src/lib/heap.ts';
-import { copyRow } from '../src/sync/copy-text.ts';
 import { type FeedFormat, readFeedFromFile } from '../src/sync/feed/index.ts';
 import { peakRssMb } from './vmhwm.mjs';
 

@@ -31,7 +31,7 @@ export interface Queryable {
    * Bulk-loads rows with `COPY … FROM STDIN`. `statement` is the COPY statement without its source,
    * e.g. `COPY staging (id, hash, doc)`. In text format (the default) each chunk must end on a row
    * boundary; in binary format the chunks together are one COPY binary stream (see
-   * src/sync/copy-binary.ts).
+   * src/db/copy/copy-binary.ts).
    */
   copyFrom(statement: string, chunks: AsyncIterable<string | Uint8Array>, format?: CopyFormat): Promise<void>;
   /**

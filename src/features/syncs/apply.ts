@@ -1,9 +1,9 @@
+import { copyRow } from '../../db/copy/copy-text.ts';
 import type { Queryable } from '../../db/database.ts';
 import { asOwner } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
 import { once } from '../../lib/once.ts';
-import { copyRow } from '../../sync/copy-text.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import type { Collection } from '../collections/collections.service.ts';
 import type { StagedFeed } from './staging.ts';

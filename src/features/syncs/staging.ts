@@ -1,14 +1,14 @@
-import type { Queryable } from '../../db/database.ts';
-import { asOwner } from '../../db/tenant-scope.ts';
-import { once } from '../../lib/once.ts';
 import {
   BinaryCopyBuffer,
   binaryBigintField,
   binaryUuidField,
   readBinaryCopyRows,
-} from '../../sync/copy-binary.ts';
-import { CopyBuffer } from '../../sync/copy-buffer.ts';
-import { chunkRows, copyRow, copyUnescape } from '../../sync/copy-text.ts';
+} from '../../db/copy/copy-binary.ts';
+import { CopyBuffer } from '../../db/copy/copy-buffer.ts';
+import { chunkRows, copyRow, copyUnescape } from '../../db/copy/copy-text.ts';
+import type { Queryable } from '../../db/database.ts';
+import { asOwner } from '../../db/tenant-scope.ts';
+import { once } from '../../lib/once.ts';
 import {
   type FeedError,
   type FeedFormat,

@@ -148,7 +148,7 @@ export function copyStoredIndex(tenantId: string, collectionId: string): string 
 
 /**
  * A chunk of new ids straight into records, as COPY binary rows in the order of its columns (sent
- * with format 'binary', src/sync/copy-binary.ts): COPY inserts in batches (one WAL record per page,
+ * with format 'binary', src/db/copy/copy-binary.ts): COPY inserts in batches (one WAL record per page,
  * not per row), and the document is parsed as jsonb once, into `source`; `data` takes its default,
  * the marker for "the source value" (migrations/0001_baseline.sql), and `version` its default 1. Measured on
  * 1M records: 189k rows/s, against 103k for `INSERT … SELECT FROM jsonb_array_elements($1)` storing both values.

@@ -3,8 +3,8 @@
 // that a taken chunk stays intact while the next one is written.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CopyBuffer } from '../../src/sync/copy-buffer.ts';
-import { copyRow, needsCopyEscape } from '../../src/sync/copy-text.ts';
+import { CopyBuffer } from '../../../src/db/copy/copy-buffer.ts';
+import { copyRow, needsCopyEscape } from '../../../src/db/copy/copy-text.ts';
 
 /** One row through CopyBuffer: every column as `text` (escaped), as copyRow takes them. */
 function row(buffer: CopyBuffer, values: string[]): void {

@@ -8,8 +8,8 @@ import {
   binaryBigintField,
   binaryUuidField,
   readBinaryCopyRows,
-} from '../../src/sync/copy-binary.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+} from '../../../src/db/copy/copy-binary.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.ts';
 
 const TENANT = '0b9f6c1e-5a3d-4e2f-9c8b-7a6d5e4f3a21';
 /** Ids and documents that COPY text would have to escape, non-ASCII, long, and empty-ish. */
