@@ -5,6 +5,7 @@ import {
   JsonPatchError,
   type JsonPatchOperation,
   type JsonPatchWork,
+  type JsonValue,
   jsonByteLength,
   MAX_JSON_PATCH_OPERATIONS,
 } from '../../src/json/index.ts';
@@ -78,11 +79,19 @@ test(`a patch of more than ${MAX_JSON_PATCH_OPERATIONS} operations is refused be
     () => applyJsonPatch({}, patch),
     (error: unknown) => error instanceof JsonPatchError && error.code === 'too-many-operations',
   );
-  assert.equal(Object.keys(applyJsonPatch({}, patch.slice(1))).length, MAX_JSON_PATCH_OPERATIONS);
+  const applied = applyJsonPatch({}, patch.slice(1)) as object;
+  assert.equal(Object.keys(applied).length, MAX_JSON_PATCH_OPERATIONS);
 });
 
 test('jsonByteLength is the UTF-8 length of the compact text, and stops past the limit', () => {
-  for (const value of [{ a: [1, 'é', null, true, { b: '\n"' }], '€': -1.5e-7, '': [] }, [], {}, 'text', 12]) {
+  const values: JsonValue[] = [
+    { a: [1, 'é', null, true, { b: '\n"' }], '€': -1.5e-7, '': [] },
+    [],
+    {},
+    'x',
+    12,
+  ];
+  for (const value of values) {
     assert.equal(jsonByteLength(value), Buffer.byteLength(JSON.stringify(value)));
   }
   // 40 levels of a subtree copied twice per level: 2^40 leaves as text, a few dozen objects in memory.
