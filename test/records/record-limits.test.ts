@@ -79,3 +79,25 @@ test('a sync feed record over the record limit is a feed error with its row, not
   }
   assert.equal((await f.call('GET', f.records('ok'))).status, 404);
 });
+
+test('a JSON Patch that nests the record 10,000 levels deep → 422 unsafe_json, not a stack overflow', async () => {
+  const before = await putRecord('nest', { name: 'nest' });
+  // Each copy of the whole record into its own member nests it one level deeper.
+  const patch = Array.from({ length: 10_000 }, () => ({ op: 'copy', from: '', path: '/inner' }));
+  const response = await f.call('PATCH', f.records('nest'), { body: patch, headers: JSON_PATCH });
+  assert.equal(response.status, 422, response.text);
+  assert.equal(response.body.code, 'unsafe_json');
+  assert.match(response.body.detail, /deeper than 64/);
+  assert.equal((await f.call('GET', f.records('nest'))).text, before);
+  // Adds along an ever longer path: refused as too deep as well.
+  const nested: object[] = [];
+  let path = '';
+  for (let i = 0; i < 100; i++) {
+    nested.push({ op: 'add', path: `${path}/n`, value: {} });
+    path += '/n';
+  }
+  const deep = await f.call('PATCH', f.records('nest'), { body: nested, headers: JSON_PATCH });
+  assert.equal(deep.status, 422, deep.text);
+  assert.equal(deep.body.code, 'unsafe_json');
+  assert.equal((await f.call('GET', f.records('nest'))).text, before);
+});
