@@ -37,6 +37,7 @@ export const ERROR_CATALOG = {
   unprocessable: { status: 422, title: 'The request cannot be carried out' },
   patch_failed: { status: 422, title: 'The patch cannot be applied to this record' },
   invalid_record: { status: 422, title: 'The result is not a valid record' },
+  record_too_large: { status: 422, title: 'The record is larger than a record may be' },
   feed_url_refused: { status: 422, title: 'The feed URL points at an address the server will not fetch' },
   invalid_schedule: { status: 400, title: 'The schedule is not a valid cron expression' },
   source_not_found: { status: 404, title: 'The collection has no scheduled source' },

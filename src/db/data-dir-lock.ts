@@ -32,7 +32,7 @@ export class DataDirLockedError extends Error {
 const heldHere = new Set<string>();
 
 export function lockDataDir(dataDir: string, command: string): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, '.lock');
   // A second open in this process would be a second PGlite on the same files: refuse it too.
   if (heldHere.has(path))

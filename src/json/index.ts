@@ -16,10 +16,13 @@ export {
   type UnsafeJsonReport,
 } from './inspect.ts';
 export {
+  type ApplyJsonPatchOptions,
   applyJsonPatch,
   JsonPatchError,
   type JsonPatchErrorCode,
   type JsonPatchOperation,
+  type JsonPatchWork,
+  MAX_JSON_PATCH_OPERATIONS,
   validateJsonPatch,
 } from './json-patch.ts';
 export { applyMergePatch } from './merge-patch.ts';
@@ -48,4 +51,5 @@ export {
   parsePointer,
 } from './pointer.ts';
 export { addAt, removeAt, replaceAt, withMember, withoutMember } from './pointer-edit.ts';
+export { jsonByteLength, MAX_RECORD_BYTES } from './size.ts';
 export { copyObject, getOwn, isJsonObject, type JsonObject, type JsonValue, setOwn } from './types.ts';

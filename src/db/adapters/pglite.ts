@@ -1,3 +1,5 @@
+import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import {
   copyOptions,
@@ -17,7 +19,9 @@ const parsers = { 20: (value: string) => value };
  * queues queries and transactions itself, so concurrent callers are serialised, never interleaved.
  */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir !== undefined) await restrictDataDir(dataDir);
   const pg = await PGlite.create(dataDir === undefined ? { parsers } : { dataDir, parsers });
+  if (dataDir !== undefined) await ownerOnly(dataDir);
   return {
     kind: 'pglite',
     ...queryableOf(pg),
@@ -46,6 +50,36 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       }),
     close: () => pg.close(),
   };
+}
+
+/**
+ * The data folder holds every tenant's data: it is the owner's alone (0700), and so is what PGlite
+ * creates in it from now on (the process umask becomes 077: PGlite's emulated filesystem creates files
+ * 0666 minus the umask).
+ */
+async function restrictDataDir(dataDir: string): Promise<void> {
+  process.umask(0o077);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+}
+
+/**
+ * Folders 0700, files 0600 under `root`: a new cluster is unpacked with world-writable files (0666),
+ * and a folder made before this rule had them too. A walk with a list, not recursion; links are left.
+ */
+async function ownerOnly(root: string): Promise<void> {
+  const folders = [root];
+  for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        await chmod(path, 0o700);
+        folders.push(path);
+      } else if (entry.isFile()) {
+        await chmod(path, 0o600);
+      }
+    }
+  }
 }
 
 type PgliteQueryable = Pick<PGlite, 'query' | 'exec'>;

@@ -8,9 +8,11 @@ import {
   statementParts,
   type TransactionOptions,
 } from '../database.ts';
+import { assertPostgresPatched } from './postgres-patch.ts';
 
 /** PostgreSQL through postgres.js: pooled, prepared statements, COPY through writable streams. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
+  assertPostgresPatched();
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
     prepare: true,

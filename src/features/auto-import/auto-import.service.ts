@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/database.ts';
@@ -10,9 +8,11 @@ import * as sql from './auto-import.sql.ts';
 import type { FeedSync, FeedSyncResult } from './feed-sync.ts';
 import {
   type DroppedFile,
+  isUnchanged,
   listDroppedFiles,
   moveToFailed,
   moveToProcessed,
+  openDroppedFile,
   parseDroppedName,
   stampOf,
 } from './import-folder.ts';
@@ -28,7 +28,14 @@ export interface FolderImporterOptions {
 const TRANSIENT = new Set(['sync_in_progress', 'service_unavailable']);
 const COLLECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export type ImportOutcome = 'processed' | 'failed' | 'skipped' | 'retry';
+/**
+ * - processed / failed: moved to .processed/ or .failed/;
+ * - skipped: another process holds the file, or it is gone;
+ * - retry: the file stays and is tried again after a pause, under the same claim;
+ * - changed: the file was replaced or written to while it was imported; it stays, and the next scan
+ *   sees it as a new file.
+ */
+export type ImportOutcome = 'processed' | 'failed' | 'skipped' | 'retry' | 'changed';
 
 /**
  * Imports the files of the import folder, found by polling (fs.watch misses events on network
@@ -41,6 +48,8 @@ export class FolderImporter {
   /** What each file looked like at the previous scan: a file is read only when unchanged since. */
   private readonly seen = new Map<string, string>();
   private readonly retryAt = new Map<string, number>();
+  /** Files whose import met invalid JSON once, by path, with their stamp then (see mayBeUnfinished). */
+  private readonly unfinished = new Map<string, string>();
 
   constructor(
     private readonly db: Database,
@@ -63,15 +72,19 @@ export class FolderImporter {
       const stamp = stampOf(file);
       const previous = this.seen.get(file.path);
       this.seen.set(file.path, stamp);
-      // Stable: unchanged since the last scan, and not written to for stableMs.
+      // Stable: unchanged since the last scan, and not written to for stableMs. A changed file is a new
+      // file: no retry pause carries over to it.
+      if (previous !== stamp) this.retryAt.delete(file.path);
       if (previous !== stamp || now - file.mtimeMs < this.options.stableMs) continue;
       if ((this.retryAt.get(file.path) ?? 0) > now) continue;
       const outcome = await this.importFile(file);
       if (outcome === 'retry')
         this.retryAt.set(file.path, Date.now() + Math.max(5 * this.options.pollMs, 1000));
       else this.retryAt.delete(file.path);
+      if (outcome !== 'retry') this.unfinished.delete(file.path);
     }
     for (const path of this.seen.keys()) if (!present.has(path)) this.seen.delete(path);
+    for (const path of this.unfinished.keys()) if (!present.has(path)) this.unfinished.delete(path);
   }
 
   /** Claims, imports and moves one file; another process holding it, or a file gone, is 'skipped'. */
@@ -86,8 +99,7 @@ export class FolderImporter {
     const release = () => this.db.query(sql.releaseClaim(file.folder, file.name, claimId, this.owner));
     const expire = () => this.db.query(sql.expireClaim(file.folder, file.name, claimId, this.owner));
     // Another process may have imported and moved the file since we listed it.
-    const now = await stat(file.path).catch(() => undefined);
-    if (!now || stampOf(now) !== stamp) {
+    if (!(await isUnchanged(file))) {
       await release();
       return 'skipped';
     }
@@ -129,6 +141,11 @@ export class FolderImporter {
     log: FastifyBaseLogger,
   ): Promise<ImportOutcome> {
     const fileLabel = `${file.folder}/${file.name}`;
+    if (file.refused !== undefined) {
+      // Never opened: a link's target may be another tenant's file or anything on the machine.
+      const detail = `${fileLabel} is ${file.refused}: only regular files are imported`;
+      return this.fail(file, log, problem('validation_failed', detail), null);
+    }
     const [tenant] = await this.db.query<{ id: string }>(sql.findTenantBySlug(file.folder));
     if (!tenant) {
       return this.fail(
@@ -150,6 +167,7 @@ export class FolderImporter {
         tx.query<{ id: string; status: string }>(sql.findAppliedRunOfClaim(tenant.id, claimId)),
       );
       if (earlier) {
+        if (!(await isUnchanged(file))) return changed(log);
         await moveToProcessed(file);
         log.info(
           { syncId: earlier.id, status: earlier.status },
@@ -163,7 +181,9 @@ export class FolderImporter {
     );
     log.info({ tenantId: tenant.id, collection: parsed.collection }, 'auto-import: importing');
     let result: FeedSyncResult;
-    const body = createReadStream(file.path);
+    const handle = await openDroppedFile(file);
+    if (handle === undefined) return changed(log);
+    const body = handle.createReadStream();
     try {
       result = await this.sync({
         tenantId: tenant.id,
@@ -179,18 +199,36 @@ export class FolderImporter {
         return 'retry';
       }
       if (!isAppError(error)) throw error;
+      if (this.mayBeUnfinished(file, error.extensions.errors)) return 'retry';
       const syncId = typeof error.extensions.syncId === 'string' ? error.extensions.syncId : null;
       return this.fail(file, log, problemOf(error), syncId);
     } finally {
       body.destroy();
     }
     if (result.status === 'succeeded') {
+      if (!(await isUnchanged(file))) return changed(log);
       await moveToProcessed(file);
       log.info({ syncId: result.id, counts: result.counts }, 'auto-import: imported; moved to .processed');
       return 'processed';
     }
+    if (this.mayBeUnfinished(file, result.errors)) return 'retry';
     const detail = `The sync run ${result.id} ended ${result.status}`;
     return this.fail(file, log, { ...problem('unprocessable', detail), errors: result.errors }, result.id);
+  }
+
+  /**
+   * A feed with invalid JSON may be a file still being written after a pause longer than the stable
+   * window: the first time, it stays and is tried again after the retry pause; only if it is still the
+   * same then does it go to .failed/ (if it grew meanwhile, the next scan sees a new file).
+   */
+  private mayBeUnfinished(file: DroppedFile, errors: unknown): boolean {
+    const invalidJson =
+      Array.isArray(errors) &&
+      errors.some((error) => (error as { code?: unknown } | null)?.code === 'invalid_json');
+    if (!invalidJson || this.unfinished.get(file.path) === stampOf(file)) return false;
+    this.unfinished.set(file.path, stampOf(file));
+    this.log.info({ file: file.path }, 'auto-import: invalid JSON; the file is given one more scan');
+    return true;
   }
 
   private async fail(
@@ -199,6 +237,7 @@ export class FolderImporter {
     details: Record<string, unknown>,
     syncId: string | null,
   ): Promise<ImportOutcome> {
+    if (!(await isUnchanged(file))) return changed(log);
     const report = {
       file: `${file.folder}/${file.name}`,
       tenant: file.folder,
@@ -211,6 +250,11 @@ export class FolderImporter {
     log.warn({ code: details.code, syncId, movedTo: target }, 'auto-import: refused; moved to .failed');
     return 'failed';
   }
+}
+
+function changed(log: FastifyBaseLogger): ImportOutcome {
+  log.info('auto-import: the file was replaced or written to meanwhile; it stays for the next scan');
+  return 'changed';
 }
 
 function problem(code: keyof typeof ERROR_CATALOG, detail: string): Record<string, unknown> {

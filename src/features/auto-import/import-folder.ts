@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -7,6 +8,12 @@ import { join } from 'node:path';
  * `.processed/` and `.failed/` inside each tenant folder. Names starting with a dot are never
  * imported, so a writer can write `.products.json.tmp` (or any name not ending in .json/.ndjson)
  * and rename it into place when complete.
+ *
+ * Only regular files are read. Entries are looked at with lstat and opened with O_NOFOLLOW, so a
+ * symbolic link (to another tenant's folder, to /etc/passwd) is never followed: a link, FIFO, device or
+ * socket with an importable name is refused without being read, and a tenant folder that is itself a
+ * link is skipped. A file is identified by device, inode, size and mtime: a file replaced or still
+ * growing while it was imported is not moved.
  */
 export const PROCESSED = '.processed';
 export const FAILED = '.failed';
@@ -17,12 +24,28 @@ export interface DroppedFile {
   /** The file's name in it, e.g. products.json. */
   name: string;
   path: string;
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
+  /** Why the entry is not imported (it is not a regular file), or undefined for a regular file. */
+  refused?: string;
 }
 
-export function stampOf(file: { size: number; mtimeMs: number }): string {
-  return `${file.size}:${file.mtimeMs}`;
+type Identity = Pick<DroppedFile, 'dev' | 'ino' | 'size' | 'mtimeMs'>;
+
+/** Which file this is and what it held: another file renamed over it, or more written, changes it. */
+export function stampOf(file: Identity): string {
+  return `${file.dev}:${file.ino}:${file.size}:${file.mtimeMs}`;
+}
+
+function kindOf(info: Stats): string | undefined {
+  if (info.isFile()) return undefined;
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /** products.json → { collection: 'products', format: 'json' }; undefined when not an importable name. */
@@ -41,12 +64,18 @@ export async function listDroppedFiles(importDir: string): Promise<DroppedFile[]
   for (const folder of (await readdirOrEmpty(importDir)).sort()) {
     if (folder.startsWith('.')) continue;
     const folderPath = join(importDir, folder);
+    // A tenant folder that is a link could point into another tenant's folder: not followed.
+    if (!(await lstat(folderPath).catch(() => undefined))?.isDirectory()) continue;
     for (const name of (await readdirOrEmpty(folderPath)).sort()) {
       if (!parseDroppedName(name)) continue;
       const path = join(folderPath, name);
-      const info = await stat(path).catch(() => undefined);
-      if (!info?.isFile()) continue;
-      found.push({ folder, name, path, size: info.size, mtimeMs: info.mtimeMs });
+      const info = await lstat(path).catch(() => undefined);
+      if (info === undefined || info.isDirectory()) continue;
+      const { dev, ino, size, mtimeMs } = info;
+      const file: DroppedFile = { folder, name, path, dev, ino, size, mtimeMs };
+      const refused = kindOf(info);
+      if (refused !== undefined) file.refused = refused;
+      found.push(file);
     }
   }
   return found;
@@ -60,6 +89,29 @@ async function readdirOrEmpty(path: string): Promise<string[]> {
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw error;
   }
+}
+
+/**
+ * Opens the listed file for reading without following a link (O_NOFOLLOW) and without blocking on a
+ * FIFO (O_NONBLOCK); undefined when the path is no longer the regular file that was listed.
+ */
+export async function openDroppedFile(file: DroppedFile): Promise<FileHandle | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  const info = await handle.stat().catch(() => undefined);
+  if (info?.isFile() && stampOf(info) === stampOf(file)) return handle;
+  await handle.close();
+  return undefined;
+}
+
+/** True while the path is still the file listed, unchanged (same device, inode, size and mtime). */
+export async function isUnchanged(file: DroppedFile): Promise<boolean> {
+  const info = await lstat(file.path).catch(() => undefined);
+  return info !== undefined && stampOf(info) === stampOf(file);
 }
 
 /** Sortable and safe in a file name: 2024-05-01T12-00-00.123Z. */

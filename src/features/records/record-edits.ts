@@ -10,7 +10,9 @@ import {
   type JsonObject,
   JsonPatchError,
   type JsonValue,
+  jsonByteLength,
   jsonEqual,
+  MAX_RECORD_BYTES,
   type OverrideSet,
   overridesFor,
   takeSource,
@@ -154,8 +156,17 @@ function withRecordId(idField: string, recordId: string, body: unknown): JsonObj
   return checkStorable(body);
 }
 
-// A patch can nest a body below an already deep path: the result is checked again.
+// A patch can nest a body below an already deep path, or copy a subtree into itself until the record
+// is huge: the result is checked again, its size first (that walk is linear even for shared subtrees).
 function checkStorable(value: JsonObject): JsonObject {
+  const size = jsonByteLength(value, MAX_RECORD_BYTES);
+  if (size > MAX_RECORD_BYTES) {
+    throw new AppError(
+      'record_too_large',
+      `The record would be more than ${MAX_RECORD_BYTES} bytes of JSON; nothing was changed`,
+      { limit: MAX_RECORD_BYTES },
+    );
+  }
   const [problem] = findUnsafeJson(value, { maxReports: 1 });
   if (problem) {
     throw new AppError(
@@ -182,7 +193,9 @@ function jsonPatch(data: JsonObject | null, patch: unknown): JsonValue {
         ? 'invalid_patch'
         : error.code === 'test-failed'
           ? 'patch_test_failed'
-          : 'patch_failed';
+          : error.code === 'too-many-operations'
+            ? 'payload_too_large'
+            : 'patch_failed';
     const message = error.message.startsWith('operation ') ? error.message : `${where}: ${error.message}`;
     throw new AppError(code, `Nothing was changed: ${message}`, { operation, reason: error.code });
   }

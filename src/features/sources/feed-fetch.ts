@@ -42,12 +42,16 @@ const MAX_REDIRECTS = 5;
  * A conditional GET (If-None-Match / If-Modified-Since from the last synced body). The address
  * check runs in the socket's own DNS lookup, so the address connected to is the one checked (no
  * window for a name to resolve to a public address when checked and a private one when used).
- * Redirects are followed (up to 5), each one through the same check.
+ * Redirects are followed (up to 5), each one through the same check. Once a redirect leaves the
+ * feed URL's origin, none of the source's own headers (its tokens) are sent any more, as browsers drop
+ * Authorization on a cross-origin redirect.
  */
 export async function fetchFeed(rawUrl: string, options: FetchOptions): Promise<FetchResult> {
   let url = new URL(rawUrl);
+  const origin = url.origin;
+  let sameOrigin = true;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const response = await request(url, options);
+    const response = await request(url, options, sameOrigin);
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && status !== 304 && response.headers.location) {
       response.resume();
@@ -55,6 +59,7 @@ export async function fetchFeed(rawUrl: string, options: FetchOptions): Promise<
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         throw new FeedFetchError(`redirected to a non-HTTP URL (${url.protocol})`, status);
       }
+      if (url.origin !== origin) sameOrigin = false;
       continue;
     }
     if (status === 304) {
@@ -87,7 +92,7 @@ function header(response: IncomingMessage, name: string): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-function request(url: URL, options: FetchOptions): Promise<IncomingMessage> {
+function request(url: URL, options: FetchOptions, withSourceHeaders: boolean): Promise<IncomingMessage> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!options.allowPrivate && isIP(host) && isBlockedAddress(host)) {
     return Promise.reject(
@@ -98,7 +103,9 @@ function request(url: URL, options: FetchOptions): Promise<IncomingMessage> {
     'user-agent': 'sync-manager',
     accept: 'application/json, application/x-ndjson, */*',
   };
-  for (const [name, value] of Object.entries(options.headers)) headers[name.toLowerCase()] = value;
+  if (withSourceHeaders) {
+    for (const [name, value] of Object.entries(options.headers)) headers[name.toLowerCase()] = value;
+  }
   if (options.etag) headers['if-none-match'] = options.etag;
   if (options.lastModified) headers['if-modified-since'] = options.lastModified;
   const client = url.protocol === 'https:' ? https : http;

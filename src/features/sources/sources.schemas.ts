@@ -3,7 +3,10 @@ import { Name } from '../../http/schemas.ts';
 
 export const SourceParams = Type.Object({ collection: Name });
 
+// RFC 9110: a field name is a token; a value is visible ASCII, spaces and tabs. Anything else (non-ASCII,
+// control characters) would be refused by Node's HTTP client at every run, so it is refused when saved.
 const HeaderName = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$";
+const HeaderValue = '^[\\t\\x20-\\x7E]*$';
 
 export const SourceBody = Type.Object(
   {
@@ -21,10 +24,13 @@ export const SourceBody = Type.Object(
     headers: Type.Optional(
       Type.Record(
         Type.String({ pattern: HeaderName }),
-        Type.String({ maxLength: 8192, pattern: '^[^\\r\\n]*$' }),
+        Type.String({ maxLength: 8192, pattern: HeaderValue }),
         {
           maxProperties: 32,
-          description: 'extra request headers, e.g. an upstream Authorization; never shown back',
+          // Without it a name that does not match the key pattern would be let through.
+          additionalProperties: false,
+          description:
+            'extra request headers, e.g. an upstream Authorization; never shown back, and not sent after a redirect to another origin. Names are RFC 9110 tokens, values printable ASCII',
         },
       ),
     ),

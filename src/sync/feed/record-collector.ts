@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
+import { MAX_RECORD_BYTES } from '../../json/size.ts';
 import { isTombstone } from '../merge.ts';
 import { IdIndex } from './id-index.ts';
 import type { FeedBatch, FeedError, FeedRecord, KnownRecords, ReadFeedOptions } from './types.ts';
@@ -76,6 +77,14 @@ export class RecordCollector {
     if (from === to) return;
     const row = ++this.rows;
     const recordOffset = offset + from - start;
+    if (to - from > MAX_RECORD_BYTES) {
+      this.fail({
+        ...position(row, line, recordOffset),
+        code: 'record_too_large',
+        message: `record is ${to - from} bytes, more than the ${MAX_RECORD_BYTES} bytes a record may hold`,
+      });
+      return;
+    }
     if (!utf8Checked && !isUtf8(bytes.subarray(from, to))) {
       const bad = firstInvalidUtf8(bytes, from, to);
       const where = offset + (bad === -1 ? from : bad) - start;

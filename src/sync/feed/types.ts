@@ -49,7 +49,8 @@ export type FeedErrorCode =
   | 'invalid_id'
   | 'duplicate_id'
   | 'invalid_utf8'
-  | 'unsafe_value';
+  | 'unsafe_value'
+  | 'record_too_large';
 
 export type FeedError = {
   code: FeedErrorCode;

@@ -40,9 +40,14 @@ function numberFlags(n: number): number {
   return size < TINY || size === Number.POSITIVE_INFINITY ? ODD_NUMBER : 0;
 }
 
-/** One walk over the parsed value: nesting at the limit, numbers that are infinite, tiny or zero. */
+/**
+ * One walk over the parsed value: nesting at the limit, numbers that are infinite, tiny or zero. It
+ * stops descending at the limit, so its recursion is bounded however deep a feed nests (the record is
+ * refused as too deep anyway).
+ */
 function walk(value: object, depth: number): number {
-  let flags = depth >= MAX_JSON_DEPTH ? DEEP : 0;
+  if (depth > MAX_JSON_DEPTH) return DEEP;
+  let flags = depth === MAX_JSON_DEPTH ? DEEP : 0;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
