@@ -563,8 +563,8 @@ export interface components {
             code: string;
             /** @description the request id, also in the x-request-id header */
             instance: string;
-            /** @description the reasons, for a refused feed or an invalid request */
-            errors?: unknown[];
+            /** @description the reasons (a list), for a refused feed or an invalid request */
+            errors?: unknown;
         } & {
             [key: string]: unknown;
         };
@@ -692,6 +692,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slug": "acme",
+                 *       "name": "Acme shop"
+                 *     }
+                 */
                 "application/json": {
                     slug: string;
                     name?: string;
@@ -838,6 +844,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "website build",
+                 *       "scopes": [
+                 *         "read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     scopes: ("read" | "write" | "admin")[];
@@ -1119,6 +1133,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "idField": "sku",
+                 *       "deletePolicy": "delete",
+                 *       "conflictPolicy": "keep-manual",
+                 *       "maxDeleteRatio": 0.5
+                 *     }
+                 */
                 "application/json": {
                     idField?: string;
                     /** @enum {string} */
@@ -1843,8 +1865,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "label": "before the spring catalogue",
+                 *       "pinned": true
+                 *     }
+                 */
                 "application/json": {
                     label?: string;
                     pinned?: boolean;
@@ -2291,8 +2319,15 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "collections": [
+                 *         "products"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     collections?: string[];
                 };
@@ -2845,6 +2880,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resolution": "keep-manual"
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     resolution: "keep-manual" | "take-source";

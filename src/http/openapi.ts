@@ -47,17 +47,35 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
         typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
     transform: ({ schema, url }) => {
-      if (!schema?.documentedBody) return { schema, url };
+      if (!schema) return { schema, url };
       const { documentedBody, ...rest } = schema;
-      return { schema: { ...rest, body: documentedBody }, url };
+      const body = documentedBody ?? rest.body;
+      // @fastify/swagger marks every body required; TypeBox's Optional (a hidden `~optional`) says otherwise.
+      const optional = (body as { '~optional'?: boolean } | undefined)?.['~optional'] === true;
+      return { schema: { ...rest, body, ...(optional ? { [OPTIONAL_BODY]: true } : {}) }, url };
     },
     transformObject: (documentObject) => {
       const document =
         'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      markOptionalBodies(document);
       literalUnionsToEnums(document);
       return document;
     },
   };
+}
+
+/** An operation extension (copied into the document as is) that markOptionalBodies turns into `required: false`. */
+const OPTIONAL_BODY = 'x-optional-body';
+
+function markOptionalBodies(document: { paths?: unknown }): void {
+  for (const item of Object.values((document.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    for (const operation of Object.values(item) as Record<string, unknown>[]) {
+      if (typeof operation !== 'object' || operation === null || !(OPTIONAL_BODY in operation)) continue;
+      delete operation[OPTIONAL_BODY];
+      const requestBody = operation.requestBody as { required?: boolean } | undefined;
+      if (requestBody) requestBody.required = false;
+    }
+  }
 }
 
 /**

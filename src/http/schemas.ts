@@ -9,8 +9,9 @@ export const Problem = Type.Object(
     detail: Type.String(),
     code: Type.String({ description: 'stable error code (docs/errors.md)' }),
     instance: Type.String({ description: 'the request id, also in the x-request-id header' }),
+    // Not typed as an array: a serializer refusing some other shape would turn a 4xx into a 500.
     errors: Type.Optional(
-      Type.Array(Type.Unknown(), { description: 'the reasons, for a refused feed or an invalid request' }),
+      Type.Unknown({ description: 'the reasons (a list), for a refused feed or an invalid request' }),
     ),
   },
   {
