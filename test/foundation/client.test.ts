@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { asIs, createClient, type SyncManagerClient } from '../../client/index.ts';
-// @ts-expect-error: a plain .mjs script, no declarations
 import { SCHEMA_TYPES_PATH, schemaTypes } from '../../scripts/generate-client.mjs';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
