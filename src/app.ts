@@ -23,6 +23,7 @@ import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
+import { addSharedSchemas, openApiOptions } from './http/openapi.ts';
 import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
@@ -100,26 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const records = new RecordService(db);
   registerAuth(app, keys, tenants);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Sync Manager API',
-        version: '1.0.0',
-        description: 'Keeps website data in step with upstream JSON feeds without losing manual edits.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'An API key: smk_… (tenant) or smp_… (platform admin)',
-          },
-        },
-      },
-      security: [{ bearer: [] }],
-    },
-  });
+  addSharedSchemas(app);
+  await app.register(swagger, openApiOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 

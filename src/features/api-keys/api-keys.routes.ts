@@ -12,7 +12,9 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }> = 
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'listApiKeys',
         summary: "List the tenant's API keys (never their secrets)",
+        description: 'Each key with its name, scopes, a hint of its secret and when it was last used.',
         tags: ['api-keys'],
         querystring: PageQuery,
         response: { 200: Page(ApiKey), ...errorResponses(400, 401, 403) },
@@ -30,7 +32,9 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }> = 
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'createApiKey',
         summary: 'Create an API key; the secret is in this answer only',
+        description: 'Scopes: read, write, admin. Store `key` now: it is never shown again.',
         tags: ['api-keys'],
         body: CreateApiKeyBody,
         response: { 201: ApiKeyCreated, ...errorResponses(400, 401, 403) },
@@ -44,7 +48,9 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }> = 
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'revokeApiKey',
         summary: 'Revoke an API key: it stops working at once',
+        description: 'The key is kept, marked revoked, so listings still show it.',
         tags: ['api-keys'],
         params: KeyIdParams,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },

@@ -21,7 +21,7 @@ export const CreateApiKeyBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     scopes: Type.Array(Scope, { minItems: 1, maxItems: 3, uniqueItems: true }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'website build', scopes: ['read'] }] },
 );
 
 export const KeyIdParams = Type.Object({ keyId: Type.String({ format: 'uuid' }) });

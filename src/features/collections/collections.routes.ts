@@ -15,7 +15,9 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ collections: Collecti
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listCollections',
         summary: 'List collections with their counts',
+        description: "The tenant's collections in name order, each with its settings and counts.",
         tags: ['collections'],
         querystring: PageQuery,
         response: { 200: Page(CollectionView), ...errorResponses(400, 401, 403) },
@@ -33,7 +35,11 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ collections: Collecti
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'putCollection',
         summary: 'Create a collection or replace its settings (omitted settings take their defaults)',
+        description:
+          'Settings: idField (default `id`), deletePolicy (`delete` or `keep`), conflictPolicy ' +
+          '(`keep-manual` or `take-source`), maxDeleteRatio (the delete guard, default 0.5).',
         tags: ['collections'],
         params: CollectionParams,
         body: CollectionSettingsBody,
@@ -51,7 +57,10 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ collections: Collecti
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'getCollection',
         summary: 'Read settings and counts (records, overrides, open conflicts, last sync)',
+        description:
+          'The settings, the counts of records, overridden records and open conflicts, and the last sync.',
         tags: ['collections'],
         params: CollectionParams,
         response: { 200: CollectionView, ...errorResponses(400, 401, 403, 404) },
@@ -65,7 +74,9 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ collections: Collecti
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'deleteCollection',
         summary: 'Delete a collection with its records and history',
+        description: 'Irreversible: snapshots do not bring a deleted collection back.',
         tags: ['collections'],
         params: CollectionParams,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },

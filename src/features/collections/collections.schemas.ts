@@ -13,7 +13,12 @@ export const CollectionSettingsBody = Type.Object(
     conflictPolicy: Type.Optional(Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')])),
     maxDeleteRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { idField: 'sku', deletePolicy: 'delete', conflictPolicy: 'keep-manual', maxDeleteRatio: 0.5 },
+    ],
+  },
 );
 
 export const CollectionView = Type.Object({

@@ -21,7 +21,11 @@ export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictServ
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listConflicts',
         summary: 'Conflicts of a collection (open by default; status=resolved or all)',
+        description:
+          'A conflict is an override whose field changed upstream: the manual value, the new source value ' +
+          'and the source value the override was made over.',
         tags: ['conflicts'],
         params: ConflictListParams,
         querystring: ConflictQuery,
@@ -47,7 +51,9 @@ export const conflictRoutes: FastifyPluginAsyncTypebox<{ conflicts: ConflictServ
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'resolveConflict',
         summary: 'Resolve a conflict: keep-manual keeps the override, take-source drops it',
+        description: 'An already resolved conflict is 409.',
         tags: ['conflicts'],
         params: ConflictParams,
         body: ResolveBody,

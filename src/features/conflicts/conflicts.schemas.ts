@@ -16,7 +16,7 @@ export const ConflictQuery = Type.Object(
 
 export const ResolveBody = Type.Object(
   { resolution: Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')]) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ resolution: 'keep-manual' }] },
 );
 
 export const ConflictView = Type.Object({

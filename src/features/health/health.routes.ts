@@ -8,7 +8,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
     {
       config: { auth: 'none' },
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness and the kind of database in use',
+        description: 'Answers once the database answers a query. No API key needed.',
+        security: [],
         tags: ['health'],
         response: {
           200: Type.Object({

@@ -5,7 +5,7 @@ import { AppError } from '../../errors.ts';
 import { actorOf, tenantOf } from '../../http/auth.ts';
 import { mediaTypeOf, registerStrictJson } from '../../http/json-body.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
-import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
+import { ETAG_HEADER, errorResponses, Page, PageQuery, withHeaders } from '../../http/schemas.ts';
 import { AsOf } from '../snapshots/snapshots.schemas.ts';
 import type { SnapshotService } from '../snapshots/snapshots.service.ts';
 import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
@@ -15,10 +15,14 @@ import { etagOf, notModified, type Preconditions } from './preconditions.ts';
 import type { Edit } from './record-edits.ts';
 import {
   CollectionOnlyParams,
+  EditHeaders,
   ExportQuery,
   GetRecordQuery,
   HistoryEntryView,
   OverridesView,
+  PatchRecordBody,
+  PutRecordBody,
+  ReadHeaders,
   RecordMetaView,
   RecordObject,
   RecordParams,
@@ -49,7 +53,11 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listRecords',
         summary: 'List effective records in id order (keyset pagination)',
+        description:
+          'The effective records (source value with the overrides on top), in record id order. ' +
+          '`asOf` (a snapshot id or an ISO timestamp) reads the collection as it was then.',
         tags: ['records'],
         params: CollectionOnlyParams,
         querystring: ListQuery,
@@ -88,12 +96,21 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'getRecord',
         summary: 'The effective record, with its ETag; ?meta=true adds source value, overrides and version',
+        description:
+          'The record as the site sees it. Its ETag goes into If-Match on an edit (412 when stale) and into ' +
+          'If-None-Match here (304 while current). `asOf` reads the record as it was at a snapshot or time.',
         tags: ['records'],
         params: RecordParams,
         querystring: ReadQuery,
+        headers: ReadHeaders,
         response: {
-          200: Type.Union([RecordObject, RecordMetaView]),
+          200: withHeaders(
+            Type.Union([RecordObject, RecordMetaView]),
+            'The effective record, or with meta=true its source value, overrides and version',
+            ETAG_HEADER,
+          ),
           304: Type.Null({ description: 'If-None-Match holds: the client has this version' }),
           ...errorResponses(400, 401, 403, 404, 422),
         },
@@ -134,12 +151,18 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'putRecord',
         summary: 'Create or replace a record by hand (every difference from the source value is an override)',
+        description:
+          'Takes application/json: the whole record. Its id member, if present, must match the path. ' +
+          'If-Match makes the write conditional on the ETag read before (412 when stale).',
         tags: ['records'],
         params: RecordParams,
+        headers: EditHeaders,
+        documentedBody: PutRecordBody,
         response: {
-          200: RecordObject,
-          201: RecordObject,
+          200: withHeaders(RecordObject, 'Replaced: the effective record', ETAG_HEADER),
+          201: withHeaders(RecordObject, 'Created: the effective record', ETAG_HEADER),
           ...errorResponses(400, 401, 403, 404, 412, 413, 415, 422),
         },
       },
@@ -156,12 +179,21 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'write' },
       schema: {
-        summary:
-          'Change a record by hand: application/merge-patch+json (RFC 7396, also plain application/json) or ' +
-          'application/json-patch+json (RFC 6902). A patch that fails changes nothing.',
+        operationId: 'patchRecord',
+        summary: 'Change a record by hand with a merge patch or a JSON Patch',
+        description:
+          'application/merge-patch+json (RFC 7396; plain application/json is read the same) or ' +
+          'application/json-patch+json (RFC 6902, all six operations; a failed `test` is 409 ' +
+          'patch_test_failed). Each changed field becomes an override. A patch that fails changes nothing. ' +
+          'If-Match makes the change conditional on the ETag read before (412 when stale).',
         tags: ['records'],
         params: RecordParams,
-        response: { 200: RecordObject, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 422) },
+        headers: EditHeaders,
+        documentedBody: PatchRecordBody,
+        response: {
+          200: withHeaders(RecordObject, 'The effective record after the patch', ETAG_HEADER),
+          ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -175,10 +207,19 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'deleteRecord',
         summary: 'Delete a record by hand (an override: a sync does not bring it back until reverted)',
+        description: 'A soft delete kept as an override; revert the overrides to bring the record back.',
         tags: ['records'],
         params: RecordParams,
-        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 412) },
+        headers: EditHeaders,
+        response: {
+          204: Type.Null({
+            description: 'Deleted',
+            headers: { ETag: { type: 'string', description: 'the new version' } },
+          }),
+          ...errorResponses(400, 401, 403, 404, 412),
+        },
       },
     },
     async (request, reply) => {
@@ -192,10 +233,15 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listOverrides',
         summary: 'The manual changes of a record: overrides by JSON Pointer, and a manual delete',
+        description: 'Each override with its value, who made it and when, and the source value it hides.',
         tags: ['records'],
         params: RecordParams,
-        response: { 200: OverridesView, ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: withHeaders(OverridesView, 'The overrides and the manual delete, if any', ETAG_HEADER),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -210,11 +256,19 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'revertOverrides',
         summary: 'Revert every manual change (or only ?path=) back to the source value',
+        description:
+          'Drops the overrides (and a manual delete) so the record shows its source value again. ' +
+          'A record made by hand has no source value: 409 no_source_value.',
         tags: ['records'],
         params: RecordParams,
         querystring: RevertQuery,
-        response: { 200: RecordMetaView, ...errorResponses(400, 401, 403, 404, 409, 412) },
+        headers: EditHeaders,
+        response: {
+          200: withHeaders(RecordMetaView, 'The record with its remaining overrides', ETAG_HEADER),
+          ...errorResponses(400, 401, 403, 404, 409, 412),
+        },
       },
     },
     async (request, reply) => {
@@ -229,7 +283,10 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listRecordHistory',
         summary: 'Versions newest first, each with its origin and field-level changes',
+        description:
+          'Every version of the record: which sync run, API key or restore made it, and what changed.',
         tags: ['records'],
         params: RecordParams,
         querystring: PageQuery,
@@ -255,12 +312,23 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'exportRecords',
         summary: 'Every effective record, streamed: a JSON array, or NDJSON with ?format=ndjson',
+        description:
+          'The whole collection in record id order, streamed. NDJSON with format=ndjson or ' +
+          'Accept: application/x-ndjson.',
         tags: ['records'],
         params: CollectionOnlyParams,
         querystring: ExportQuery,
         response: {
-          200: Type.Unknown({ description: 'a JSON array of records, or NDJSON: one record a line' }),
+          200: {
+            description: 'A JSON array of records, or NDJSON: one record a line',
+            content: {
+              // Typed unknown: the handler sends a stream, which the type provider would refuse.
+              'application/json': { schema: Type.Unsafe<unknown>(Type.Array(RecordObject)) },
+              'application/x-ndjson': { schema: Type.String({ description: 'one JSON object a line' }) },
+            },
+          },
           ...errorResponses(400, 401, 403, 404),
         },
       },

@@ -97,3 +97,62 @@ export const HistoryEntryView = Type.Object({
     }),
   ),
 });
+
+const EXAMPLE_RECORD = { id: 'p-1', name: 'Desk lamp', price: 24.5, seo: { title: 'A desk lamp' } };
+
+/** PUT's body, for the document only: the route reads it by media type (content-types.ts). */
+export const PutRecordBody = {
+  description: 'The whole record; every difference from the source value becomes an override',
+  content: {
+    'application/json': {
+      schema: Type.Object({}, { additionalProperties: true, examples: [EXAMPLE_RECORD] }),
+    },
+  },
+};
+
+const MergePatch = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description: 'RFC 7396 merge patch: members replace, null removes, objects merge',
+    examples: [{ price: 19.9, seo: { title: null } }],
+  },
+);
+
+/** PATCH's body, for the document only: the media type decides how the route reads it. */
+export const PatchRecordBody = {
+  description: 'A merge patch (RFC 7396; plain application/json is read the same) or a JSON Patch (RFC 6902)',
+  content: {
+    'application/merge-patch+json': { schema: MergePatch },
+    'application/json': { schema: MergePatch },
+    'application/json-patch+json': {
+      schema: Type.Array(Type.Ref('JsonPatchOperation'), {
+        examples: [
+          [
+            { op: 'test', path: '/price', value: 24.5 },
+            { op: 'replace', path: '/price', value: 19.9 },
+          ],
+        ],
+      }),
+    },
+  },
+};
+
+const IfMatch = Type.String({
+  description: 'the ETag the change is based on: 412 precondition_failed if the record moved on since',
+});
+
+export const EditHeaders = Type.Object({
+  'if-match': Type.Optional(IfMatch),
+  'if-none-match': Type.Optional(
+    Type.String({
+      description: '`*` (the record must not exist) or ETags: 412 precondition_failed if one holds',
+    }),
+  ),
+});
+
+export const ReadHeaders = Type.Object({
+  'if-none-match': Type.Optional(
+    Type.String({ description: 'an ETag the client holds: 304 with no body while it is current' }),
+  ),
+});

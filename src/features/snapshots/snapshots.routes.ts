@@ -26,7 +26,9 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listSnapshots',
         summary: "List the tenant's snapshots, newest first",
+        description: 'Automatic ones (before each sync and restore) and those taken by hand.',
         tags: ['snapshots'],
         querystring: PageQuery,
         response: { 200: Page(SnapshotView), ...errorResponses(400, 401, 403) },
@@ -44,7 +46,9 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'createSnapshot',
         summary: 'Take a snapshot: a point in the history, O(1) whatever the data size',
+        description: 'Optionally labelled and pinned (a pinned snapshot never expires).',
         tags: ['snapshots'],
         body: Type.Optional(CreateSnapshotBody),
         response: { 201: SnapshotView, ...errorResponses(400, 401, 403, 415) },
@@ -59,6 +63,7 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'pruneSnapshots',
         summary: 'Expire old unpinned snapshots and prune the versions nothing retained needs',
         description:
           'With dryRun=true, lists what would go and why each kept snapshot stays; changes nothing.',
@@ -75,7 +80,9 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'getSnapshot',
         summary: 'Read one snapshot',
+        description: 'Its label, whether it is automatic or pinned, when it was taken and when it expires.',
         tags: ['snapshots'],
         params: SnapshotParams,
         response: { 200: SnapshotView, ...errorResponses(400, 401, 403, 404) },
@@ -89,7 +96,9 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'updateSnapshot',
         summary: 'Pin, unpin or relabel a snapshot (a pinned snapshot never expires)',
+        description: 'Send only the members to change: `label`, `pinned`.',
         tags: ['snapshots'],
         params: SnapshotParams,
         body: PatchSnapshotBody,
@@ -104,7 +113,9 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'deleteSnapshot',
         summary: 'Delete a snapshot (the versions only it needed go at the next prune)',
+        description: 'The records are untouched; only the point in history goes.',
         tags: ['snapshots'],
         params: SnapshotParams,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
@@ -121,6 +132,8 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'diffSnapshot',
+        description: 'Paginated per record; `collection` narrows it to one collection.',
         summary:
           'What changed since the snapshot: per collection, records created, changed (field by field), deleted',
         tags: ['snapshots'],
@@ -144,6 +157,7 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'restoreSnapshot',
         summary: 'Restore the tenant, or the collections named, to the snapshot (all or nothing)',
         description:
           'Source values, overrides and manual deletes come back as they were; records made since are deleted. ' +

@@ -19,7 +19,7 @@ export const SnapshotView = Type.Object({
 
 export const CreateSnapshotBody = Type.Object(
   { label: Type.Optional(Label), pinned: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ label: 'before the spring catalogue', pinned: true }] },
 );
 
 export const PatchSnapshotBody = Type.Object(
@@ -29,7 +29,7 @@ export const PatchSnapshotBody = Type.Object(
 
 export const RestoreBody = Type.Object(
   { collections: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 1000, uniqueItems: true })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ collections: ['products'] }] },
 );
 
 const Counts = Type.Object({ created: Type.Integer(), changed: Type.Integer(), deleted: Type.Integer() });

@@ -15,7 +15,9 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listSources',
         summary: "List the tenant's scheduled sources",
+        description: 'Every collection that has a scheduled feed URL, with its last run.',
         tags: ['sources'],
         querystring: PageQuery,
         response: { 200: Page(SourceView), ...errorResponses(400, 401, 403) },
@@ -33,6 +35,10 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'putSource',
+        description:
+          'The URL is fetched on the cron schedule with conditional GET; a changed feed is synced. ' +
+          'Private and loopback addresses are refused unless the server allows them.',
         summary:
           "Set the collection's scheduled feed URL (fetched with conditional GET and synced on schedule)",
         tags: ['sources'],
@@ -58,7 +64,9 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'getSource',
         summary: "The collection's scheduled source and its last run",
+        description: 'The URL, schedule, mode and the outcome of the last fetch.',
         tags: ['sources'],
         params: SourceParams,
         response: { 200: SourceView, ...errorResponses(400, 401, 403, 404) },
@@ -72,7 +80,9 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'deleteSource',
         summary: "Remove the collection's scheduled source (its run history goes with it)",
+        description: 'The collection and its records stay; only the schedule goes.',
         tags: ['sources'],
         params: SourceParams,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
@@ -89,7 +99,9 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'write' },
       schema: {
+        operationId: 'runSource',
         summary: 'Fetch the source at the next scheduler tick instead of waiting for its schedule',
+        description: 'Accepted, not done: follow the outcome in the source runs.',
         tags: ['sources'],
         params: SourceParams,
         response: { 202: SourceView, ...errorResponses(400, 401, 403, 404) },
@@ -104,7 +116,9 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listSourceRuns',
         summary: 'Scheduled fetches, newest first: synced, unchanged (304) or failed with the reason',
+        description: 'Each fetch of the feed URL, with the sync it started if the feed changed.',
         tags: ['sources'],
         params: SourceParams,
         querystring: PageQuery,

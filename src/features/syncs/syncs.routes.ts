@@ -5,10 +5,17 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { actorOf, tenantOf } from '../../http/auth.ts';
 import { encodeCursor } from '../../http/pagination.ts';
-import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
+import { errorResponses, Page, PageQuery, withHeaders } from '../../http/schemas.ts';
 import { isUuid } from '../../lib/uuid.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
-import { SyncCollectionParams, SyncIdParams, SyncQuery, SyncRunView } from './syncs.schemas.ts';
+import {
+  SyncCollectionParams,
+  SyncFeedBody,
+  SyncHeaders,
+  SyncIdParams,
+  SyncQuery,
+  SyncRunView,
+} from './syncs.schemas.ts';
 import type { SyncOrigin, SyncService } from './syncs.service.ts';
 
 const FEED_TYPES: Record<string, FeedFormat> = {
@@ -42,15 +49,29 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
       bodyLimit,
       config: { auth: 'write' },
       schema: {
+        operationId: 'runSync',
         summary: 'Run a sync from the request body (JSON array, { "records": [...] }, or NDJSON), streamed',
         description:
           'Content-Type application/json (an array, or an object with a `records` array) or application/x-ndjson. ' +
-          `The body is streamed, never buffered; limit ${bodyLimit} bytes (SYNC_MANAGER_SYNC_BODY_LIMIT). ` +
-          'A feed with any invalid record is refused whole (422 feed_invalid, every reason listed, capped at 100).',
+          // The limit is named, not given: the document stays the same whatever the configuration.
+          'The body is streamed, never buffered, up to SYNC_MANAGER_SYNC_BODY_LIMIT bytes (2 GiB by default). ' +
+          'A feed with any invalid record is refused whole (422 feed_invalid, every reason listed, capped at 100). ' +
+          'mode=full removes what the feed lacks (per the delete policy, within the delete guard unless force=true); ' +
+          'mode=partial only upserts. dryRun=true returns the plan and changes nothing. ' +
+          'A second sync of the collection while one runs is 409 sync_in_progress.',
         tags: ['syncs'],
         params: SyncCollectionParams,
         querystring: SyncQuery,
-        response: { 200: SyncRunView, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422) },
+        headers: SyncHeaders,
+        documentedBody: SyncFeedBody,
+        response: {
+          200: withHeaders(SyncRunView, 'The run: succeeded, planned (dry run) or failed, with its counts', {
+            'Idempotent-Replayed': {
+              description: '`true` when an earlier run with this Idempotency-Key answers',
+            },
+          }),
+          ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -88,7 +109,9 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'listSyncs',
         summary: "A collection's sync history, newest first",
+        description: 'Every run of the collection, newest first: status, counts, timings and origin.',
         tags: ['syncs'],
         params: SyncCollectionParams,
         querystring: PageQuery,
@@ -113,7 +136,10 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
     {
       config: { auth: 'read' },
       schema: {
+        operationId: 'getSync',
         summary: 'One sync run: mode, counts, timings, errors, origin, its snapshot',
+        description:
+          'A run with its counts, timings, errors (for a refused feed) and the snapshot taken before it.',
         tags: ['syncs'],
         params: SyncIdParams,
         response: { 200: SyncRunView, ...errorResponses(400, 401, 403, 404) },

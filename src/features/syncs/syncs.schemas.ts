@@ -55,3 +55,47 @@ export const SyncRunView = Type.Object({
     }),
   ),
 });
+
+const FeedRecord = Type.Object(
+  {},
+  { additionalProperties: true, description: "a record: an object with the collection's id field" },
+);
+const NdjsonFeed = Type.String({
+  description: 'NDJSON: one record object a line',
+  examples: ['{"id":"p-1","name":"Desk lamp","price":24.5}\n{"id":"p-2","name":"Shelf","price":80}\n'],
+});
+
+/** The feed, for the document only: the route streams the body itself, never parsed by Fastify. */
+export const SyncFeedBody = {
+  description: 'The feed: a JSON array of records, an object with a `records` array, or NDJSON',
+  content: {
+    'application/json': {
+      schema: Type.Union(
+        [
+          Type.Array(FeedRecord),
+          Type.Object({ records: Type.Array(FeedRecord) }, { additionalProperties: true }),
+        ],
+        {
+          examples: [
+            [
+              { id: 'p-1', name: 'Desk lamp', price: 24.5 },
+              { id: 'p-2', name: 'Shelf', price: 80 },
+            ],
+          ],
+        },
+      ),
+    },
+    'application/x-ndjson': { schema: NdjsonFeed },
+    'application/ndjson': { schema: NdjsonFeed },
+    'application/jsonl': { schema: NdjsonFeed },
+  },
+};
+
+export const SyncHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        'the same key with the same body returns the first run again (Idempotent-Replayed: true) and applies once',
+    }),
+  ),
+});

@@ -13,7 +13,9 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantService }>
     {
       config: { auth: 'platform' },
       schema: {
+        operationId: 'createTenant',
         summary: 'Create a tenant; the answer holds its first admin key, shown this once',
+        description: 'Platform admin key only. The slug must be new (409 tenant_exists).',
         tags: ['tenants'],
         body: CreateTenantBody,
         response: { 201: TenantCreated, ...errorResponses(400, 401, 403, 409) },
@@ -27,7 +29,9 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantService }>
     {
       config: { auth: 'platform' },
       schema: {
+        operationId: 'listTenants',
         summary: 'List tenants',
+        description: 'Platform admin key only. In slug order.',
         tags: ['tenants'],
         querystring: PageQuery,
         response: { 200: Page(Tenant), ...errorResponses(400, 401, 403) },

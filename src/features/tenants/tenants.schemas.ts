@@ -11,7 +11,7 @@ export const Tenant = Type.Object({
 
 export const CreateTenantBody = Type.Object(
   { slug: Name, name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ slug: 'acme', name: 'Acme shop' }] },
 );
 
 export const TenantCreated = Type.Object({ tenant: Tenant, apiKey: ApiKeyCreated });
