@@ -23,7 +23,7 @@ import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
-import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
+import { frameworkProblem, type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
 
@@ -70,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors: frameworkProblem,
     // A client may take this long to send a request (a feed upload); the sync route also refuses a body
     // that stalls (SYNC_MANAGER_BODY_IDLE_MS). No socket idle timeout: a long sync answers late.
     requestTimeout: config.requestTimeoutMs,

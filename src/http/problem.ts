@@ -52,6 +52,18 @@ export function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * Fastify's `frameworkErrors`: errors raised before routing (a path with malformed percent-encoding such as
+ * `%FF`, `%zz` or a trailing `%`; a path parameter over the length limit) answer problem+json too.
+ */
+export function frameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is longer than this API accepts'
+      : 'The path is not valid: malformed percent-encoding';
+  sendProblem(request, reply, new AppError('validation_failed', detail));
+}
+
 export function registerErrorHandling(app: FastifyInstance, routePatterns: () => RoutePattern[]): void {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
