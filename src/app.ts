@@ -23,7 +23,13 @@ import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
-import { frameworkProblem, type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
+import {
+  clientErrorProblem,
+  frameworkProblem,
+  type RoutePattern,
+  registerErrorHandling,
+  routePattern,
+} from './http/problem.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
 
@@ -71,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientErrorProblem,
     // A client may take this long to send a request (a feed upload); the sync route also refuses a body
     // that stalls (SYNC_MANAGER_BODY_IDLE_MS). No socket idle timeout: a long sync answers late.
     requestTimeout: config.requestTimeoutMs,

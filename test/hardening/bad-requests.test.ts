@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startTestServer, type TestResponse, type TestServer } from '../helpers/server.ts';
 
@@ -135,4 +136,23 @@ test('a JSON body with a member name twice in one object is refused with 422 nam
     headers: { 'content-type': 'application/json' },
   });
   assert.ok(fine.status < 300, fine.text);
+});
+
+test('bytes that are not HTTP are answered with problem+json and the connection closed', async () => {
+  const { port } = new URL(server.url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n');
+    });
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+  });
+  const [head, body] = answer.split('\r\n\r\n');
+  assert.match(head!, /^HTTP\/1\.1 400 /);
+  assert.match(head!, /content-type: application\/problem\+json/i);
+  assert.equal(JSON.parse(body!).code, 'validation_failed');
 });
