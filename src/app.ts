@@ -24,7 +24,13 @@ import { TenantService } from './features/tenants/tenants.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
 import { addSharedSchemas, openApiOptions } from './http/openapi.ts';
-import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
+import {
+  clientErrorProblem,
+  frameworkProblem,
+  type RoutePattern,
+  registerErrorHandling,
+  routePattern,
+} from './http/problem.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
 
@@ -37,6 +43,8 @@ export interface AppDeps {
   logRequests?: boolean;
   /** The clock for snapshot creation and expiry; tests inject one to move time. */
   now?: () => Date;
+  /** false in the CLI's in-process app: its own caller's sync body needs no spooling (docs/sync.md). */
+  spoolSyncBodies?: boolean;
 }
 
 /** Default body limit for JSON bodies; the sync route raises it for feeds. */
@@ -69,6 +77,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientErrorProblem,
+    // A client may take this long to send a request (a feed upload); the sync route also refuses a body
+    // that stalls (SYNC_MANAGER_BODY_IDLE_MS). No socket idle timeout: a long sync answers late.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: 72_000,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -115,7 +129,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(snapshotRoutes, { snapshots });
   const syncs = new SyncService(db, collections, { snapshotRetentionDays: config.snapshotRetentionDays });
-  await app.register(syncRoutes, { syncs, bodyLimit: config.syncBodyLimit });
+  await app.register(syncRoutes, {
+    syncs,
+    bodyLimit: config.syncBodyLimit,
+    intake: {
+      spool: deps.spoolSyncBodies ?? true,
+      dir: config.spoolDir,
+      idleMs: config.bodyIdleMs,
+      syncsPerTenant: config.syncsPerTenant,
+    },
+  });
   await app.register(conflictRoutes, { conflicts: new ConflictService(db, collections) });
   // Runs left 'running' by a process that died are marked failed when a server or the CLI starts.
   app.addHook('onReady', async () => {

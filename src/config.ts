@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Everything the process reads from its environment, validated once. Nothing else reads process.env. */
@@ -27,6 +28,14 @@ export interface Config {
   feedTimeoutMs: number;
   /** Largest feed body fetched from a scheduled source, in bytes. */
   feedMaxBytes: number;
+  /** A sync body that sends nothing for this long is refused (408), in ms. */
+  bodyIdleMs: number;
+  /** Where sync bodies are received before the sync starts (a private folder per upload). */
+  spoolDir: string;
+  /** Syncs of one tenant at once per process (uploading or running); more get 429. */
+  syncsPerTenant: number;
+  /** Longest time to receive a whole request (headers and body), in ms; 0 = no limit. */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +64,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     scheduleTickMs: integer(env, 'SYNC_MANAGER_SCHEDULE_TICK_MS', 1000, 10, 3_600_000),
     feedTimeoutMs: integer(env, 'SYNC_MANAGER_FEED_TIMEOUT_MS', 30_000, 100, 3_600_000),
     feedMaxBytes: integer(env, 'SYNC_MANAGER_FEED_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    bodyIdleMs: integer(env, 'SYNC_MANAGER_BODY_IDLE_MS', 30_000, 10, 3_600_000),
+    spoolDir: optionalPath(env.SYNC_MANAGER_SPOOL_DIR) ?? tmpdir(),
+    syncsPerTenant: integer(env, 'SYNC_MANAGER_SYNCS_PER_TENANT', 8, 1, 1000),
+    requestTimeoutMs: integer(env, 'SYNC_MANAGER_REQUEST_TIMEOUT_MS', 3_600_000, 0, 86_400_000),
   };
 }
 

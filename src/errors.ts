@@ -25,6 +25,8 @@ export const ERROR_CATALOG = {
   patch_test_failed: { status: 409, title: 'A test operation of the JSON Patch failed' },
   no_source_value: { status: 409, title: 'The record was made by hand and has no source value to revert to' },
   precondition_failed: { status: 412, title: 'The resource changed since the given ETag' },
+  body_timeout: { status: 408, title: 'The request body stopped arriving' },
+  too_many_syncs: { status: 429, title: 'Too many syncs of this tenant at once' },
   payload_too_large: { status: 413, title: 'The body is larger than this route accepts' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   feed_invalid: { status: 422, title: 'The feed has invalid records; nothing was applied' },

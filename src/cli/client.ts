@@ -72,7 +72,13 @@ export async function openClient(config: Config): Promise<ApiClient> {
   // The sync body limit guards a server from what clients send it; here the operator syncs a local file
   // or stream in their own process, which the feed reader streams whatever its size.
   const local = { ...config, syncBodyLimit: Number.MAX_SAFE_INTEGER };
-  const app = await buildApp({ config: local, db, operatorTokens: [token], logRequests: false });
+  const app = await buildApp({
+    config: local,
+    db,
+    operatorTokens: [token],
+    logRequests: false,
+    spoolSyncBodies: false,
+  });
   await app.ready();
   return inProcessClient(app, db, token);
 }

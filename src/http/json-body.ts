@@ -7,7 +7,7 @@ import {
   mayHaveImpreciseNumbers,
   UNSAFE_JSON_MESSAGES,
 } from '../json/index.ts';
-import { pointerAtOffset } from './json-position.ts';
+import { duplicateMemberOffset, pointerAtOffset } from './json-position.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -78,6 +78,17 @@ export function parseStrictJson(bytes: Uint8Array): unknown {
     const first = errors[0]!;
     const limit = first.reason === 'too-deep' ? ` (limit ${MAX_JSON_DEPTH})` : '';
     throw new AppError('unsafe_json', `At ${describe(first.pointer)}: ${first.message}${limit}`, { errors });
+  }
+  // Only objects can repeat a name: a body without a second `:` has none to look for.
+  if (text.indexOf(':') !== text.lastIndexOf(':')) {
+    const offset = duplicateMemberOffset(text);
+    if (offset !== null) {
+      const pointer = pointerAtOffset(text, offset);
+      const message = 'the member name appears more than once in its object';
+      throw new AppError('unsafe_json', `At ${describe(pointer)}: ${message}`, {
+        errors: [{ pointer, reason: 'duplicate-member', message }],
+      });
+    }
   }
   return value;
 }

@@ -44,6 +44,48 @@ export function pointerAtOffset(text: string, offset: number): string {
   );
 }
 
+/**
+ * The first member name that repeats within one object of `text` (valid JSON, already parsed once), as
+ * the offset where its value starts: JSON.parse keeps the last silently, and so does jsonb. Names are
+ * compared decoded (`"a"` and `"\u0061"` are the same name). One pass, no recursion.
+ *
+ * @example duplicateMemberOffset('{"a":1,"a":2}') // 11
+ */
+export function duplicateMemberOffset(text: string): number | null {
+  const stack: (Set<string> | null)[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const end = endOfString(text, i + 1);
+      const names = stack[stack.length - 1];
+      let next = end;
+      while (next < text.length && isSpace(text.charCodeAt(next))) next++;
+      if (names && text.charCodeAt(next) === 0x3a) {
+        const raw = text.slice(i, end);
+        const name = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        if (names.has(name)) {
+          next++;
+          while (next < text.length && isSpace(text.charCodeAt(next))) next++;
+          return next;
+        }
+        names.add(name);
+      }
+      i = end;
+      continue;
+    }
+    if (c === 0x7b) stack.push(new Set());
+    else if (c === 0x5b) stack.push(null);
+    else if (c === 0x7d || c === 0x5d) stack.pop();
+    i++;
+  }
+  return null;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 function endOfString(text: string, from: number): number {
   let i = from;
   while (i < text.length) {

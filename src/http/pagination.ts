@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
 import { findUnsafeJson } from '../json/index.ts';
+import { isUuid } from '../lib/uuid.ts';
 
 /**
  * Cursors are opaque to clients: base64url of the last key seen. Keyset pagination (WHERE key > last)
@@ -19,7 +20,27 @@ export function decodeCursor(cursor: string | undefined): string | null {
   } catch {
     // fall through to the error below
   }
-  throw new AppError('invalid_cursor', 'The cursor is not one this API returned');
+  throw invalidCursor();
+}
+
+/** A cursor whose key is a uuid (an API key's id): anything else is refused before the database sees it. */
+export function decodeUuidCursor(cursor: string | undefined): string | null {
+  const after = decodeCursor(cursor);
+  if (after === null || isUuid(after)) return after;
+  throw invalidCursor();
+}
+
+const BIGINT_MAX = 9223372036854775807n;
+
+/** A cursor whose key is a PostgreSQL bigint (a change id): decimal digits, within its range. */
+export function decodeBigintCursor(cursor: string | undefined): string | null {
+  const after = decodeCursor(cursor);
+  if (after === null || (/^\d{1,19}$/.test(after) && BigInt(after) <= BIGINT_MAX)) return after;
+  throw invalidCursor();
+}
+
+export function invalidCursor(): AppError {
+  return new AppError('invalid_cursor', 'The cursor is not one this API returned');
 }
 
 /** Fetch limit + 1 rows, return limit of them and a cursor when there was more. */

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOG, type ErrorCode } from '../errors.ts';
 
@@ -5,18 +8,42 @@ import { AppError, ERROR_CATALOG, type ErrorCode } from '../errors.ts';
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   // RFC 9110: a 401 must say which scheme would be accepted.
   if (error.status === 401) reply.header('www-authenticate', 'Bearer');
-  return reply
-    .code(error.status)
-    .type('application/problem+json')
-    .send({
-      type: `https://sync-manager.dev/problems/${error.code.replaceAll('_', '-')}`,
-      title: error.title,
-      status: error.status,
-      detail: error.message,
-      code: error.code,
-      instance: request.id,
-      ...error.extensions,
-    });
+  return reply.code(error.status).type('application/problem+json').send(problemDocument(error, request.id));
+}
+
+function problemDocument(error: AppError, instance: string): Record<string, unknown> {
+  return {
+    type: `https://sync-manager.dev/problems/${error.code.replaceAll('_', '-')}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    instance,
+    ...error.extensions,
+  };
+}
+
+/**
+ * Fastify's `clientErrorHandler`: bytes Node's HTTP parser cannot read as a request (a body without a
+ * length, a malformed header line), or a request not received within requestTimeout, are answered with
+ * problem+json on the raw socket, which is then closed (as Node and Fastify do by default).
+ */
+export function clientErrorProblem(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError('body_timeout', 'The request did not arrive in time')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new AppError('validation_failed', 'The request headers are too large')
+        : new AppError('validation_failed', 'The request is not valid HTTP');
+  const body = JSON.stringify(problemDocument(problem, randomUUID()));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** Fastify's own errors (parsing, limits, validation) mapped onto the catalog. */
@@ -50,6 +77,18 @@ export function toAppError(error: unknown): AppError | undefined {
     if (match) return new AppError(match[0] as ErrorCode, fastifyError.message);
   }
   return undefined;
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors raised before routing (a path with malformed percent-encoding such as
+ * `%FF`, `%zz` or a trailing `%`; a path parameter over the length limit) answer problem+json too.
+ */
+export function frameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is longer than this API accepts'
+      : 'The path is not valid: malformed percent-encoding';
+  sendProblem(request, reply, new AppError('validation_failed', detail));
 }
 
 export function registerErrorHandling(app: FastifyInstance, routePatterns: () => RoutePattern[]): void {

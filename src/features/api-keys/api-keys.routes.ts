@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { tenantOf } from '../../http/auth.ts';
-import { decodeCursor, toPage } from '../../http/pagination.ts';
+import { decodeUuidCursor, toPage } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
 import { ApiKey, ApiKeyCreated, CreateApiKeyBody, KeyIdParams } from './api-keys.schemas.ts';
 import type { ApiKeyService } from './api-keys.service.ts';
@@ -22,7 +22,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeyService }> = 
     },
     async (request) => {
       const limit = request.query.limit ?? 100;
-      const rows = await keys.list(tenantOf(request), decodeCursor(request.query.cursor), limit + 1);
+      const rows = await keys.list(tenantOf(request), decodeUuidCursor(request.query.cursor), limit + 1);
       return toPage(rows, limit, (key) => key.id);
     },
   );

@@ -1,7 +1,13 @@
 import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
-import { diffFields, type FieldChange, type JsonObject, jsonEqual } from '../../json/index.ts';
+import {
+  diffFields,
+  type FieldChange,
+  findUnsafeJson,
+  type JsonObject,
+  jsonEqual,
+} from '../../json/index.ts';
 import * as sql from './snapshots.sql.ts';
 import type { SnapshotRow } from './snapshots.types.ts';
 
@@ -146,7 +152,8 @@ function decodePosition(cursor: string): { collectionId: string; recordId: strin
       Array.isArray(parsed) &&
       parsed.length === 2 &&
       typeof parsed[0] === 'string' &&
-      (typeof parsed[1] === 'string' || parsed[1] === null)
+      /^\d{1,19}$/.test(parsed[0]) &&
+      (parsed[1] === null || (typeof parsed[1] === 'string' && findUnsafeJson(parsed[1]).length === 0))
     ) {
       return { collectionId: parsed[0], recordId: parsed[1] };
     }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, tenantOf } from '../../http/auth.ts';
-import { decodeCursor, toPage } from '../../http/pagination.ts';
+import { decodeBigintCursor, toPage } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
 import {
   CreateSnapshotBody,
@@ -36,7 +36,11 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotServ
     },
     async (request) => {
       const limit = request.query.limit ?? 100;
-      const rows = await snapshots.list(tenantOf(request), decodeCursor(request.query.cursor), limit + 1);
+      const rows = await snapshots.list(
+        tenantOf(request),
+        decodeBigintCursor(request.query.cursor),
+        limit + 1,
+      );
       return toPage(rows, limit, (snapshot) => snapshot.changeId);
     },
   );

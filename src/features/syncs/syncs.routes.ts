@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
@@ -8,6 +8,7 @@ import { encodeCursor } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery, withHeaders } from '../../http/schemas.ts';
 import { isUuid } from '../../lib/uuid.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
+import { type SpooledBody, spoolBody } from './body-spool.ts';
 import {
   SyncCollectionParams,
   SyncFeedBody,
@@ -34,10 +35,12 @@ export const SOURCE_HEADER = 'sync-manager-source';
  * hand the raw request stream to the service, which reads it once, straight into COPY. The body limit
  * (config.syncBodyLimit, default 2 GiB) is enforced while streaming.
  */
-export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLimit: number }> = async (
-  app,
-  { syncs, bodyLimit },
-) => {
+export const syncRoutes: FastifyPluginAsyncTypebox<{
+  syncs: SyncService;
+  bodyLimit: number;
+  intake: BodyIntake;
+}> = async (app, { syncs, bodyLimit, intake }) => {
+  const running = new TenantSlots(intake.syncsPerTenant);
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser(Object.keys(FEED_TYPES), { bodyLimit }, (_request, payload, done) =>
     done(null, payload),
@@ -70,7 +73,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
               description: '`true` when an earlier run with this Idempotency-Key answers',
             },
           }),
-          ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
+          ...errorResponses(400, 401, 403, 404, 408, 409, 413, 415, 422, 429),
         },
       },
     },
@@ -81,26 +84,55 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
           'unsupported_media_type',
           'Send the feed as application/json or application/x-ndjson',
         );
-      const key = request.headers['idempotency-key'];
-      const hasher = typeof key === 'string' && key !== '' ? createHash('sha256') : null;
+      const key = idempotencyKeyOf(request);
       if ((declaredLength(request) ?? 0) > bodyLimit) {
         throw new AppError('payload_too_large', `The feed is larger than ${bodyLimit} bytes`);
       }
-      const outcome = await syncs.run({
-        tenantId: tenantOf(request),
-        collection: request.params.collection,
-        mode: request.query.mode ?? 'full',
-        dryRun: request.query.dryRun ?? false,
-        force: request.query.force ?? false,
-        format,
-        feed: limited((request.body as Readable | undefined) ?? empty(), bodyLimit, hasher),
-        origin: originOf(request),
-        ...(hasher && typeof key === 'string'
-          ? { idempotency: { key, requestHash: () => hasher.digest('hex') } }
-          : {}),
-      });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(200).send(outcome.run);
+      const tenantId = tenantOf(request);
+      const release = running.take(tenantId);
+      try {
+        const body = (request.body as Readable | undefined) ?? Readable.from([]);
+        const hasher = key === undefined ? null : createHash('sha256');
+        let feed: AsyncIterable<Uint8Array>;
+        let spooled: SpooledBody | null = null;
+        if (intake.spool) {
+          try {
+            spooled = await spoolBody(body, {
+              dir: intake.dir,
+              limit: bodyLimit,
+              idleMs: intake.idleMs,
+              hasher,
+            });
+          } catch (error) {
+            // The rest of a refused body is never read: close the connection rather than drain it.
+            reply.header('connection', 'close');
+            throw error;
+          }
+          feed = spooled.read();
+        } else {
+          feed = limited(body, bodyLimit, hasher);
+        }
+        try {
+          const outcome = await syncs.run({
+            tenantId,
+            collection: request.params.collection,
+            mode: request.query.mode ?? 'full',
+            dryRun: request.query.dryRun ?? false,
+            force: request.query.force ?? false,
+            format,
+            feed,
+            origin: originOf(request),
+            ...(hasher && key !== undefined ? { idempotency: { key, requestHash: digestOnce(hasher) } } : {}),
+          });
+          if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+          // Returned, not sent: the answer goes out after the spooled file is removed (finally).
+          return outcome.run;
+        } finally {
+          await spooled?.remove();
+        }
+      } finally {
+        release();
+      }
     },
   );
 
@@ -149,6 +181,64 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
   );
 };
 
+/** How sync bodies are received (docs/sync.md, "Body intake"). */
+export interface BodyIntake {
+  /** Receive the whole body into a file before the sync starts (off only in the CLI's own process). */
+  spool: boolean;
+  dir: string;
+  idleMs: number;
+  syncsPerTenant: number;
+}
+
+/** Longest Idempotency-Key accepted: keys are stored as given, in an index. */
+export const IDEMPOTENCY_KEY_MAX = 255;
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') return undefined;
+  if (key.length > IDEMPOTENCY_KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new AppError(
+      'validation_failed',
+      `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters`,
+    );
+  }
+  return key;
+}
+
+function digestOnce(hasher: Hash): () => string {
+  let digest: string | undefined;
+  return () => {
+    digest ??= hasher.digest('hex');
+    return digest;
+  };
+}
+
+/** Counts each tenant's syncs in this process; past the cap a new one is refused with 429. */
+class TenantSlots {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly perTenant: number) {}
+
+  take(tenantId: string): () => void {
+    const count = this.counts.get(tenantId) ?? 0;
+    if (count >= this.perTenant) {
+      throw new AppError(
+        'too_many_syncs',
+        `This tenant already has ${count} syncs uploading or running; retry when one has finished`,
+      );
+    }
+    this.counts.set(tenantId, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.counts.get(tenantId) ?? 1) - 1;
+      if (left === 0) this.counts.delete(tenantId);
+      else this.counts.set(tenantId, left);
+    };
+  }
+}
+
 function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -194,7 +284,7 @@ function decodeRunCursor(cursor: string | undefined): { startedAt: string; id: s
 async function* limited(
   body: AsyncIterable<Uint8Array>,
   limit: number,
-  hasher: ReturnType<typeof createHash> | null,
+  hasher: Hash | null,
 ): AsyncGenerator<Uint8Array> {
   let bytes = 0;
   for await (const chunk of body) {
@@ -204,5 +294,3 @@ async function* limited(
     yield chunk;
   }
 }
-
-async function* empty(): AsyncGenerator<Uint8Array> {}

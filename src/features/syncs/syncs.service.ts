@@ -4,7 +4,6 @@ import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
-import { lockCollection as lockCollectionStatement } from '../collections/collections.sql.ts';
 import {
   type ApplyResult,
   applyStaged,
@@ -83,9 +82,13 @@ class Replay extends Error {
 }
 
 /** How long a sync waits for another sync of the same collection before it is refused with 409. */
-const LOCK_WAIT = '120s';
+const LOCK_WAIT_MS = 120_000;
+/** Pause between tries of a collection lock held by another process (doubling up to the last). */
+const LOCK_RETRY_MS = [25, 50, 100, 200, 400, 800, 1000];
 
 export class SyncService {
+  private readonly turns = new CollectionTurns();
+
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
@@ -111,82 +114,89 @@ export class SyncService {
     const started = performance.now();
     let staged = 0;
     let result: ApplyResult;
+    const lockKey = `${tenantId}:${collection.id}`;
+    const deadline = started + LOCK_WAIT_MS;
+    let releaseTurn: (() => void) | null = null;
     try {
-      result = await withTenant(this.db, tenantId, async (tx) => {
-        await tx.query(sql.lockRun(runId));
-        const t1 = performance.now();
-        await lockCollection(tx, tenantId, collection.id);
-        const lockMs = Math.round(performance.now() - t1);
-        // Allocated under the lock and before any row is written (new rows are written while streaming).
-        let snapshotId: string | null = null;
-        let changeId: string | null = null;
-        if (!request.dryRun) {
-          const [snapshot] = await tx.query<{ id: string }>(
-            sql.snapshotBefore(tenantId, this.options.snapshotRetentionDays),
-          );
-          snapshotId = snapshot!.id;
-          changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
-        }
-        const t0 = performance.now();
-        const feed = await stageFeed(tx, request.feed, {
-          tenantId,
-          collectionId: collection.id,
-          full: request.mode === 'full',
-          deleteGone: collection.deletePolicy === 'delete',
-          changeId,
-          format: request.format,
-          idField: collection.idField,
-          onProgress: request.onProgress,
-        });
-        staged = feed.rows;
-        const stageMs = Math.round(performance.now() - t0);
-        if (request.idempotency) {
-          const hash = `${request.mode}:${request.dryRun}:${request.force}:${request.idempotency.requestHash()}`;
-          const claimed = await tx.query(
-            sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash),
-          );
-          if (claimed.length === 0) {
-            const [stored] = await tx.query<{
-              request_hash: string;
-              status_code: number | null;
-              response: SyncRunView;
-            }>(sql.findIdempotencyKey(tenantId, scope, request.idempotency.key));
-            if (stored && stored.request_hash !== hash) {
-              throw new AppError(
-                'idempotency_key_reused',
-                'This Idempotency-Key was used with another request body',
-              );
-            }
-            if (stored?.status_code)
-              throw new Replay({ status_code: stored.status_code, response: stored.response });
-            throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
+      releaseTurn = await this.turns.take(lockKey, deadline);
+      result = await this.underCollectionLock(
+        tenantId,
+        collection.id,
+        deadline,
+        async (tx) => {
+          const lockMs = Math.round(performance.now() - started);
+          // Allocated under the lock and before any row is written (new rows are written while streaming).
+          let snapshotId: string | null = null;
+          let changeId: string | null = null;
+          if (!request.dryRun) {
+            const [snapshot] = await tx.query<{ id: string }>(
+              sql.snapshotBefore(tenantId, this.options.snapshotRetentionDays),
+            );
+            snapshotId = snapshot!.id;
+            changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
           }
-        }
-        const applied = await applyStaged(tx, {
-          tenantId,
-          runId,
-          collection,
-          mode: request.mode,
-          dryRun: request.dryRun,
-          force: request.force,
-          staged: feed,
-          snapshotId,
-          changeId,
-        });
-        applied.timings = {
-          lockWaitMs: lockMs,
-          indexMs: feed.indexMs,
-          stageMs,
-          stageDbWaitMs: feed.dbWaitMs,
-          ...applied.timings,
-        };
-        if (request.idempotency) {
-          const view = this.viewOf(runId, collection.name, request, applied, started);
-          await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
-        }
-        if (request.dryRun) throw new DryRunDone(applied);
-        return applied;
-      });
+          const t0 = performance.now();
+          const feed = await stageFeed(tx, request.feed, {
+            tenantId,
+            collectionId: collection.id,
+            full: request.mode === 'full',
+            deleteGone: collection.deletePolicy === 'delete',
+            changeId,
+            format: request.format,
+            idField: collection.idField,
+            onProgress: request.onProgress,
+          });
+          staged = feed.rows;
+          const stageMs = Math.round(performance.now() - t0);
+          if (request.idempotency) {
+            const hash = `${request.mode}:${request.dryRun}:${request.force}:${request.idempotency.requestHash()}`;
+            const claimed = await tx.query(
+              sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash),
+            );
+            if (claimed.length === 0) {
+              const [stored] = await tx.query<{
+                request_hash: string;
+                status_code: number | null;
+                response: SyncRunView;
+              }>(sql.findIdempotencyKey(tenantId, scope, request.idempotency.key));
+              if (stored && stored.request_hash !== hash) {
+                throw new AppError(
+                  'idempotency_key_reused',
+                  'This Idempotency-Key was used with another request body',
+                );
+              }
+              if (stored?.status_code)
+                throw new Replay({ status_code: stored.status_code, response: stored.response });
+              throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
+            }
+          }
+          const applied = await applyStaged(tx, {
+            tenantId,
+            runId,
+            collection,
+            mode: request.mode,
+            dryRun: request.dryRun,
+            force: request.force,
+            staged: feed,
+            snapshotId,
+            changeId,
+          });
+          applied.timings = {
+            lockWaitMs: lockMs,
+            indexMs: feed.indexMs,
+            stageMs,
+            stageDbWaitMs: feed.dbWaitMs,
+            ...applied.timings,
+          };
+          if (request.idempotency) {
+            const view = this.viewOf(runId, collection.name, request, applied, started);
+            await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
+          }
+          if (request.dryRun) throw new DryRunDone(applied);
+          return applied;
+        },
+        runId,
+      );
     } catch (error) {
       if (error instanceof DryRunDone) {
         result = error.result;
@@ -199,6 +209,8 @@ export class SyncService {
         await this.recordFailure(tenantId, runId, error, staged, started);
         throw withRunId(error, runId);
       }
+    } finally {
+      releaseTurn?.();
     }
     const totalMs = Math.round(performance.now() - started);
     const timings = { ...result.timings, totalMs };
@@ -220,6 +232,36 @@ export class SyncService {
     const run = await this.get(tenantId, runId);
     if (result.plan) run.plan = result.plan;
     return { status: 200, run, replayed: false };
+  }
+
+  /**
+   * Runs `work` in a tenant transaction that holds the run's lock and the collection's. The collection
+   * lock is only tried (pg_try_advisory_xact_lock): when another process's sync, a restore or a delete
+   * holds it, the transaction is rolled back and tried again after a pause, so the wait holds no pooled
+   * connection. Past the deadline: 409 sync_in_progress.
+   */
+  private async underCollectionLock<T>(
+    tenantId: string,
+    collectionId: string,
+    deadline: number,
+    work: (tx: Queryable) => Promise<T>,
+    runId?: string,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await withTenant(this.db, tenantId, async (tx) => {
+          if (runId) await tx.query(sql.lockRun(runId));
+          const [row] = await tx.query<{ locked: boolean }>(sql.tryLockCollection(tenantId, collectionId));
+          if (!row?.locked) throw new CollectionBusy();
+          return work(tx);
+        });
+      } catch (error) {
+        if (!(error instanceof CollectionBusy)) throw error;
+        const pause = LOCK_RETRY_MS[Math.min(attempt, LOCK_RETRY_MS.length - 1)]!;
+        if (performance.now() + pause > deadline) throw syncInProgress();
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   async get(tenantId: string, runId: string): Promise<SyncRunView> {
@@ -295,25 +337,54 @@ export class SyncService {
   }
 }
 
-/**
- * Takes the collection's sync lock, waiting at most LOCK_WAIT for a sync or restore holding it. Taken
- * before the feed is read: the client routes rows by what the collection holds, which only syncs and
- * restores change.
- */
-async function lockCollection(tx: Queryable, tenantId: string, collectionId: string): Promise<void> {
-  await tx.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
-  try {
-    await tx.query(lockCollectionStatement(tenantId, collectionId));
-  } catch (error) {
-    if ((error as { code?: string }).code === '55P03') {
-      throw new AppError(
-        'sync_in_progress',
-        'Another sync of this collection is still running; try again later',
-      );
-    }
-    throw error;
+/** The collection's lock is held by a sync, restore or delete elsewhere: roll back, try again. */
+class CollectionBusy extends Error {
+  constructor() {
+    super('collection lock busy');
   }
-  await tx.query(`SET LOCAL lock_timeout = 0`);
+}
+
+function syncInProgress(): AppError {
+  return new AppError(
+    'sync_in_progress',
+    'Another sync of this collection is still running; try again later',
+  );
+}
+
+/**
+ * Syncs of one collection in this process take turns in memory, first come first served, so a waiting
+ * sync holds no database connection. A turn not started by the deadline is refused (409).
+ */
+class CollectionTurns {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async take(key: string, deadline: number): Promise<() => void> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const tail = before.then(() => done);
+    this.tails.set(key, tail);
+    const release = () => {
+      finished();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      before.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), Math.max(0, deadline - performance.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // The syncs queued behind this one wait for the one before it, not for this one.
+      release();
+      throw syncInProgress();
+    }
+    return release;
+  }
 }
 
 class DryRunDone extends Error {

@@ -85,6 +85,14 @@ export function listRuns(
  * Held by the apply transaction of a run for its whole life. A run whose lock is free while its row
  * says 'running' belongs to a process that is gone (its connection, and so the lock, died with it).
  */
+/** The collection's sync lock (collections.sql.ts lockCollection) if free now: `locked` says whether. */
+export function tryLockCollection(tenantId: string, collectionId: string): Statement {
+  return {
+    text: `SELECT pg_try_advisory_xact_lock(hashtextextended('sync-collection:' || $1 || ':' || $2, 0)) AS locked`,
+    values: [tenantId, collectionId],
+  };
+}
+
 export function lockRun(runId: string): Statement {
   return { text: `SELECT pg_advisory_xact_lock(hashtextextended('sync-run:' || $1, 0))`, values: [runId] };
 }
