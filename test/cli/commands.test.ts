@@ -409,3 +409,15 @@ test('collections delete asks on a terminal; --yes deletes without asking', {
     deleted: true,
   });
 });
+
+test('init while serve holds the embedded folder: one line saying how to get a key', {
+  skip: Boolean(TEST_DATABASE_URL),
+}, async () => {
+  failed(
+    await cli('init'),
+    1,
+    /in use by process \d+ .*need no key.*stop the server, run init, and start it again$/,
+  );
+  // Everything else goes through the server meanwhile.
+  ok(await cli('tenants', 'list'));
+});

@@ -7,8 +7,8 @@ import { ApiKeyService } from '../../features/api-keys/api-keys.service.ts';
 import { printJson } from '../output.ts';
 
 const HELD_HINT =
-  'other commands go through the running server and need no key; for a platform admin key, stop the ' +
-  'server, run init, and start it again (or restart it with SYNC_MANAGER_ADMIN_KEY set to a key init made)';
+  'other commands go through the running server and need no key; for another platform admin key, stop ' +
+  'the server, run init, and start it again';
 
 export function registerInit(program: Command): void {
   program
