@@ -69,7 +69,7 @@ export function registerConflicts(program: Command): void {
       ) => {
         if (!options.keepManual && !options.takeSource)
           throw new UsageError('say how: --keep-manual or --take-source');
-        if (options.all === ids.length > 0)
+        if (Boolean(options.all) === ids.length > 0)
           throw new UsageError(
             options.all ? 'give conflict ids or --all, not both' : 'give conflict ids, or --all',
           );

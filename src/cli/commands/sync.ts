@@ -127,7 +127,11 @@ async function openSource(
 ): Promise<{ stream: Readable; name: string; size: number | null; format: 'json' | 'ndjson' | null }> {
   if (source === '-') return { stream: process.stdin, name: 'stdin', size: null, format: null };
   if (/^https?:\/\//i.test(source)) {
-    const response = await fetch(source);
+    const response = await fetch(source).catch((error: Error) => {
+      // fetch says only "fetch failed"; the reason (refused, unknown host) is its cause.
+      const cause = (error.cause as Error | undefined)?.message ?? error.message;
+      throw new Error(`cannot fetch ${source}: ${cause}`);
+    });
     if (!response.ok || !response.body) throw new Error(`GET ${source}: HTTP ${response.status}`);
     const type = response.headers.get('content-type') ?? '';
     const length = Number(response.headers.get('content-length'));
