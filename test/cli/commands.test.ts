@@ -98,16 +98,18 @@ test('every command but serve takes --json', async () => {
   const leaves: string[] = [];
   const queue: string[][] = [[]];
   while (queue.length > 0) {
-    const path = queue.shift()!;
-    const help = ok(await cli(...path, '--help'));
-    const section = help.split(/^Commands:\s*$/m)[1];
-    if (!section) {
-      leaves.push(path.join(' '));
-      if (path[0] !== 'serve') assert.match(help, /^\s+--json\b/m, `${path.join(' ')} has --json`);
-      continue;
-    }
-    for (const match of section.matchAll(/^ {2}([a-z][a-z-]*)/gm))
-      if (match[1] !== 'help') queue.push([...path, match[1]!]);
+    const batch = queue.splice(0, 4);
+    const helps = await Promise.all(batch.map(async (path) => ok(await cli(...path, '--help'))));
+    batch.forEach((path, i) => {
+      const section = helps[i]!.split(/^Commands:\s*$/m)[1];
+      if (!section) {
+        leaves.push(path.join(' '));
+        if (path[0] !== 'serve') assert.match(helps[i]!, /^\s+--json\b/m, `${path.join(' ')} has --json`);
+        return;
+      }
+      for (const match of section.matchAll(/^ {2}([a-z][a-z-]*)/gm))
+        if (match[1] !== 'help') queue.push([...path, match[1]!]);
+    });
   }
   for (const expected of ['export', 'records patch', 'conflicts resolve', 'syncs get', 'keys revoke'])
     assert.ok(leaves.includes(expected), `${expected} is a command`);
