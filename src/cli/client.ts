@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { FastifyInstance } from 'fastify';
 import { type Config, serverFile } from '../config.ts';
 import { dataDirHolder } from '../db/data-dir-lock.ts';
@@ -33,10 +34,21 @@ export interface ApiResponse {
   json<T = unknown>(): T;
 }
 
+/** An answer whose body is read as it arrives (exports), not held whole. */
+export interface ApiStreamResponse {
+  status: number;
+  headers: Record<string, string | number | string[] | undefined>;
+  body: Readable;
+}
+
 export interface ApiClient {
   request(request: ApiRequest): Promise<ApiResponse>;
+  /** Like request, but the body streams; a problem+json answer becomes a thrown CliApiError. */
+  stream(request: ApiRequest): Promise<ApiStreamResponse>;
   /** Like request, but a problem+json answer becomes a thrown CliApiError. */
   call<T = unknown>(request: ApiRequest): Promise<T>;
+  /** Like call, with the answer's headers (an ETag) too. */
+  exchange<T = unknown>(request: ApiRequest): Promise<{ body: T; headers: ApiResponse['headers'] }>;
   close(): Promise<void>;
   /** Where requests go: 'server at http://…' or 'embedded database …'. */
   readonly target: string;
@@ -106,17 +118,29 @@ function headersFor(request: ApiRequest, token: string): Record<string, string> 
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...request.headers };
   if (request.tenant) headers[TENANT_HEADER] = request.tenant;
   if (request.stream) headers['content-type'] = request.stream.contentType;
-  else if (request.body !== undefined) headers['content-type'] = 'application/json';
+  else if (request.body !== undefined) headers['content-type'] ??= 'application/json';
   return headers;
 }
 
-function withCall(client: Omit<ApiClient, 'call'>): ApiClient {
+function withCall(client: Omit<ApiClient, 'call' | 'exchange'>): ApiClient {
+  const exchange = async <T>(request: ApiRequest) => {
+    const response = await client.request(request);
+    if (response.status >= 400) throw problemError(response);
+    return { body: (response.body === '' ? undefined : response.json()) as T, headers: response.headers };
+  };
   return {
+    exchange,
     ...client,
+    async stream(request: ApiRequest): Promise<ApiStreamResponse> {
+      const response = await client.stream(request);
+      if (response.status < 400) return response;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+      const body = Buffer.concat(chunks).toString('utf8');
+      throw problemError({ ...response, body, json: () => JSON.parse(body) });
+    },
     async call<T>(request: ApiRequest): Promise<T> {
-      const response = await client.request(request);
-      if (response.status >= 400) throw problemError(response);
-      return (response.body === '' ? undefined : response.json()) as T;
+      return (await exchange<T>(request)).body;
     },
   };
 }
@@ -154,6 +178,15 @@ function inProcessClient(app: FastifyInstance, db: Database, token: string): Api
         json: () => response.json(),
       };
     },
+    async stream(request) {
+      const response = await app.inject({
+        method: request.method,
+        url: request.path,
+        headers: headersFor(request, token),
+        payloadAsStream: true,
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.stream() };
+    },
     async close() {
       await app.close();
       await db.close();
@@ -180,6 +213,19 @@ function remoteClient(baseUrl: string, token: string): ApiClient {
         headers: Object.fromEntries(response.headers.entries()),
         body,
         json: () => JSON.parse(body),
+      };
+    },
+    async stream(request) {
+      const response = await fetch(baseUrl + request.path, {
+        method: request.method,
+        headers: headersFor(request, token),
+      });
+      return {
+        status: response.status,
+        headers: Object.fromEntries(response.headers.entries()),
+        body: response.body
+          ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+          : Readable.from([]),
       };
     },
     async close() {},

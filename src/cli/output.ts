@@ -14,6 +14,13 @@ export function printTable(rows: Record<string, unknown>[], columns: string[]): 
   process.stdout.write(`${line(columns)}\n${cells.map(line).join('\n')}\n`);
 }
 
+/** Prints one object as aligned `name  value` lines: a single resource, for a person. */
+export function printFields(fields: Record<string, unknown>): void {
+  const width = Math.max(...Object.keys(fields).map((name) => name.length));
+  for (const [name, value] of Object.entries(fields))
+    process.stdout.write(`${name.padEnd(width)}  ${formatCell(value)}\n`);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -139,7 +139,7 @@ test('tenants, keys and collections work end to end', async () => {
       'keep',
     ),
   );
-  const got = await cli('collections', 'get', 'products', '--tenant', 'shop');
+  const got = await cli('collections', 'get', 'products', '--tenant', 'shop', '--json');
   assertOk(got);
   assert.equal(JSON.parse(got.stdout).idField, 'sku');
   assert.equal(JSON.parse(got.stdout).deletePolicy, 'keep');
@@ -149,7 +149,7 @@ test('tenants, keys and collections work end to end', async () => {
     JSON.parse(collections.stdout).map((c: { name: string }) => c.name),
     ['products'],
   );
-  assertOk(await cli('collections', 'delete', 'products', '--tenant', 'shop'));
+  assertOk(await cli('collections', 'delete', 'products', '--tenant', 'shop', '--yes'));
   assertRefused(await cli('collections', 'get', 'products', '--tenant', 'shop'), /collection_not_found/);
 });
 

@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
+import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { migrate } from '../../db/migrate.ts';
 import { openDatabase } from '../../db/open.ts';
 import { ApiKeyService } from '../../features/api-keys/api-keys.service.ts';
 import { printJson } from '../output.ts';
+
+const HELD_HINT =
+  'other commands go through the running server and need no key; for another platform admin key, stop ' +
+  'the server, run init, and start it again';
 
 export function registerInit(program: Command): void {
   program
@@ -12,7 +17,14 @@ export function registerInit(program: Command): void {
     .option('--json', 'print what was made as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig();
-      const db = await openDatabase(config, 'sync-manager init');
+      const db = await openDatabase(config, 'sync-manager init').catch((error: unknown) => {
+        // The running server already migrated the folder; only a new admin key needs it closed.
+        if (!(error instanceof DataDirLockedError)) throw error;
+        throw new Error(
+          `the data folder ${error.dataDir} is in use by process ${error.holder.pid} ` +
+            `(${error.holder.command}): ${HELD_HINT}`,
+        );
+      });
       try {
         const applied = await migrate(db);
         const keys = new ApiKeyService(db);

@@ -50,13 +50,15 @@ export function registerKeys(program: Command): void {
     .command('revoke <keyId>')
     .description('revoke a key: it stops working at once')
     .requiredOption('--tenant <slug>', 'the tenant')
-    .action(async (keyId: string, options: { tenant: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (keyId: string, options: { tenant: string; json?: boolean }) => {
       await withClient(async (client) => {
         await client.call({
           method: 'DELETE',
           path: `/v1/api-keys/${encodeURIComponent(keyId)}`,
           tenant: options.tenant,
         });
+        if (options.json) return printJson({ id: keyId, revoked: true });
         process.stdout.write(`key ${keyId} revoked\n`);
       });
     });

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { listAll, withClient } from '../context.ts';
-import { printJson, printTable } from '../output.ts';
+import { printFields, printJson, printTable } from '../output.ts';
 
 /** `--header 'Authorization: Bearer x'`, repeatable. */
 function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -78,18 +78,34 @@ export function registerSources(program: Command): void {
     .command('get <collection>')
     .description("a collection's source and its last run")
     .requiredOption('--tenant <slug>', 'the tenant')
-    .action(async (collection: string, options: { tenant: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
       await withClient(async (client) => {
-        printJson(await client.call({ method: 'GET', path: sourcePath(collection), tenant: options.tenant }));
+        const source = await client.call<Record<string, unknown>>({
+          method: 'GET',
+          path: sourcePath(collection),
+          tenant: options.tenant,
+        });
+        if (options.json) return printJson(source);
+        const { lastRun, ...settings } = source;
+        const last = lastRun as { status?: string; at?: string; error?: string | null } | null;
+        printFields({
+          ...settings,
+          lastStatus: last?.status,
+          lastRunAt: last?.at,
+          ...(last?.error ? { lastError: last.error } : {}),
+        });
       });
     });
   sources
     .command('delete <collection>')
     .description("remove a collection's source")
     .requiredOption('--tenant <slug>', 'the tenant')
-    .action(async (collection: string, options: { tenant: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
       await withClient(async (client) => {
         await client.call({ method: 'DELETE', path: sourcePath(collection), tenant: options.tenant });
+        if (options.json) return printJson({ collection, deleted: true });
         process.stdout.write(`source of ${collection} deleted\n`);
       });
     });
@@ -97,9 +113,15 @@ export function registerSources(program: Command): void {
     .command('run <collection>')
     .description('fetch at the next scheduler tick of the running server')
     .requiredOption('--tenant <slug>', 'the tenant')
-    .action(async (collection: string, options: { tenant: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
       await withClient(async (client) => {
-        await client.call({ method: 'POST', path: `${sourcePath(collection)}/run`, tenant: options.tenant });
+        const due = await client.call({
+          method: 'POST',
+          path: `${sourcePath(collection)}/run`,
+          tenant: options.tenant,
+        });
+        if (options.json) return printJson(due ?? { collection, due: true });
         process.stdout.write(`source of ${collection} is due now\n`);
       });
     });

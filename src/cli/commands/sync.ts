@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { detectFormatFromName } from '../../sync/feed/index.ts';
 import { CliApiError } from '../client.ts';
 import { withClient } from '../context.ts';
+import { FileError, fileProblem } from '../options.ts';
 import { printJson, printTable } from '../output.ts';
 import { type RecordCounter, recordCounter } from '../record-counter.ts';
 
@@ -15,6 +16,7 @@ interface SyncOptions {
   dryRun?: boolean;
   force?: boolean;
   json?: boolean;
+  verbose?: boolean;
   idempotencyKey?: string;
 }
 
@@ -51,16 +53,24 @@ export function registerSync(program: Command): void {
     .option('--dry-run', 'plan only: print what would change, change nothing')
     .option('--force', 'apply even if the delete guard would refuse')
     .option('--idempotency-key <key>', 'the same key and feed apply once')
-    .option('--json', 'print the run as JSON')
+    .option('--json', 'print the run as JSON (a refusal: the problem as JSON)')
+    .option('--verbose', 'a refused feed: print every listed reason as a table on stdout')
     .action(async (collection: string, source: string, options: SyncOptions) => {
-      const input = await openSource(source);
-      const format = options.format ?? input.format ?? 'json';
-      const progress = process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format) : null;
-      const body = progress ? input.stream.pipe(progress.meter()) : input.stream;
+      checkLocalFile(source);
       const query = new URLSearchParams({ mode: options.mode });
       if (options.dryRun) query.set('dryRun', 'true');
       if (options.force) query.set('force', 'true');
       await withClient(async (client) => {
+        // A missing collection (or tenant) is said before a byte of the feed is read.
+        await client.call({
+          method: 'GET',
+          path: `/v1/collections/${encodeURIComponent(collection)}`,
+          tenant: options.tenant,
+        });
+        const input = await openSource(source);
+        const format = options.format ?? input.format ?? 'json';
+        const progress = process.stderr.isTTY && !options.json ? new ProgressBar(input.size, format) : null;
+        const body = progress ? input.stream.pipe(progress.meter()) : input.stream;
         try {
           const run = await client.call<Record<string, unknown>>({
             method: 'POST',
@@ -78,20 +88,37 @@ export function registerSync(program: Command): void {
           printSummary(run);
         } catch (error) {
           progress?.done();
-          if (error instanceof CliApiError && Array.isArray(error.problem.errors) && !options.json) {
+          if (!(error instanceof CliApiError)) throw error;
+          if (options.json) printJson(error.problem);
+          else if (options.verbose && Array.isArray(error.problem.errors)) {
             printTable(error.problem.errors as Record<string, unknown>[], ['row', 'id', 'code', 'message']);
-            if (typeof error.problem.errorCount === 'number') {
-              process.stderr.write(
-                `${error.problem.errorCount} error(s) in the feed; sync run ${String(error.problem.syncId)}\n`,
-              );
-            }
-          } else if (error instanceof CliApiError && options.json) {
-            printJson(error.problem);
           }
-          throw error;
+          throw refusal(error, options.verbose || options.json);
         }
       });
     });
+}
+
+/** The one line a refused sync prints on stderr: the reason, the run, and where the listed reasons are. */
+function refusal(error: CliApiError, listed: boolean | undefined): CliApiError {
+  const { syncId, errors } = error.problem;
+  if (!Array.isArray(errors)) return error;
+  const parts = [error.message];
+  if (typeof syncId === 'string') parts.push(`sync run ${syncId}`);
+  if (!listed) parts.push('--verbose lists them');
+  return new CliApiError(parts.join('; '), error.code, error.status, error.problem);
+}
+
+/** A local feed that is not there, or not a file, is one clear line before anything is opened. */
+function checkLocalFile(source: string): void {
+  if (source === '-' || /^https?:\/\//i.test(source)) return;
+  let isFile: boolean;
+  try {
+    isFile = statSync(source).isFile();
+  } catch (error) {
+    throw new FileError(`cannot read ${source}: ${fileProblem(error)}`);
+  }
+  if (!isFile) throw new FileError(`cannot read ${source}: not a file`);
 }
 
 async function openSource(
@@ -99,7 +126,11 @@ async function openSource(
 ): Promise<{ stream: Readable; name: string; size: number | null; format: 'json' | 'ndjson' | null }> {
   if (source === '-') return { stream: process.stdin, name: 'stdin', size: null, format: null };
   if (/^https?:\/\//i.test(source)) {
-    const response = await fetch(source);
+    const response = await fetch(source).catch((error: Error) => {
+      // fetch says only "fetch failed"; the reason (refused, unknown host) is its cause.
+      const cause = (error.cause as Error | undefined)?.message ?? error.message;
+      throw new Error(`cannot fetch ${source}: ${cause}`);
+    });
     if (!response.ok || !response.body) throw new Error(`GET ${source}: HTTP ${response.status}`);
     const type = response.headers.get('content-type') ?? '';
     const length = Number(response.headers.get('content-length'));

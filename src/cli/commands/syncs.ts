@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { listAll, withClient } from '../context.ts';
+import { jsonOption, tenantOption } from '../options.ts';
+import { printFields, printJson, printTable } from '../output.ts';
+
+interface SyncRun {
+  id: string;
+  collection: string;
+  mode: string;
+  dryRun: boolean;
+  forced: boolean;
+  status: string;
+  counts: Record<string, number>;
+  snapshotId: string | null;
+  errors: Array<{ row?: number; id?: string; code?: string; message?: string }>;
+  timings: Record<string, number>;
+  origin: Record<string, unknown>;
+  startedAt: string;
+  finishedAt: string | null;
+  plan?: unknown;
+}
+
+export function registerSyncs(program: Command): void {
+  const syncs = program.command('syncs').description("sync runs: a collection's history, or one run");
+  syncs
+    .command('list <collection>')
+    .description("a collection's sync runs, newest first")
+    .addOption(tenantOption())
+    .addOption(jsonOption())
+    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        const runs = await listAll<SyncRun>(
+          client,
+          `/v1/collections/${encodeURIComponent(collection)}/syncs`,
+          options.tenant,
+        );
+        if (options.json) return printJson(runs);
+        printTable(
+          runs.map((run) => ({
+            ...run.counts,
+            id: run.id,
+            startedAt: run.startedAt,
+            status: run.status,
+            mode: run.dryRun ? `${run.mode} (dry run)` : run.mode,
+            origin: run.origin.kind,
+            errors: run.errors.length,
+          })),
+          [
+            'id',
+            'startedAt',
+            'status',
+            'mode',
+            'origin',
+            'created',
+            'updated',
+            'deleted',
+            'conflicts',
+            'errors',
+          ],
+        );
+      });
+    });
+  syncs
+    .command('get <syncId>')
+    .description('one sync run: counts, timings, errors, origin and its snapshot')
+    .addOption(tenantOption())
+    .addOption(jsonOption())
+    .action(async (syncId: string, options: { tenant: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        const run = await client.call<SyncRun>({
+          method: 'GET',
+          path: `/v1/syncs/${encodeURIComponent(syncId)}`,
+          tenant: options.tenant,
+        });
+        if (options.json) return printJson(run);
+        const { counts, timings, errors, origin, plan: _plan, ...fields } = run;
+        printFields({ ...fields, ...counts, origin, totalMs: timings.totalMs });
+        if (errors.length > 0) {
+          process.stdout.write('\n');
+          printTable(errors as Record<string, unknown>[], ['row', 'id', 'code', 'message']);
+        }
+      });
+    });
+}
