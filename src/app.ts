@@ -11,6 +11,7 @@ import { CollectionService } from './features/collections/collections.service.ts
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { RecordQueries } from './features/records/record-queries.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
@@ -138,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
-  await app.register(recordRoutes, { records, snapshots });
+  const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
+  await app.register(recordRoutes, { records, snapshots, queries });
   return app;
 }

@@ -27,6 +27,8 @@ export interface Config {
   feedTimeoutMs: number;
   /** Largest feed body fetched from a scheduled source, in bytes. */
   feedMaxBytes: number;
+  /** A filter or sort no declared index serves answers 422 index_required on collections above this many records. */
+  unindexedQueryLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +57,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     scheduleTickMs: integer(env, 'SYNC_MANAGER_SCHEDULE_TICK_MS', 1000, 10, 3_600_000),
     feedTimeoutMs: integer(env, 'SYNC_MANAGER_FEED_TIMEOUT_MS', 30_000, 100, 3_600_000),
     feedMaxBytes: integer(env, 'SYNC_MANAGER_FEED_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    unindexedQueryLimit: integer(
+      env,
+      'SYNC_MANAGER_UNINDEXED_QUERY_LIMIT',
+      10_000,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
 }
 

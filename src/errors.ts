@@ -41,6 +41,10 @@ export const ERROR_CATALOG = {
   invalid_schedule: { status: 400, title: 'The schedule is not a valid cron expression' },
   source_not_found: { status: 404, title: 'The collection has no scheduled source' },
   as_of_out_of_retention: { status: 422, title: 'The history at that time is no longer kept' },
+  invalid_filter: { status: 400, title: 'The filter, sort or fields parameter is not valid' },
+  index_required: { status: 422, title: 'No index serves this filter or sort on a collection this large' },
+  invalid_schema: { status: 422, title: 'The collection schema is not a valid JSON Schema' },
+  schema_violation: { status: 422, title: "The record would not fit the collection's schema" },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
 } as const satisfies Record<string, { status: number; title: string }>;
