@@ -8,12 +8,14 @@ import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
+import { CollectionSchemas } from './features/collections/record-schema.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { RecordQueries } from './features/records/record-queries.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
+import { validationRoutes } from './features/records/validation.routes.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { sourceRoutes } from './features/sources/sources.routes.ts';
@@ -93,12 +95,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
-  const collections = new CollectionService(db);
+  const schemas = new CollectionSchemas(db);
+  const collections = new CollectionService(db, { schemas });
   const snapshots = new SnapshotService(db, {
     retentionDays: config.snapshotRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const records = new RecordService(db);
+  const records = new RecordService(db, undefined, schemas);
   registerAuth(app, keys, tenants);
 
   await app.register(swagger, {
@@ -141,5 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
   await app.register(recordRoutes, { records, snapshots, queries });
+  await app.register(validationRoutes, { db });
   return app;
 }

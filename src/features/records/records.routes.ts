@@ -241,7 +241,7 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
         tags: ['records'],
         params: RecordParams,
         querystring: RevertQuery,
-        response: { 200: RecordMetaView, ...errorResponses(400, 401, 403, 404, 409, 412) },
+        response: { 200: RecordMetaView, ...errorResponses(400, 401, 403, 404, 409, 412, 422) },
       },
     },
     async (request, reply) => {

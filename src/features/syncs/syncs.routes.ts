@@ -71,6 +71,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ syncs: SyncService; bodyLim
         mode: request.query.mode ?? 'full',
         dryRun: request.query.dryRun ?? false,
         force: request.query.force ?? false,
+        invalidRecords: request.query.invalidRecords ?? 'refuse',
         format,
         feed: limited((request.body as Readable | undefined) ?? empty(), bodyLimit, hasher),
         origin: originOf(request),
