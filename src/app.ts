@@ -8,6 +8,7 @@ import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
+import { IndexBuilder } from './features/collections/index-builder.ts';
 import { CollectionSchemas } from './features/collections/record-schema.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
@@ -96,7 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
   const schemas = new CollectionSchemas(db);
-  const collections = new CollectionService(db, { schemas });
+  // Declared indexes are built in the background (and an interrupted build finished) from the start.
+  const indexBuilder = new IndexBuilder(db, app.log);
+  app.addHook('onReady', async () => indexBuilder.wake());
+  app.addHook('onClose', async () => indexBuilder.stop());
+  const collections = new CollectionService(db, { schemas, indexesChanged: () => indexBuilder.wake() });
   const snapshots = new SnapshotService(db, {
     retentionDays: config.snapshotRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
