@@ -149,10 +149,10 @@ test('names come from ids: the same collection and field in two tenants are two 
   assert.equal((await put('big', {}, other.key)).status, 200);
   await settled('big', other.key);
   // The drop runs in the background too: wait for the builder to finish with it.
-  for (let i = 0; (await indexNames()).length !== before - 1; i++) await sleep(20);
+  while ((await indexNames()).length !== before - 1) await sleep(20);
   const deleted = await server.request('DELETE', '/v1/collections/busy', { key: ctx.key });
   assert.equal(deleted.status, 204);
-  for (let i = 0; (await indexNames()).length !== before - 3; i++) await sleep(20);
+  while ((await indexNames()).length !== before - 3) await sleep(20);
 });
 
 test('a build interrupted by a killed server is finished (or its invalid index replaced) by the next start', async () => {
