@@ -8,6 +8,7 @@ import { registerCollections } from './commands/collections.ts';
 import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerRecordsList } from './commands/records-list.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSnapshots } from './commands/snapshots.ts';
 import { registerSources } from './commands/sources.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     registerSnapshots,
     registerSources,
     registerSync,
+    registerRecordsList,
   ]) {
     register(program);
   }

@@ -14,6 +14,7 @@ interface SyncOptions {
   mode: 'full' | 'partial';
   dryRun?: boolean;
   force?: boolean;
+  invalidRecords?: 'refuse' | 'skip';
   json?: boolean;
   idempotencyKey?: string;
 }
@@ -51,6 +52,11 @@ export function registerSync(program: Command): void {
     .option('--mode <mode>', 'full | partial', oneOf(['full', 'partial'] as const), 'full')
     .option('--dry-run', 'plan only: print what would change, change nothing')
     .option('--force', 'apply even if the delete guard would refuse')
+    .option(
+      '--invalid-records <mode>',
+      "rows the collection's schema refuses: refuse the feed | skip them (listed in the run)",
+      oneOf(['refuse', 'skip'] as const),
+    )
     .option('--idempotency-key <key>', 'the same key and feed apply once')
     .option('--json', 'print the run as JSON')
     .action(async (collection: string, source: string, options: SyncOptions) => {
@@ -61,6 +67,7 @@ export function registerSync(program: Command): void {
       const query = new URLSearchParams({ mode: options.mode });
       if (options.dryRun) query.set('dryRun', 'true');
       if (options.force) query.set('force', 'true');
+      if (options.invalidRecords) query.set('invalidRecords', options.invalidRecords);
       await withClient(async (client) => {
         try {
           const run = await client.call<Record<string, unknown>>({
