@@ -203,9 +203,16 @@ export function compileFilter(filter: Filter, params: SqlParams, value: string):
     case '_gt':
     case '_gte': {
       const sign = { _lt: '<', _lte: '<=', _gt: '>', _gte: '>=' }[filter.op];
-      // jsonb orders across types (null < string < number < boolean …): compare within the operand's type only.
-      const type = typeof operand === 'number' ? `'number'` : `'string'`;
-      return `(${field} ${sign} ${json(params, operand)} AND jsonb_typeof(${field}) = ${type})`;
+      const below = filter.op === '_lt' || filter.op === '_lte';
+      const fence =
+        typeof operand === 'number'
+          ? below
+            ? NUMBERS_FROM
+            : NUMBERS_BELOW
+          : below
+            ? STRINGS_FROM
+            : STRINGS_BELOW;
+      return `(${field} ${sign} ${json(params, operand)} AND ${field} ${fence})`;
     }
     case '_in':
       return `(${field} = ANY(${params.add((operand as unknown[]).map((v) => JSON.stringify(v)))}::text[]::jsonb[]))`;
@@ -230,6 +237,16 @@ export function compileFilter(filter: Filter, params: SqlParams, value: string):
       return `(jsonb_typeof(${field}) = 'string' AND starts_with(${field} #>> '{}', ${params.add(operand)}))`;
   }
 }
+
+// A range compares within the operand's type only. jsonb orders across types (null < strings <
+// numbers < booleans < …), so the other side of the range is fenced at the type's edge, which keeps
+// the whole condition an index range whose size the planner estimates from the index's statistics
+// (a jsonb_typeof() test beside it was estimated at 0.5% of the rows, and the planner then sorted
+// instead of walking the index). -1e131071 is the smallest number PostgreSQL's numeric holds.
+const NUMBERS_FROM = `>= '-1e131071'::jsonb`;
+const NUMBERS_BELOW = `< 'false'::jsonb`;
+const STRINGS_FROM = `> 'null'::jsonb`;
+const STRINGS_BELOW = `< '-1e131071'::jsonb`;
 
 function json(params: SqlParams, value: unknown): string {
   return `${params.add(JSON.stringify(value))}::jsonb`;
