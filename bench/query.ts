@@ -113,7 +113,8 @@ async function serve(): Promise<void> {
   );
   const target = { tenantId, collectionId: collection!.id, idField: 'id' };
 
-  // The baseline: the statements the service runs for these pages, no auth, no tenant transaction.
+  // The baseline: the statements the service runs for these pages (unprepared, as it runs them), no
+  // auth, no tenant transaction.
   const baselinePool = postgres(url.toString(), { max: POOL, prepare: true, onnotice: () => {} });
   const baseline = Fastify({ logger: false });
   for (const [path, query] of [
@@ -122,7 +123,7 @@ async function serve(): Promise<void> {
   ] as const) {
     const statement = pageStatement(target, parseRecordQuery(query)!, null, 101);
     baseline.get(path, async (_request, reply) => {
-      const rows = await baselinePool.unsafe(statement.text, statement.values as never[], { prepare: true });
+      const rows = await baselinePool.unsafe(statement.text, statement.values as never[], { prepare: false });
       const items = rows.slice(0, 100).map((row) => row.item as string);
       return reply.type('application/json').send(`{"items":[${items.join(',')}],"nextCursor":null}`);
     });

@@ -190,5 +190,6 @@ export function pageStatement(
             WHERE ${where.join('\n              AND ')}
             ORDER BY ${order} LIMIT ${params.add(limit)}`,
     values: params.values,
+    prepare: false,
   };
 }
