@@ -237,3 +237,37 @@ test('bad filters, sorts and cursors are 400 problem+json naming the part; nothi
   const count = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM records`);
   assert.ok(count[0]!.n > 0, 'records still there');
 });
+
+test("a filtered listing (run outside row-level security) shows only the caller's tenant", async () => {
+  const other = await server.createTenant('other');
+  const mine = await server.request(
+    'GET',
+    `/v1/collections/things/records?filter=${encodeURIComponent('{"price":{"_nnull":true}}')}`,
+    { key: other.key },
+  );
+  assert.equal(mine.status, 404, mine.text);
+  assert.equal(
+    (await server.request('PUT', '/v1/collections/things', { key: other.key, body: {} })).status,
+    201,
+  );
+  const made = await server.request('PUT', '/v1/collections/things/records/z', {
+    key: other.key,
+    body: { price: 1 },
+  });
+  assert.equal(made.status, 201, made.text);
+  for (const query of [
+    'sort=price',
+    `filter=${encodeURIComponent('{"price":{"_gte":0}}')}`,
+    'overridden=true',
+  ]) {
+    const response = await server.request('GET', `/v1/collections/things/records?${query}`, {
+      key: other.key,
+    });
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(
+      response.body.items.map((i: { id: string }) => i.id),
+      ['z'],
+      query,
+    );
+  }
+});
