@@ -8,11 +8,15 @@ import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
+import { IndexBuilder } from './features/collections/index-builder.ts';
+import { CollectionSchemas } from './features/collections/record-schema.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { RecordQueries } from './features/records/record-queries.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
+import { validationRoutes } from './features/records/validation.routes.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { sourceRoutes } from './features/sources/sources.routes.ts';
@@ -107,12 +111,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
-  const collections = new CollectionService(db);
+  const schemas = new CollectionSchemas(db);
+  // Declared indexes are built in the background (and an interrupted build finished) from the start.
+  const indexBuilder = new IndexBuilder(db, app.log);
+  app.addHook('onReady', async () => indexBuilder.wake());
+  app.addHook('onClose', async () => indexBuilder.stop());
+  const collections = new CollectionService(db, { schemas, indexesChanged: () => indexBuilder.wake() });
   const snapshots = new SnapshotService(db, {
     retentionDays: config.snapshotRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const records = new RecordService(db);
+  const records = new RecordService(db, undefined, schemas);
   registerAuth(app, keys, tenants);
 
   addSharedSchemas(app);
@@ -144,6 +153,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
-  await app.register(recordRoutes, { records, snapshots });
+  const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
+  await app.register(recordRoutes, { records, snapshots, queries });
+  await app.register(validationRoutes, { db });
   return app;
 }

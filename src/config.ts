@@ -36,6 +36,8 @@ export interface Config {
   syncsPerTenant: number;
   /** Longest time to receive a whole request (headers and body), in ms; 0 = no limit. */
   requestTimeoutMs: number;
+  /** A filter or sort no declared index serves answers 422 index_required on collections above this many records. */
+  unindexedQueryLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +70,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     spoolDir: optionalPath(env.SYNC_MANAGER_SPOOL_DIR) ?? tmpdir(),
     syncsPerTenant: integer(env, 'SYNC_MANAGER_SYNCS_PER_TENANT', 8, 1, 1000),
     requestTimeoutMs: integer(env, 'SYNC_MANAGER_REQUEST_TIMEOUT_MS', 3_600_000, 0, 86_400_000),
+    unindexedQueryLimit: integer(
+      env,
+      'SYNC_MANAGER_UNINDEXED_QUERY_LIMIT',
+      10_000,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
 }
 

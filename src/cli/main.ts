@@ -11,6 +11,7 @@ import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerRecords } from './commands/records.ts';
+import { registerRecordsList } from './commands/records-list.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSnapshots } from './commands/snapshots.ts';
 import { registerSources } from './commands/sources.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     registerRecords,
     registerConflicts,
     registerExport,
+    registerRecordsList,
   ]) {
     register(program);
   }

@@ -15,6 +15,12 @@ export type Row = Record<string, unknown>;
 export interface Statement {
   text: string;
   values: readonly unknown[];
+  /**
+   * false: not kept as a prepared statement, so planned at each run with its values (a kept generic
+   * plan cannot use a partial or expression index that depends on them) and nothing is left behind per
+   * connection: for statements whose shape comes from client input (record filters).
+   */
+  prepare?: false;
 }
 
 export type CopyFormat = 'text' | 'binary';

@@ -15,6 +15,7 @@ interface SyncOptions {
   mode: 'full' | 'partial';
   dryRun?: boolean;
   force?: boolean;
+  invalidRecords?: 'refuse' | 'skip';
   json?: boolean;
   verbose?: boolean;
   idempotencyKey?: string;
@@ -52,6 +53,11 @@ export function registerSync(program: Command): void {
     .option('--mode <mode>', 'full | partial', oneOf(['full', 'partial'] as const), 'full')
     .option('--dry-run', 'plan only: print what would change, change nothing')
     .option('--force', 'apply even if the delete guard would refuse')
+    .option(
+      '--invalid-records <mode>',
+      "rows the collection's schema refuses: refuse the feed | skip them (listed in the run)",
+      oneOf(['refuse', 'skip'] as const),
+    )
     .option('--idempotency-key <key>', 'the same key and feed apply once')
     .option('--json', 'print the run as JSON (a refusal: the problem as JSON)')
     .option('--verbose', 'a refused feed: print every listed reason as a table on stdout')
@@ -60,6 +66,7 @@ export function registerSync(program: Command): void {
       const query = new URLSearchParams({ mode: options.mode });
       if (options.dryRun) query.set('dryRun', 'true');
       if (options.force) query.set('force', 'true');
+      if (options.invalidRecords) query.set('invalidRecords', options.invalidRecords);
       await withClient(async (client) => {
         // A missing collection (or tenant) is said before a byte of the feed is read.
         await client.call({

@@ -139,7 +139,8 @@ function queryableOf(
     async query<T = Row>(textOrStatement: string | Statement, maybeValues: readonly unknown[] = []) {
       if (!isOpen()) throw batchClosed();
       const [text, values] = statementParts(textOrStatement, maybeValues);
-      const query = sql.unsafe(text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
+      const prepare = typeof textOrStatement === 'string' || textOrStatement.prepare !== false;
+      const query = sql.unsafe(text, values as postgres.ParameterOrJSON<never>[], { prepare });
       // Handed to the connection now, not when `await` gets round to calling then() (a microtask
       // later for a Promise subclass): a statement issued next, such as the COMMIT of a batch, must not
       // overtake this one on the wire.

@@ -43,7 +43,11 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ collections: Collecti
         tags: ['collections'],
         params: CollectionParams,
         body: CollectionSettingsBody,
-        response: { 200: CollectionView, 201: CollectionView, ...errorResponses(400, 401, 403, 415) },
+        response: {
+          200: CollectionView,
+          201: CollectionView,
+          ...errorResponses(400, 401, 403, 409, 415, 422),
+        },
       },
     },
     async (request, reply) => {

@@ -12,6 +12,17 @@ export const CollectionSettingsBody = Type.Object(
     deletePolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('keep')])),
     conflictPolicy: Type.Optional(Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')])),
     maxDeleteRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    schema: Type.Optional(
+      Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+        description: 'a JSON Schema (2020-12) every record must fit (docs/querying.md); null: none',
+      }),
+    ),
+    indexes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+        maxItems: 32,
+        description: 'fields (dotted names) to index for filters and sorts',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -27,6 +38,15 @@ export const CollectionView = Type.Object({
   deletePolicy: Type.String(),
   conflictPolicy: Type.String(),
   maxDeleteRatio: Type.Number(),
+  schema: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  indexes: Type.Array(Type.String()),
+  indexStates: Type.Array(
+    Type.Object({
+      field: Type.String(),
+      state: Type.Union([Type.Literal('building'), Type.Literal('ready'), Type.Literal('failed')]),
+      error: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   counts: Type.Object({ records: Type.Integer(), overridden: Type.Integer(), openConflicts: Type.Integer() }),

@@ -1,8 +1,10 @@
 import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
+import { parseFieldPath } from '../records/record-filter.ts';
 import type { CollectionSettings } from './collections.sql.ts';
 import * as sql from './collections.sql.ts';
+import { type CollectionSchemas, compileRecordSchema } from './record-schema.ts';
 
 export type { CollectionSettings };
 
@@ -14,7 +16,14 @@ export interface Collection extends CollectionSettings {
   updatedAt: string;
 }
 
+export interface IndexState {
+  field: string;
+  state: 'building' | 'ready' | 'failed';
+  error: string | null;
+}
+
 export interface CollectionWithCounts extends Collection {
+  indexStates: IndexState[];
   counts: { records: number; overridden: number; openConflicts: number };
   lastSync: { id: string; status: string; mode: string; startedAt: string; finishedAt: string | null } | null;
 }
@@ -26,6 +35,9 @@ interface CollectionRow {
   delete_policy: CollectionSettings['deletePolicy'];
   conflict_policy: CollectionSettings['conflictPolicy'];
   max_delete_ratio: number;
+  record_schema: object | null;
+  indexes: string[];
+  index_states?: IndexState[];
   created_at: Date;
   updated_at: Date;
   inserted?: boolean;
@@ -40,20 +52,38 @@ export const DEFAULT_SETTINGS: CollectionSettings = {
   deletePolicy: 'delete',
   conflictPolicy: 'keep-manual',
   maxDeleteRatio: 0.5,
+  schema: null,
+  indexes: [],
 };
 
+/** Declared indexes per collection, at most. */
+export const MAX_INDEXES = 32;
+
 export class CollectionService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly hooks: {
+      schemas?: CollectionSchemas;
+      /** Called after a collection's declared indexes may have changed (the index builder's cue). */
+      indexesChanged?: () => void;
+    } = {},
+  ) {}
 
   /** Creates the collection or replaces its settings (omitted settings take their defaults). */
   async put(tenantId: string, name: string, settings: Partial<CollectionSettings>) {
     const full = { ...DEFAULT_SETTINGS, ...settings };
+    // Checked before anything is written: an invalid schema or index field changes nothing.
+    if (full.schema !== null) compileRecordSchema(full.schema);
+    full.indexes = checkIndexFields(full.indexes);
     const row = await withTenant(this.db, tenantId, async (tx) => {
       await refuseIdFieldChange(tx, tenantId, name, full.idField);
       const [upserted] = await tx.query<CollectionRow>(sql.upsertCollection(tenantId, name, full));
+      await tx.query(sql.syncIndexRows(tenantId, upserted!.id, full.indexes));
       const [withCounts] = await tx.query<CollectionRow>(sql.findCollectionWithCounts(tenantId, name));
       return { ...withCounts!, inserted: upserted!.inserted };
     });
+    this.hooks.schemas?.forget(tenantId, name);
+    this.hooks.indexesChanged?.();
     return { created: row.inserted === true, collection: withCounts(row) };
   }
 
@@ -87,6 +117,8 @@ export class CollectionService {
       await tx.query(sql.deleteCollectionRecords(tenantId, collection.id));
       await tx.query(sql.deleteCollection(tenantId, name));
     });
+    this.hooks.schemas?.forget(tenantId, name);
+    this.hooks.indexesChanged?.();
   }
 }
 
@@ -102,6 +134,8 @@ function toCollection(row: CollectionRow): Collection {
     deletePolicy: row.delete_policy,
     conflictPolicy: row.conflict_policy,
     maxDeleteRatio: Number(row.max_delete_ratio),
+    schema: row.record_schema ?? null,
+    indexes: row.indexes ?? [],
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -110,6 +144,7 @@ function toCollection(row: CollectionRow): Collection {
 function withCounts(row: CollectionRow): CollectionWithCounts {
   return {
     ...toCollection(row),
+    indexStates: row.index_states ?? [],
     counts: {
       records: row.record_count ?? 0,
       overridden: row.overridden_count ?? 0,
@@ -117,6 +152,20 @@ function withCounts(row: CollectionRow): CollectionWithCounts {
     },
     lastSync: row.last_sync ?? null,
   };
+}
+
+/** Index fields as declared: dotted field names (as filters take them), each once. */
+function checkIndexFields(fields: string[]): string[] {
+  if (fields.length > MAX_INDEXES)
+    throw new AppError('invalid_schema', `a collection declares at most ${MAX_INDEXES} indexes`);
+  for (const field of fields) {
+    try {
+      parseFieldPath(field, 'indexes');
+    } catch (error) {
+      throw new AppError('invalid_schema', `indexes: ${(error as Error).message}`);
+    }
+  }
+  return [...new Set(fields)];
 }
 
 /**

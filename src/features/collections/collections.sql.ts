@@ -4,12 +4,19 @@ export interface CollectionSettings {
   deletePolicy: 'delete' | 'keep';
   conflictPolicy: 'keep-manual' | 'take-source';
   maxDeleteRatio: number;
+  /** A JSON Schema (2020-12) every record must fit; null: none. */
+  schema: object | null;
+  /** Fields declared for filtering and sorting, each with an index of its own. */
+  indexes: string[];
 }
 
 const COLUMNS = `c.id, c.name, c.id_field, c.delete_policy, c.conflict_policy, c.max_delete_ratio,
-  c.created_at, c.updated_at`;
+  c.record_schema, c.indexes, c.created_at, c.updated_at`;
 
 const COUNTS = `
+  (SELECT COALESCE(json_agg(json_build_object('field', i.field, 'state', i.state, 'error', i.error)
+                            ORDER BY i.field), '[]') FROM collection_indexes i
+    WHERE i.tenant_id = c.tenant_id AND i.collection_id = c.id AND i.state <> 'dropping') AS index_states,
   (SELECT count(*)::int FROM records r WHERE r.tenant_id = c.tenant_id AND r.collection_id = c.id
      AND r.data IS NOT NULL) AS record_count,
   (SELECT count(*)::int FROM records r WHERE r.tenant_id = c.tenant_id AND r.collection_id = c.id
@@ -22,12 +29,22 @@ const COUNTS = `
 
 /** Creates or updates; `inserted` tells which (xmax = 0 only on a fresh insert). */
 export const upsertCollection = (tenantId: string, name: string, s: CollectionSettings) => ({
-  text: `INSERT INTO collections AS c (tenant_id, name, id_field, delete_policy, conflict_policy, max_delete_ratio)
-         VALUES ($1, $2, $3, $4, $5, $6)
+  text: `INSERT INTO collections AS c (tenant_id, name, id_field, delete_policy, conflict_policy, max_delete_ratio,
+           record_schema, indexes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)
          ON CONFLICT (tenant_id, name) DO UPDATE SET id_field = $3, delete_policy = $4, conflict_policy = $5,
-           max_delete_ratio = $6, updated_at = now()
+           max_delete_ratio = $6, record_schema = $7::jsonb, indexes = $8::jsonb, updated_at = now()
          RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
-  values: [tenantId, name, s.idField, s.deletePolicy, s.conflictPolicy, s.maxDeleteRatio],
+  values: [
+    tenantId,
+    name,
+    s.idField,
+    s.deletePolicy,
+    s.conflictPolicy,
+    s.maxDeleteRatio,
+    s.schema === null ? null : JSON.stringify(s.schema),
+    JSON.stringify(s.indexes),
+  ],
 });
 
 export const findCollection = (tenantId: string, name: string) => ({
@@ -77,4 +94,23 @@ export const lockCollection = (tenantId: string, collectionId: string): Statemen
 export const deleteCollection = (tenantId: string, name: string) => ({
   text: 'DELETE FROM collections WHERE tenant_id = $1 AND name = $2 RETURNING id',
   values: [tenantId, name],
+});
+
+/**
+ * Brings the collection's index rows in line with its declared fields: a new field gets a row to
+ * build, a field no longer declared is marked for dropping (index-builder.ts does the DDL, outside
+ * any transaction). A field declared again while being dropped is built again.
+ */
+export const syncIndexRows = (tenantId: string, collectionId: string, fields: string[]): Statement => ({
+  text: `WITH declared AS (SELECT unnest($3::text[]) AS field),
+         dropped AS (
+           UPDATE collection_indexes SET state = 'dropping', updated_at = now()
+            WHERE tenant_id = $1 AND collection_id = $2 AND state <> 'dropping'
+              AND field NOT IN (SELECT field FROM declared))
+         INSERT INTO collection_indexes (tenant_id, collection_id, field)
+         SELECT $1, $2, field FROM declared
+         ON CONFLICT (tenant_id, collection_id, field) DO UPDATE SET state = 'building', error = NULL,
+           updated_at = now()
+          WHERE collection_indexes.state IN ('dropping', 'failed')`,
+  values: [tenantId, collectionId, fields],
 });

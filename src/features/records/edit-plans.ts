@@ -1,4 +1,5 @@
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
+import { type RecordValidator, schemaViolation } from '../collections/record-schema.ts';
 import type { Written } from './edit-writes.ts';
 import { checkWritePreconditions, type Preconditions } from './preconditions.ts';
 import {
@@ -81,6 +82,8 @@ export function planEdit(
   edit: Edit,
   by: string | null,
   preconditions: Preconditions,
+  /** The collection's schema: an edit that would leave an effective value it refuses is a 422. */
+  check?: RecordValidator,
 ): PlannedEdit {
   checkWritePreconditions(preconditions, row ? { version: row.version, live: row.data !== null } : null);
   const current = row ? toState(row) : null;
@@ -91,6 +94,10 @@ export function planEdit(
       write: null,
       unchanged: { created: false, changed: false, version: row.version, meta: toMeta(row) },
     };
+  }
+  if (check && next.data !== null) {
+    const failures = check(next.data);
+    if (failures) throw schemaViolation(failures);
   }
   const write: sql.RecordWrite = {
     tenantId,

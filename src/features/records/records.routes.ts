@@ -13,6 +13,8 @@ import type { WriteResult } from './edit-plans.ts';
 import { exportRecords } from './export.ts';
 import { etagOf, notModified, type Preconditions } from './preconditions.ts';
 import type { Edit } from './record-edits.ts';
+import type { RecordQueries } from './record-queries.ts';
+import { parseRecordQuery } from './record-query.ts';
 import {
   CollectionOnlyParams,
   EditHeaders,
@@ -26,6 +28,7 @@ import {
   RecordMetaView,
   RecordObject,
   RecordParams,
+  RecordQueryParams,
   RevertQuery,
 } from './records.schemas.ts';
 import type { RecordService } from './records.service.ts';
@@ -34,7 +37,7 @@ const RECORD = '/v1/collections/:collection/records/:id';
 
 /** `?asOf=` (snapshot id or timestamp) on the two read routes; served by the snapshots feature. */
 const ListQuery = Type.Object(
-  { ...PageQuery.properties, asOf: Type.Optional(AsOf) },
+  { ...PageQuery.properties, asOf: Type.Optional(AsOf), ...RecordQueryParams.properties },
   { additionalProperties: false },
 );
 const ReadQuery = Type.Object(
@@ -45,7 +48,8 @@ const ReadQuery = Type.Object(
 export const recordRoutes: FastifyPluginAsyncTypebox<{
   records: RecordService;
   snapshots?: SnapshotService;
-}> = async (app, { records, snapshots }) => {
+  queries?: RecordQueries;
+}> = async (app, { records, snapshots, queries }) => {
   registerStrictJson(app, PATCH_MEDIA_TYPES);
 
   app.get(
@@ -54,10 +58,12 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
       config: { auth: 'read' },
       schema: {
         operationId: 'listRecords',
-        summary: 'List effective records in id order (keyset pagination)',
+        summary: 'List effective records in id order (keyset pagination), filtered, sorted and projected',
         description:
-          'The effective records (source value with the overrides on top), in record id order. ' +
-          '`asOf` (a snapshot id or an ISO timestamp) reads the collection as it was then.',
+          '`filter` (JSON, Directus-style operators), `sort` (`field` or `-field`; ties by id, records ' +
+          'without the field last), `fields` (top-level members), and the record-state filters ' +
+          '`overridden`, `conflicts=open`, `upstreamGone`, `deleted`. See docs/querying.md. A filter or ' +
+          'sort no ready declared index serves answers 422 index_required on a large collection.',
         tags: ['records'],
         params: CollectionOnlyParams,
         querystring: ListQuery,
@@ -66,8 +72,26 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const limit = request.query.limit ?? 100;
-      const after = decodeCursor(request.query.cursor);
       const { asOf } = request.query;
+      const query = parseRecordQuery(request.query);
+      if (query && asOf !== undefined)
+        throw new AppError(
+          'invalid_filter',
+          'filter, sort, fields and the record-state filters cannot be combined with asOf (the history keeps no index to query it by)',
+          { part: 'asOf' },
+        );
+      if (query && queries) {
+        const page = await queries.page(
+          tenantOf(request),
+          request.params.collection,
+          query,
+          request.query.cursor,
+          limit,
+        );
+        const next = JSON.stringify(page.next);
+        return sendJsonText(reply, `{"items":[${page.items}],"nextCursor":${next}}`);
+      }
+      const after = decodeCursor(request.query.cursor);
       const past =
         asOf !== undefined && snapshots
           ? await snapshots.listRecordsAt(
@@ -267,7 +291,7 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
         headers: EditHeaders,
         response: {
           200: withHeaders(RecordMetaView, 'The record with its remaining overrides', ETAG_HEADER),
-          ...errorResponses(400, 401, 403, 404, 409, 412),
+          ...errorResponses(400, 401, 403, 404, 409, 412, 422),
         },
       },
     },

@@ -18,6 +18,24 @@ export const GetRecordQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The query parameters of a filtered, sorted or projected listing (docs/querying.md). */
+export const RecordQueryParams = Type.Object({
+  filter: Type.Optional(
+    Type.String({
+      maxLength: 16384,
+      description: 'JSON, e.g. {"price":{"_lt":20},"category":{"_in":["a","b"]}}',
+    }),
+  ),
+  sort: Type.Optional(Type.String({ maxLength: 1024, description: '`field` or `-field` (dotted names)' })),
+  fields: Type.Optional(Type.String({ maxLength: 4096, description: 'comma-separated top-level members' })),
+  overridden: Type.Optional(
+    Type.Boolean({ description: 'records with (true) or without (false) manual edits' }),
+  ),
+  conflicts: Type.Optional(Type.Literal('open', { description: 'records with an open conflict' })),
+  upstreamGone: Type.Optional(Type.Boolean({ description: 'records the last full feed no longer holds' })),
+  deleted: Type.Optional(Type.Boolean({ description: 'true: deleted records (their source value)' })),
+});
+
 export const RevertQuery = Type.Object(
   {
     path: Type.Optional(

@@ -3,6 +3,7 @@ import { rolledBack } from '../../db/statement-batches.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject } from '../../json/index.ts';
+import type { CollectionSchemas, RecordValidator } from '../collections/record-schema.ts';
 import {
   type EffectiveRow,
   type PageRead,
@@ -43,6 +44,7 @@ export class RecordService {
   constructor(
     private readonly db: Database,
     private readonly recent = new RecentEdits(),
+    private readonly schemas?: CollectionSchemas,
   ) {
     this.writes = new EditWrites(db);
     this.reads = recordReads<LockedRow>(db, sql.readRecordsAsTenant);
@@ -148,7 +150,7 @@ export class RecordService {
    * (RecentEdits) and written on the same condition. Only a write that went through answers from that
    * state; anything else (a stale state, a refusal, nothing to change) is decided on a fresh read.
    */
-  edit(
+  async edit(
     tenantId: string,
     collection: string,
     recordId: string,
@@ -156,7 +158,9 @@ export class RecordService {
     by: string | null,
     preconditions: Preconditions = {},
   ): Promise<WriteResult> {
-    const request = { tenantId, collection, recordId, edit, by, preconditions };
+    const request: EditRequest = { tenantId, collection, recordId, edit, by, preconditions };
+    const check = this.schemas && (await this.schemas.validatorFor(tenantId, collection));
+    if (check) request.check = check;
     return this.turns.run(keyOf(tenantId, collection, recordId), request);
   }
 
@@ -205,11 +209,14 @@ export class RecordService {
     edit,
     by,
     preconditions,
+    check,
   }: EditRequest): Promise<WriteResult> {
     const remembered = this.recent.take(tenantId, collection, recordId);
     if (remembered) {
       const { collection: info, row } = remembered;
-      const planned = planOrNull(() => planEdit(tenantId, info, row, recordId, edit, by, preconditions));
+      const planned = planOrNull(() =>
+        planEdit(tenantId, info, row, recordId, edit, by, preconditions, check),
+      );
       const result = planned?.write && (await this.writeAt(tenantId, collection, info, planned, row.version));
       if (result) return result;
     }
@@ -217,7 +224,7 @@ export class RecordService {
     if (!read) throw collectionNotFound(collection);
     if (read.version !== null) {
       const info = collectionOf(read);
-      const planned = planEdit(tenantId, info, read as RecordRow, recordId, edit, by, preconditions);
+      const planned = planEdit(tenantId, info, read as RecordRow, recordId, edit, by, preconditions, check);
       if (planned.write === null) return planned.unchanged;
       const result = await this.writeAt(tenantId, collection, info, planned, read.version);
       if (result) return result;
@@ -225,7 +232,7 @@ export class RecordService {
     for (let attempt = 0; ; attempt++) {
       try {
         return await withTenant(this.db, tenantId, (tx) =>
-          this.editLocked(tx, tenantId, collection, recordId, edit, by, preconditions),
+          this.editLocked(tx, tenantId, collection, recordId, edit, by, preconditions, check),
         );
       } catch (error) {
         // Two creates of one new id: the loser retries once and then sees (and locks) the winner's row.
@@ -272,12 +279,13 @@ export class RecordService {
     edit: Edit,
     by: string | null,
     preconditions: Preconditions,
+    check: RecordValidator | undefined,
   ): Promise<WriteResult> {
     const [locked] = await tx.query<LockedRow>(sql.lockRecord(tenantId, collection, recordId));
     if (!locked) throw collectionNotFound(collection);
     const info = collectionOf(locked);
     const row = locked.version === null ? undefined : (locked as RecordRow);
-    const planned = planEdit(tenantId, info, row, recordId, edit, by, preconditions);
+    const planned = planEdit(tenantId, info, row, recordId, edit, by, preconditions, check);
     if (planned.write === null) return planned.unchanged;
     // An update of the locked row is certain to write and is the transaction's last statement: its
     // COMMIT goes with it. An insert may find the id taken meanwhile, and then must roll back.

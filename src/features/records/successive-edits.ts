@@ -1,3 +1,4 @@
+import type { RecordValidator } from '../collections/record-schema.ts';
 import { type MetaRow, type PlannedWrite, planEdit, toMeta, type WriteResult } from './edit-plans.ts';
 import type { Decided } from './edit-turns.ts';
 import type { Written } from './edit-writes.ts';
@@ -13,6 +14,8 @@ export interface EditRequest {
   edit: Edit;
   by: string | null;
   preconditions: Preconditions;
+  /** The collection's schema, when it has one (planEdit). */
+  check?: RecordValidator;
 }
 
 /** What one request of a series comes to, once the writes before it have gone through. */
@@ -50,11 +53,11 @@ export function planSeries(
   let row: MetaRow = remembered.row;
   const series: SuccessiveEdits = { writes: [], steps: [] };
   let weight = 0;
-  for (const { tenantId, recordId, edit, by, preconditions } of requests) {
+  for (const { tenantId, recordId, edit, by, preconditions, check } of requests) {
     if (series.writes.length > 0 && weight >= SERIES_BUDGET) break;
     let step: Step;
     try {
-      const planned = planEdit(tenantId, info, row, recordId, edit, by, preconditions);
+      const planned = planEdit(tenantId, info, row, recordId, edit, by, preconditions, check);
       step =
         planned.write === null
           ? { kind: 'unchanged', after: series.writes.length - 1 }

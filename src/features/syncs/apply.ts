@@ -23,6 +23,8 @@ export type SyncCounts = {
   overridesRetired: number;
   /** Rows in the feed. */
   rows: number;
+  /** Rows the collection's schema refused, left out (invalidRecords=skip). */
+  skipped?: number;
 };
 
 export type SyncPlan = { create: string[]; update: string[]; delete: string[] };

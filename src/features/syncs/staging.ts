@@ -14,6 +14,7 @@ import {
   type FeedFormat,
   type FeedRecord,
   type FeedSummary,
+  type ReadFeedOptions,
   readFeed,
 } from '../../sync/feed/index.ts';
 import { StoredIndex } from '../../sync/stored-index.ts';
@@ -79,6 +80,9 @@ export async function stageFeed(
     idField: string;
     maxErrors?: number;
     onProgress?: (rows: number) => void;
+    /** The collection's schema, compiled once for the run, and whether rows it refuses are skipped. */
+    validate?: ReadFeedOptions['validate'];
+    skipInvalid?: boolean;
   },
 ): Promise<StagedFeed & { indexMs: number; dbWaitMs: number }> {
   await tx.query(sql.createStaging);
@@ -95,6 +99,7 @@ export async function stageFeed(
     // Small batches hand the event loop back often, so a finished database write is followed up soon.
     batchSize: 1000,
     known: stored,
+    ...(options.validate ? { validate: options.validate, skipInvalid: options.skipInvalid === true } : {}),
   });
   let unchanged = 0;
   let seen = 0;

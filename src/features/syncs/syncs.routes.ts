@@ -119,6 +119,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
             mode: request.query.mode ?? 'full',
             dryRun: request.query.dryRun ?? false,
             force: request.query.force ?? false,
+            invalidRecords: request.query.invalidRecords ?? 'refuse',
             format,
             feed,
             origin: originOf(request),

@@ -9,6 +9,12 @@ export const SyncQuery = Type.Object(
     mode: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('partial')], { default: 'full' })),
     dryRun: Type.Optional(Type.Boolean({ default: false })),
     force: Type.Optional(Type.Boolean({ default: false })),
+    invalidRecords: Type.Optional(
+      Type.Union([Type.Literal('refuse'), Type.Literal('skip')], {
+        description:
+          "rows the collection's schema refuses: 'refuse' the feed (default) or 'skip' them, listed in the run",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -23,6 +29,7 @@ const Counts = Type.Object(
     revived: Type.Optional(Type.Integer()),
     overridesRetired: Type.Optional(Type.Integer()),
     rows: Type.Optional(Type.Integer()),
+    skipped: Type.Optional(Type.Integer()),
   },
   { additionalProperties: true },
 );

@@ -4,6 +4,7 @@ import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
+import { compileRecordSchema } from '../collections/record-schema.ts';
 import {
   type ApplyResult,
   applyStaged,
@@ -34,6 +35,8 @@ export type SyncRequest = {
   /** With a key: the same key and body replay the first result; another body is refused. */
   idempotency?: { key: string; requestHash: () => string };
   onProgress?: (rows: number) => void;
+  /** 'skip': rows the collection's schema refuses are left out and listed in the run; default 'refuse'. */
+  invalidRecords?: 'refuse' | 'skip';
 };
 
 export type SyncRunView = {
@@ -111,6 +114,9 @@ export class SyncService {
       return found;
     });
     const scope = `sync:${collection.id}`;
+    // Compiled once per run (cached by the schema's text across runs).
+    const validate = collection.schema === null ? undefined : compileRecordSchema(collection.schema);
+    let skipped: { count: number; errors: unknown[] } = { count: 0, errors: [] };
     const started = performance.now();
     let staged = 0;
     let result: ApplyResult;
@@ -145,11 +151,14 @@ export class SyncService {
             format: request.format,
             idField: collection.idField,
             onProgress: request.onProgress,
+            ...(validate ? { validate, skipInvalid: request.invalidRecords === 'skip' } : {}),
           });
           staged = feed.rows;
+          skipped = { count: feed.summary.skippedCount ?? 0, errors: feed.summary.skipped ?? [] };
           const stageMs = Math.round(performance.now() - t0);
           if (request.idempotency) {
-            const hash = `${request.mode}:${request.dryRun}:${request.force}:${request.idempotency.requestHash()}`;
+            const skip = request.invalidRecords === 'skip' ? ':skip' : '';
+            const hash = `${request.mode}:${request.dryRun}:${request.force}${skip}:${request.idempotency.requestHash()}`;
             const claimed = await tx.query(
               sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash),
             );
@@ -214,7 +223,12 @@ export class SyncService {
     }
     const totalMs = Math.round(performance.now() - started);
     const timings = { ...result.timings, totalMs };
-    const errors = result.guard ? [{ code: 'delete_guard', message: result.guard }] : [];
+    const errors: unknown[] = result.guard ? [{ code: 'delete_guard', message: result.guard }] : [];
+    // Rows left out for the schema (invalidRecords=skip): counted and listed in the run.
+    if (validate && request.invalidRecords === 'skip') {
+      result.counts = { ...result.counts, skipped: skipped.count };
+      errors.push(...skipped.errors);
+    }
     await withTenant(this.db, tenantId, (tx) =>
       tx.query(
         sql.finishRun(

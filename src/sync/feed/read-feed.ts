@@ -70,7 +70,17 @@ export async function* readFeed(
   (scanner as unknown as NdjsonSplitter | JsonArrayScanner).end();
   collector.finish();
   for (const batch of collector.takeBatches()) yield batch;
-  return { rows: collector.rows, errors: collector.errors, errorCount: collector.errorCount, format };
+  const summary: FeedSummary = {
+    rows: collector.rows,
+    errors: collector.errors,
+    errorCount: collector.errorCount,
+    format,
+  };
+  if (options.skipInvalid) {
+    summary.skipped = collector.skipped;
+    summary.skippedCount = collector.skippedCount;
+  }
+  return summary;
 }
 
 /**

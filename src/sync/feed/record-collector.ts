@@ -40,6 +40,11 @@ export class RecordCollector {
   rows = 0;
   errorCount = 0;
   readonly errors: FeedError[] = [];
+  /** Rows left out for their schema failures (ReadFeedOptions.skipInvalid), and the first failures. */
+  skippedCount = 0;
+  readonly skipped: FeedError[] = [];
+  private readonly validate: ReadFeedOptions['validate'];
+  private readonly skipInvalid: boolean;
   private readonly idField: string;
   private readonly batchSize: number;
   private readonly maxErrors: number;
@@ -54,6 +59,8 @@ export class RecordCollector {
     this.maxErrors = Math.max(0, options.maxErrors ?? 100);
     this.ids = options.checkDuplicates === false ? null : new IdIndex();
     this.known = options.known ?? null;
+    this.validate = options.validate;
+    this.skipInvalid = options.skipInvalid === true;
   }
 
   /** Records one error. From the first one on, no record is kept: the feed will be refused anyway. */
@@ -147,10 +154,31 @@ export class RecordCollector {
       this.fail({ ...position(row, line, recordOffset), id, code: 'unsafe_value', message: unsafe });
       return;
     }
+    const tombstone = isTombstone(value);
+    const failures = this.validate && !tombstone ? this.validate(value) : null;
+    if (failures) {
+      const where = position(row, line, recordOffset);
+      const errors = failures.map(
+        (failure): FeedError => ({
+          ...where,
+          id,
+          code: 'schema_invalid',
+          pointer: failure.pointer,
+          message: failure.message,
+        }),
+      );
+      if (this.skipInvalid) {
+        this.skippedCount++;
+        for (const error of errors) if (this.skipped.length < this.maxErrors) this.skipped.push(error);
+      } else {
+        for (const error of errors) this.fail(error);
+      }
+      return;
+    }
     if (this.errorCount > 0) return;
     const record: FeedRecord = { row, id, text, hash: digest };
     if (claim === 'stored') record.known = 'stored';
-    if (isTombstone(value)) record.tombstone = true;
+    if (tombstone) record.tombstone = true;
     this.push(record);
   }
 

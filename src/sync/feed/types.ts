@@ -50,7 +50,8 @@ export type FeedErrorCode =
   | 'duplicate_id'
   | 'invalid_utf8'
   | 'unsafe_value'
-  | 'record_too_large';
+  | 'record_too_large'
+  | 'schema_invalid';
 
 export type FeedError = {
   code: FeedErrorCode;
@@ -61,6 +62,8 @@ export type FeedError = {
   offset?: number;
   /** 1-based line number (NDJSON only). */
   line?: number;
+  /** Where in the record a schema_invalid error is (a JSON Pointer). */
+  pointer?: string;
 };
 
 /** What the reader saw, returned when the generator finishes. A feed with `errorCount > 0` must be refused. */
@@ -73,6 +76,9 @@ export type FeedSummary = {
   errorCount: number;
   /** The format that was read (the sniffed one when the option was 'auto'). */
   format: FeedFormat;
+  /** With `skipInvalid`: the schema failures of the rows left out (capped as errors are), and their count. */
+  skipped?: FeedError[];
+  skippedCount?: number;
 };
 
 export type ReadFeedOptions = {
@@ -93,4 +99,11 @@ export type ReadFeedOptions = {
    * found by it (the duplicate index then holds only the new ids).
    */
   known?: KnownRecords;
+  /**
+   * The collection's schema (src/features/collections/record-schema.ts): a parsed row it refuses is a
+   * `schema_invalid` error per failure, or, with `skipInvalid`, left out and listed in `skipped`.
+   * Tombstones and rows matched as unchanged are not checked.
+   */
+  validate?: (value: unknown) => Array<{ pointer: string; message: string }> | null;
+  skipInvalid?: boolean;
 };

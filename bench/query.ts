@@ -1,0 +1,331 @@
+// Record queries on PostgreSQL (docs/querying.md), each beside a baseline measured in the same run:
+// - an equality filter and a range filter with a sort, on declared (indexed) fields, a page of 100, at
+//   50 connections, against a bare Fastify handler running the same SQL over a pool of the same size;
+// - PATCH throughput while an index builds, against PATCH throughput just before;
+// - a first import with a 10-property JSON Schema, against the same import without one.
+//
+//   npm run bench:query                      (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/test)
+//   BENCH_RECORDS=1000000 BENCH_IMPORT=1000000 BENCH_DURATION=10 npm run bench:query
+//
+// The servers run in a child process and autocannon in this one, as in bench/api.ts.
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import postgres from 'postgres';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { openPostgres } from '../src/db/adapters/postgres.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { ApiKeyService } from '../src/features/api-keys/api-keys.service.ts';
+import { pageStatement, parseRecordQuery } from '../src/features/records/record-query.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
+
+const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
+const IMPORT = Number(process.env.BENCH_IMPORT ?? 200_000);
+const CONNECTIONS = 50;
+const POOL = 10;
+
+const EQUALITY = { filter: '{"category":{"_eq":"c7"}}' };
+const RANGE = { filter: '{"price":{"_gte":100,"_lt":400}}', sort: 'price' };
+
+/** Ten properties, as a catalogue feed would have them. */
+const SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'price'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string', minLength: 1 },
+    price: { type: 'number', minimum: 0 },
+    category: { type: 'string' },
+    stock: { type: 'integer' },
+    active: { type: 'boolean' },
+    tags: { type: 'array', items: { type: 'string' } },
+    sku: { type: 'string', pattern: '^[A-Z]{3}-[0-9]+$' },
+    weight: { type: 'number' },
+    description: { type: 'string', maxLength: 1000 },
+  },
+};
+
+interface Servers {
+  app: string;
+  baseline: string;
+  key: string;
+}
+
+if (process.argv[2] === 'serve') {
+  await serve();
+} else {
+  await run();
+}
+
+async function serve(): Promise<void> {
+  limitHeapGrowth();
+  const name = `sm_bench_query_${process.pid}`;
+  const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(BASE_URL);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString(), { maxConnections: POOL });
+  await migrate(db);
+  const config = { ...loadConfig({}), port: 0, databaseUrl: url.toString() };
+  const app = await buildApp({ config, db, logRequests: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const platformKey = await new ApiKeyService(db).createPlatformKey();
+  const tenant = await app.inject({
+    method: 'POST',
+    url: '/v1/tenants',
+    headers: { authorization: `Bearer ${platformKey}` },
+    payload: { slug: 'bench' },
+  });
+  const key = tenant.json().apiKey.key as string;
+  const tenantId = tenant.json().tenant.id as string;
+  const auth = { authorization: `Bearer ${key}` };
+  await app.inject({ method: 'PUT', url: '/v1/collections/products', headers: auth, payload: {} });
+  await db.query(
+    `WITH c AS (SELECT id FROM collections WHERE tenant_id = $1 AND name = 'products'),
+          ch AS (INSERT INTO changes (tenant_id, id, kind) VALUES ($1, nextval('change_seq'), 'sync') RETURNING id)
+     INSERT INTO records (tenant_id, collection_id, record_id, source, data, change_id)
+     SELECT $1, c.id, 'p' || i, d, 'true'::jsonb, ch.id FROM c, ch, generate_series(1, $2::int) i,
+       LATERAL (SELECT jsonb_build_object('id', 'p' || i, 'name', 'Product number ' || i, 'price', i % 1000,
+         'category', 'c' || (i % 500), 'description', repeat('lorem ipsum ', 8)) AS d) x`,
+    [tenantId, RECORDS],
+  );
+  await db.query('ANALYZE records');
+  // The declared indexes, built as the service builds them; wait until ready.
+  await app.inject({
+    method: 'PUT',
+    url: '/v1/collections/products',
+    headers: auth,
+    payload: { indexes: ['category', 'price'] },
+  });
+  await untilIndexesReady(app, auth);
+  await db.query('ANALYZE records');
+  const [collection] = await db.query<{ id: string }>(
+    `SELECT id FROM collections WHERE tenant_id = $1 AND name = 'products'`,
+    [tenantId],
+  );
+  const target = { tenantId, collectionId: collection!.id, idField: 'id' };
+
+  // The baseline: the statements the service runs for these pages (unprepared, as it runs them), no
+  // auth, no tenant transaction.
+  const baselinePool = postgres(url.toString(), { max: POOL, prepare: true, onnotice: () => {} });
+  const baseline = Fastify({ logger: false });
+  for (const [path, query] of [
+    ['/equality', EQUALITY],
+    ['/range', RANGE],
+  ] as const) {
+    const statement = pageStatement(target, parseRecordQuery(query)!, null, 101);
+    baseline.get(path, async (_request, reply) => {
+      const rows = await baselinePool.unsafe(statement.text, statement.values as never[], { prepare: false });
+      const items = rows.slice(0, 100).map((row) => row.item as string);
+      return reply.type('application/json').send(`{"items":[${items.join(',')}],"nextCursor":null}`);
+    });
+  }
+  await baseline.listen({ host: '127.0.0.1', port: 0 });
+  const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as { port: number }).port}`;
+  process.stdout.write(`${JSON.stringify({ app: appUrl, baseline: baselineUrl, key } satisfies Servers)}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', async () => {
+    await app.close();
+    await baseline.close();
+    await baselinePool.end();
+    await db.close();
+    const cleanup = postgres(BASE_URL, { max: 1, onnotice: () => {} });
+    await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await cleanup.end();
+    process.exit(0);
+  });
+}
+
+async function untilIndexesReady(
+  app: { inject: (o: object) => Promise<{ json: () => { indexStates: Array<{ state: string }> } }> },
+  headers: Record<string, string>,
+): Promise<void> {
+  for (;;) {
+    const response = await app.inject({ method: 'GET', url: '/v1/collections/products', headers });
+    if (response.json().indexStates.every((s) => s.state !== 'building')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function run(): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const servers = await new Promise<Servers>((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const line = buffer.indexOf('\n');
+      if (line !== -1) resolve(JSON.parse(buffer.slice(0, line)) as Servers);
+    });
+    child.on('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+  });
+  const loadBefore = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  const auth = { authorization: `Bearer ${servers.key}` };
+  const results: Array<{
+    name: string;
+    rps: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    base?: string;
+  }> = [];
+  async function measure(name: string, options: autocannon.Options, base?: string) {
+    const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+    const errors = result.non2xx + result.errors + result.timeouts;
+    results.push({
+      name,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors,
+      base,
+    });
+    return result;
+  }
+  const records = `${servers.app}/v1/collections/products/records`;
+  const search = (query: Record<string, string>) =>
+    new URLSearchParams({ ...query, limit: '100' }).toString();
+
+  await autocannon({ url: `${servers.baseline}/equality`, connections: CONNECTIONS, duration: 2 });
+  await autocannon({
+    url: `${records}?${search(EQUALITY)}`,
+    headers: auth,
+    connections: CONNECTIONS,
+    duration: 2,
+  });
+  await measure('baseline: equality filter, page of 100 (bare handler, same SQL)', {
+    url: `${servers.baseline}/equality`,
+  });
+  await measure(
+    'equality filter on an indexed field, page of 100',
+    { url: `${records}?${search(EQUALITY)}`, headers: auth },
+    'baseline: equality filter, page of 100 (bare handler, same SQL)',
+  );
+  await measure('baseline: range + sort, page of 100 (bare handler, same SQL)', {
+    url: `${servers.baseline}/range`,
+  });
+  await measure(
+    'range filter + sort on an indexed field, page of 100',
+    { url: `${records}?${search(RANGE)}`, headers: auth },
+    'baseline: range + sort, page of 100 (bare handler, same SQL)',
+  );
+
+  // PATCH before and while an index on a new field builds.
+  let counter = 0;
+  const patches = {
+    url: `${records}/`,
+    headers: { ...auth, 'content-type': 'application/merge-patch+json' },
+    requests: [
+      {
+        method: 'PATCH' as const,
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          path: `${req.path}p${1 + Math.floor(Math.random() * RECORDS)}`,
+          body: JSON.stringify({ stock: ++counter }),
+        }),
+      },
+    ],
+  };
+  await measure('PATCH, no index building', patches);
+  const building = measure('PATCH while an index builds', patches, 'PATCH, no index building');
+  const started = performance.now();
+  await fetch(`${servers.app}/v1/collections/products`, {
+    method: 'PUT',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ indexes: ['category', 'price', 'name'] }),
+  });
+  let buildMs = 0;
+  for (;;) {
+    const view = (await (
+      await fetch(`${servers.app}/v1/collections/products`, { headers: auth })
+    ).json()) as {
+      indexStates: Array<{ field: string; state: string }>;
+    };
+    if (view.indexStates.every((s) => s.state !== 'building')) {
+      buildMs = performance.now() - started;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await building;
+
+  // First import with and without a schema: two fresh collections, the same feed.
+  const feed = Buffer.from(
+    Array.from({ length: IMPORT }, (_, i) =>
+      JSON.stringify({
+        id: `i${i}`,
+        name: `Item ${i}`,
+        price: i % 1000,
+        category: `c${i % 50}`,
+        stock: i % 17,
+        active: i % 2 === 0,
+        tags: ['a', 'b'],
+        sku: `ABC-${i}`,
+        weight: (i % 100) / 10,
+        description: 'lorem ipsum dolor sit amet',
+      }),
+    ).join('\n'),
+  );
+  const imports: Array<{ name: string; ms: number; status: number }> = [];
+  for (const [collection, settings] of [
+    ['plain1', {}],
+    ['schema1', { schema: SCHEMA }],
+    ['plain2', {}],
+    ['schema2', { schema: SCHEMA }],
+  ] as const) {
+    await fetch(`${servers.app}/v1/collections/${collection}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(settings),
+    });
+    const t0 = performance.now();
+    const response = await fetch(`${servers.app}/v1/collections/${collection}/syncs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-ndjson' },
+      body: feed,
+    });
+    await response.text();
+    imports.push({ name: collection, ms: performance.now() - t0, status: response.status });
+  }
+  child.stdin.end();
+
+  console.log(
+    `\nQueries on PostgreSQL, ${RECORDS} records, ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL}`,
+  );
+  console.log(
+    `load average (1, 5, 15 min): before ${loadBefore}, after ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
+  console.log('| case | req/s | p50 ms | p99 ms | non-2xx/errors | vs baseline |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const base = r.base ? results.find((b) => b.name === r.base) : undefined;
+    const ratio = base ? `${(r.rps / base.rps).toFixed(2)}×` : '';
+    console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${ratio} |`);
+  }
+  console.log(
+    `\nindex on "name" over ${RECORDS} records built in ${(buildMs / 1000).toFixed(1)} s (PATCH window ${DURATION} s)`,
+  );
+  console.log(`\nFirst import of ${IMPORT} records (NDJSON over HTTP):\n`);
+  console.log('| collection | s | records/s | status |');
+  console.log('|---|---:|---:|---:|');
+  for (const i of imports)
+    console.log(
+      `| ${i.name} | ${(i.ms / 1000).toFixed(2)} | ${Math.round(IMPORT / (i.ms / 1000))} | ${i.status} |`,
+    );
+  const rate = (prefix: string) =>
+    imports.filter((i) => i.name.startsWith(prefix)).reduce((sum, i) => sum + IMPORT / (i.ms / 1000), 0) / 2;
+  console.log(`\nwith schema / without: ${(rate('schema') / rate('plain')).toFixed(2)}×`);
+}
