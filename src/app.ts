@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -11,6 +10,7 @@ import { CollectionService } from './features/collections/collections.service.ts
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { metricsRoutes, registerMetrics } from './features/metrics/metrics.routes.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
@@ -24,6 +24,7 @@ import { TenantService } from './features/tenants/tenants.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
 import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
+import { DOCS_CSP, registerProtection, requestIdOf } from './http/protection.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
 
@@ -57,14 +58,16 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 
 /** The composition root: config, database, logger and services wired by hand. No listen here. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config, db } = deps;
+  const { config } = deps;
   const app = Fastify({
     logger: deps.logRequests === false ? false : loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT,
     // Record ids are path parameters up to 512 characters, percent-encoded up to 9 bytes each.
     routerOptions: { maxParamLength: 5000 },
-    genReqId: () => randomUUID(),
+    genReqId: (request) => requestIdOf(request.headers['x-request-id']),
     requestIdHeader: false,
+    // Fastify takes a hop count too (proxy-addr), though its types leave numbers out.
+    trustProxy: config.trustProxy as boolean | string[],
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -89,6 +92,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   registerStrictJson(app);
   registerErrorHandling(app, () => routes);
+  const db = registerMetrics(app, deps.db);
+  await registerProtection(app, config);
 
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
@@ -120,10 +125,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db });
+  await app.register(metricsRoutes, { config });
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });

@@ -41,6 +41,7 @@ export const ERROR_CATALOG = {
   invalid_schedule: { status: 400, title: 'The schedule is not a valid cron expression' },
   source_not_found: { status: 404, title: 'The collection has no scheduled source' },
   as_of_out_of_retention: { status: 422, title: 'The history at that time is no longer kept' },
+  rate_limited: { status: 429, title: 'Too many requests for this API key' },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
 } as const satisfies Record<string, { status: number; title: string }>;
