@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
+import { backupRoutes } from './features/backups/backups.routes.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
@@ -130,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { db });
   await app.register(metricsRoutes, { config });
+  await app.register(backupRoutes, { db });
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });

@@ -4,6 +4,7 @@ import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { AppError } from '../errors.ts';
 import { limitHeapGrowth } from '../lib/heap.ts';
 import { CliApiError } from './client.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerCollections } from './commands/collections.ts';
 import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     registerSnapshots,
     registerSources,
     registerSync,
+    registerBackup,
   ]) {
     register(program);
   }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BACKEND } from '../helpers/database.ts';
 import { startTestServer, type TestResponse, type TestServer } from '../helpers/server.ts';
@@ -110,6 +113,22 @@ describe('readiness, metrics, request ids', () => {
     } finally {
       unregister();
     }
+  });
+
+  test('POST /v1/backups: 422 where there is no embedded data folder (PostgreSQL, in-memory)', async () => {
+    const directory = join(tmpdir(), `sm-no-backup-${process.pid}`);
+    const refused = await server.request('POST', '/v1/backups', {
+      key: server.adminKey,
+      body: { directory },
+    });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.code, 'unprocessable');
+    assert.equal(existsSync(directory), false);
+    const relative = await server.request('POST', '/v1/backups', {
+      key: server.adminKey,
+      body: { directory: 'backups/here' },
+    });
+    assert.equal(relative.status, 400);
   });
 
   test('an incoming X-Request-Id is kept when plain and short, replaced otherwise', async () => {
