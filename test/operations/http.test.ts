@@ -262,4 +262,10 @@ describe('rate limits', () => {
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     assert.equal((await from('203.0.113.10')).status, 200);
   });
+
+  test('probes are never limited', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await server.request('GET', '/ready')).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+  });
 });

@@ -11,7 +11,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   app.get(
     '/health',
     {
-      config: { auth: 'none' },
+      // Probes never count against a rate limit.
+      config: { auth: 'none', rateLimit: false },
       schema: {
         summary: 'Liveness and the kind of database in use',
         tags: ['health'],
@@ -32,7 +33,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   app.get(
     '/ready',
     {
-      config: { auth: 'none' },
+      // Probes never count against a rate limit.
+      config: { auth: 'none', rateLimit: false },
       schema: {
         operationId: 'getReadiness',
         summary: 'Readiness: the database answers and its schema is current',
