@@ -20,14 +20,10 @@ export function registerBackup(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, options: { json?: boolean }) => {
       const directory = resolve(dir);
-      const result = await withClient(async (client, config) => {
-        if (config.databaseUrl) throw new Error('DATABASE_URL is set: back up PostgreSQL with pg_dump');
-        return client.call<{ directory: string }>({
-          method: 'POST',
-          path: '/v1/backups',
-          body: { directory },
-        });
-      });
+      if (loadConfig().databaseUrl) throw new Error('DATABASE_URL is set: back up PostgreSQL with pg_dump');
+      const result = await withClient((client) =>
+        client.call<{ directory: string }>({ method: 'POST', path: '/v1/backups', body: { directory } }),
+      );
       if (options.json) printJson(result);
       else process.stdout.write(`backed up to ${result.directory}\n`);
     });
