@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -6,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
+import { backupRoutes } from './features/backups/backups.routes.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
 import { IndexBuilder } from './features/collections/index-builder.ts';
@@ -13,6 +13,7 @@ import { CollectionSchemas } from './features/collections/record-schema.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { metricsRoutes, registerMetrics } from './features/metrics/metrics.routes.ts';
 import { RecordQueries } from './features/records/record-queries.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
@@ -35,6 +36,7 @@ import {
   registerErrorHandling,
   routePattern,
 } from './http/problem.ts';
+import { DOCS_CSP, registerProtection, requestIdOf } from './http/protection.ts';
 import { registerValidation } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
 
@@ -70,14 +72,16 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 
 /** The composition root: config, database, logger and services wired by hand. No listen here. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config, db } = deps;
+  const { config } = deps;
   const app = Fastify({
     logger: deps.logRequests === false ? false : loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT,
     // Record ids are path parameters up to 512 characters, percent-encoded up to 9 bytes each.
     routerOptions: { maxParamLength: 5000 },
-    genReqId: () => randomUUID(),
+    genReqId: (request) => requestIdOf(request.headers['x-request-id']),
     requestIdHeader: false,
+    // Fastify takes a hop count too (proxy-addr), though its types leave numbers out.
+    trustProxy: config.trustProxy as boolean | string[],
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -108,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   registerStrictJson(app);
   registerErrorHandling(app, () => routes);
+  const db = registerMetrics(app, deps.db);
+  await registerProtection(app, config);
 
   const keys = new ApiKeyService(db, deps.operatorTokens ?? []);
   const tenants = new TenantService(db, keys);
@@ -126,10 +132,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   addSharedSchemas(app);
   await app.register(swagger, openApiOptions());
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db });
+  await app.register(metricsRoutes, { config });
+  await app.register(backupRoutes, { db });
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });

@@ -38,6 +38,14 @@ export interface Config {
   requestTimeoutMs: number;
   /** A filter or sort no declared index serves answers 422 index_required on collections above this many records. */
   unindexedQueryLimit: number;
+  /** Browser origins allowed to call the API (CORS); empty: no cross-origin access. */
+  corsOrigins: string[];
+  /** Requests per minute per API key (per token hash when unauthenticated); 0 turns limiting off. */
+  rateLimitPerMinute: number;
+  /** Fastify's trustProxy: false, true, a hop count, or a list of proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** Who may read GET /metrics: the platform admin key, anyone (a private network), or nobody. */
+  metrics: 'admin' | 'public' | 'off';
 }
 
 export class ConfigError extends Error {}
@@ -77,6 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       0,
       Number.MAX_SAFE_INTEGER,
     ),
+    corsOrigins: list(env.SYNC_MANAGER_CORS_ORIGINS),
+    rateLimitPerMinute: integer(env, 'SYNC_MANAGER_RATE_LIMIT', 0, 0, 1_000_000),
+    trustProxy: trustProxy(env.SYNC_MANAGER_TRUST_PROXY),
+    metrics: oneOf(env, 'SYNC_MANAGER_METRICS', ['admin', 'public', 'off'], 'admin') as Config['metrics'],
   };
 }
 
@@ -92,6 +104,22 @@ function nonEmpty(value: string | undefined): string | undefined {
 function optionalPath(value: string | undefined): string | undefined {
   const path = nonEmpty(value);
   return path === undefined ? undefined : resolve(path);
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** 'true'/'false', a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs. */
+function trustProxy(value: string | undefined): boolean | number | string[] {
+  const raw = nonEmpty(value);
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return list(raw);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

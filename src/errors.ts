@@ -48,6 +48,7 @@ export const ERROR_CATALOG = {
   index_required: { status: 422, title: 'No index serves this filter or sort on a collection this large' },
   invalid_schema: { status: 422, title: 'The collection schema is not a valid JSON Schema' },
   schema_violation: { status: 422, title: "The record would not fit the collection's schema" },
+  rate_limited: { status: 429, title: 'Too many requests for this API key' },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
   schema_mismatch: { status: 503, title: 'The database schema does not match this build' },

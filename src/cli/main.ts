@@ -4,6 +4,7 @@ import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { AppError } from '../errors.ts';
 import { limitHeapGrowth } from '../lib/heap.ts';
 import { CliApiError } from './client.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerCollections } from './commands/collections.ts';
 import { registerConflicts } from './commands/conflicts.ts';
 import { registerExport } from './commands/export.ts';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     registerConflicts,
     registerExport,
     registerRecordsList,
+    registerBackup,
   ]) {
     register(program);
   }

@@ -75,6 +75,11 @@ export interface Database extends Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Embedded databases on disk only: copies the data folder to `target` (which must not exist) while
+   * no statement runs, so the copy is what a crash at that moment would leave, and opens the same way.
+   */
+  copyDataDir?(target: string): Promise<void>;
 }
 
 export function statementParts(

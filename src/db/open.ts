@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { openPostgres } from './adapters/postgres.ts';
+import { createDataDir } from './create-data-dir.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Database } from './database.ts';
 
@@ -13,6 +14,7 @@ export async function openDatabase(config: Config, command: string): Promise<Dat
   try {
     // Loaded only here: PGlite's module alone adds ~37 MB to a process that talks to PostgreSQL.
     const { openPglite } = await import('./adapters/pglite.ts');
+    await createDataDir(`${config.dataDir}/pgdata`);
     const db = await openPglite(`${config.dataDir}/pgdata`);
     return {
       ...db,

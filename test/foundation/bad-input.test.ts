@@ -154,11 +154,13 @@ test('unknown routes are a 404 problem; a wrong method is 405 with an Allow head
   }
 });
 
-test('problem answers carry instance = x-request-id, unique per request, and ignore a client-chosen id', async () => {
-  const first = await server.request('GET', '/nope', { headers: { 'x-request-id': 'chosen-by-client' } });
+test('problem answers carry instance = x-request-id, unique per request; a client id is kept only when plain', async () => {
+  const first = await server.request('GET', '/nope', { headers: { 'x-request-id': 'chosen by client <b>' } });
   const second = await server.request('GET', '/nope');
+  const third = await server.request('GET', '/nope', { headers: { 'x-request-id': 'chosen-by-client' } });
   assertProblem(first, 404);
   assertProblem(second, 404);
-  assert.notEqual(first.body.instance, 'chosen-by-client');
+  assert.notEqual(first.body.instance, 'chosen by client <b>');
   assert.notEqual(first.body.instance, second.body.instance);
+  assert.equal(third.body.instance, 'chosen-by-client');
 });

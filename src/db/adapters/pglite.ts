@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -49,6 +49,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
         return result;
       }),
     close: () => pg.close(),
+    ...(dataDir === undefined ? {} : { copyDataDir: (target: string) => copyDataDir(pg, dataDir, target) }),
   };
 }
 
@@ -80,6 +81,22 @@ async function ownerOnly(root: string): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * A checkpoint (less WAL to replay when the copy opens), then the folder copied file by file under
+ * PGlite's query lock, the one its own dumpDataDir takes: no statement runs meanwhile, and PGlite
+ * writes to its files only while one runs. dumpDataDir would hold the whole folder in memory.
+ */
+async function copyDataDir(pg: PGlite, dataDir: string, target: string): Promise<void> {
+  await pg.query('CHECKPOINT');
+  const locked = pg as unknown as { _runExclusiveQuery?: <T>(fn: () => Promise<T>) => Promise<T> };
+  if (typeof locked._runExclusiveQuery !== 'function') {
+    throw new Error('this PGlite version has no query lock to copy its folder under (see copyDataDir)');
+  }
+  await locked._runExclusiveQuery(() =>
+    cp(dataDir, target, { recursive: true, errorOnExist: true, force: false }),
+  );
 }
 
 type PgliteQueryable = Pick<PGlite, 'query' | 'exec'>;

@@ -10,11 +10,14 @@ import {
 } from '../database.ts';
 import { assertPostgresPatched } from './postgres-patch.ts';
 
+/** Connections a pool opens at most unless told otherwise. */
+export const DEFAULT_POOL_SIZE = 10;
+
 /** PostgreSQL through postgres.js: pooled, prepared statements, COPY through writable streams. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
   assertPostgresPatched();
   const sql = postgres(url, {
-    max: options.maxConnections ?? 10,
+    max: options.maxConnections ?? DEFAULT_POOL_SIZE,
     prepare: true,
     onnotice: () => {},
     // int8 as decimal strings (the pglite adapter does the same); jsonb parameters are JSON text.

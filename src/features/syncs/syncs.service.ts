@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { compileRecordSchema } from '../collections/record-schema.ts';
+import { recordSyncRun } from '../metrics/metrics.ts';
 import {
   type ApplyResult,
   applyStaged,
@@ -243,6 +244,7 @@ export class SyncService {
         ),
       ),
     );
+    recordSyncRun(request.dryRun ? 'planned' : 'succeeded', staged, totalMs / 1000);
     const run = await this.get(tenantId, runId);
     if (result.plan) run.plan = result.plan;
     return { status: 200, run, replayed: false };
@@ -313,6 +315,7 @@ export class SyncService {
     const errors = failureErrors(error);
     const counts = error instanceof DeleteGuardTripped ? error.counts : { rows };
     const timings = { totalMs: Math.round(performance.now() - started) };
+    recordSyncRun('failed', rows, timings.totalMs / 1000);
     try {
       await withTenant(this.db, tenantId, (tx) =>
         tx.query(sql.finishRun(tenantId, runId, 'failed', counts, errors, timings, null, null)),
