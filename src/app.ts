@@ -8,6 +8,9 @@ import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
+import { consoleRoutes, defaultConsoleDir } from './features/console/console.routes.ts';
+import { sessionRoutes } from './features/console/session.routes.ts';
+import { SessionService } from './features/console/sessions.service.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
@@ -98,7 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.now ? { now: deps.now } : {}),
   });
   const records = new RecordService(db);
-  registerAuth(app, keys, tenants);
+  const sessions = new SessionService(db, keys, config.sessionLifetimeSeconds);
+  registerAuth(app, keys, tenants, sessions);
 
   await app.register(swagger, {
     openapi: {
@@ -139,5 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await syncs.recoverInterruptedRuns();
   });
   await app.register(recordRoutes, { records, snapshots });
+  await app.register(sessionRoutes, { sessions, lifetimeSeconds: config.sessionLifetimeSeconds });
+  await app.register(consoleRoutes, { dir: defaultConsoleDir() });
   return app;
 }

@@ -27,6 +27,8 @@ export interface Config {
   feedTimeoutMs: number;
   /** Largest feed body fetched from a scheduled source, in bytes. */
   feedMaxBytes: number;
+  /** How long a console sign-in lasts, in seconds (the key's revocation ends it sooner). */
+  sessionLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     scheduleTickMs: integer(env, 'SYNC_MANAGER_SCHEDULE_TICK_MS', 1000, 10, 3_600_000),
     feedTimeoutMs: integer(env, 'SYNC_MANAGER_FEED_TIMEOUT_MS', 30_000, 100, 3_600_000),
     feedMaxBytes: integer(env, 'SYNC_MANAGER_FEED_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    sessionLifetimeSeconds: integer(env, 'SYNC_MANAGER_SESSION_LIFETIME_SECONDS', 8 * 3600, 60, 30 * 86_400),
   };
 }
 
