@@ -39,6 +39,8 @@ export interface AppDeps {
   logRequests?: boolean;
   /** The clock for snapshot creation and expiry; tests inject one to move time. */
   now?: () => Date;
+  /** The built console's folder; console/dist of the package unless a test names another. */
+  consoleDir?: string;
 }
 
 /** Default body limit for JSON bodies; the sync route raises it for feeds. */
@@ -144,6 +146,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(recordRoutes, { records, snapshots });
   await app.register(sessionRoutes, { sessions, lifetimeSeconds: config.sessionLifetimeSeconds });
-  await app.register(consoleRoutes, { dir: defaultConsoleDir() });
+  await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
   return app;
 }
