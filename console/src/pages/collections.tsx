@@ -18,7 +18,7 @@ export function Collections() {
         <Empty>No collections yet. A collection is made by its first sync (or `sync-manager collections create`).</Empty>
       )}
       {items && items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption class="visually-hidden">Collections with their counts and last sync</caption>
             <thead>

@@ -109,7 +109,7 @@ export function Conflicts(props: { collection: string }) {
               Take source for selected
             </button>
           </div>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table class="conflicts" aria-busy={busy}>
               <caption class="visually-hidden">Open conflicts, page {paged.page}</caption>
               <thead>
@@ -165,7 +165,7 @@ export function Conflicts(props: { collection: string }) {
                         type="button"
                         disabled={!canWrite || busy}
                         title={readOnlyTitle(canWrite)}
-                        aria-label={`Keep the manual value of ${conflict.recordId} ${conflict.path}`}
+                        aria-label={`Keep manual value of ${conflict.recordId} ${conflict.path}`}
                         onClick={() => resolve([conflict], 'keep-manual')}
                       >
                         Keep manual
@@ -174,7 +174,7 @@ export function Conflicts(props: { collection: string }) {
                         type="button"
                         disabled={!canWrite || busy}
                         title={readOnlyTitle(canWrite)}
-                        aria-label={`Take the source value of ${conflict.recordId} ${conflict.path}`}
+                        aria-label={`Take source value of ${conflict.recordId} ${conflict.path}`}
                         onClick={() => resolve([conflict], 'take-source')}
                       >
                         Take source

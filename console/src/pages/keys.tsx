@@ -107,7 +107,7 @@ export function Keys() {
       {paged.loading && !items && <Loading what="keys" />}
       {items && items.length === 0 && <Empty>No keys.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption class="visually-hidden">API keys of this tenant</caption>
             <thead>

@@ -164,7 +164,7 @@ export function RecordPage(props: { collection: string; id: string }) {
           onRevert={revert}
         />
       )}
-      <History collection={collection} id={id} tick={historyTick} />
+      {record.error === undefined && <History collection={collection} id={id} tick={historyTick} />}
     </Page>
   );
 }
@@ -257,7 +257,7 @@ function RecordBody(props: {
       {paths.length === 0 ? (
         <p class="empty">This record has no fields.</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table class="fields">
             <caption class="visually-hidden">
               Fields of the record: the value the site sees, and the value from the source

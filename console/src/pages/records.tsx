@@ -63,7 +63,7 @@ export function Records(props: { collection: string }) {
       {paged.loading && !items && <Loading what="records" />}
       {items && items.length === 0 && <Empty>This collection has no records.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table class="records" aria-busy={paged.loading}>
             <caption class="visually-hidden">Records of {collection}, page {paged.page}</caption>
             <thead>

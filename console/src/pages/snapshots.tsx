@@ -88,7 +88,7 @@ export function Snapshots() {
       {paged.loading && !items && <Loading what="snapshots" />}
       {items && items.length === 0 && <Empty>No snapshots yet. One is taken before every sync and restore.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption class="visually-hidden">Snapshots, newest first</caption>
             <thead>

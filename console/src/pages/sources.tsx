@@ -53,7 +53,7 @@ export function Sources() {
       {paged.loading && !items && <Loading what="sources" />}
       {items && items.length === 0 && <Empty>No scheduled sources.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption class="visually-hidden">Scheduled sources</caption>
             <thead>
@@ -106,7 +106,7 @@ export function Sources() {
                         disabled={!canWrite}
                         title={readOnlyTitle(canWrite)}
                         onClick={() => runNow(source)}
-                        aria-label={`Fetch ${source.collection} now`}
+                        aria-label={`Fetch now: ${source.collection}`}
                       >
                         Fetch now
                       </button>

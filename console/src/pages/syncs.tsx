@@ -43,7 +43,7 @@ export function Syncs(props: { collection: string }) {
       {paged.loading && !items && <Loading what="sync runs" />}
       {items && items.length === 0 && <Empty>No sync has run on {collection} yet.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption class="visually-hidden">Sync runs, newest first</caption>
             <thead>
