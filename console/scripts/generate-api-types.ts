@@ -36,5 +36,8 @@ export async function generateApiTypes(target: string): Promise<void> {
   // biome-ignore lint/suspicious/noExplicitAny: the document is the app's own, typed loosely by swagger
   const ast = await openapiTS(document as any);
   mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, `// Generated from the app's OpenAPI document by console/scripts/build.ts. Do not edit.\n${astToString(ast)}`);
+  writeFileSync(
+    target,
+    `// Generated from the app's OpenAPI document by console/scripts/build.ts. Do not edit.\n${astToString(ast)}`,
+  );
 }

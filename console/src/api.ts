@@ -46,7 +46,12 @@ export async function ok<T>(
   try {
     result = await call;
   } catch (error) {
-    throw new Problem(0, 'The server cannot be reached', String((error as Error).message ?? error), 'network');
+    throw new Problem(
+      0,
+      'The server cannot be reached',
+      String((error as Error).message ?? error),
+      'network',
+    );
   }
   const { data, error, response } = result;
   if (response.ok) return { data: data as T, response };

@@ -17,7 +17,10 @@ export function App() {
       () => setState({ kind: 'signed-out' }),
     );
     return onUnauthorized(() =>
-      setState({ kind: 'signed-out', reason: 'Your session has ended (signed out, expired or key revoked).' }),
+      setState({
+        kind: 'signed-out',
+        reason: 'Your session has ended (signed out, expired or key revoked).',
+      }),
     );
   }, []);
 

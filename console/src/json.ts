@@ -31,7 +31,10 @@ export function equal(a: unknown, b: unknown): boolean {
   const left = a as JsonObject;
   const right = b as JsonObject;
   const keys = Object.keys(left);
-  return keys.length === Object.keys(right).length && keys.every((key) => key in right && equal(left[key], right[key]));
+  return (
+    keys.length === Object.keys(right).length &&
+    keys.every((key) => key in right && equal(left[key], right[key]))
+  );
 }
 
 export type PatchOperation =
@@ -47,7 +50,8 @@ export function diffPatch(from: JsonObject, to: JsonObject, prefix = ''): PatchO
   for (const [key, value] of Object.entries(to)) {
     const path = `${prefix}/${escapePointer(key)}`;
     if (!(key in from)) ops.push({ op: 'add', path, value });
-    else if (isObject(from[key]) && isObject(value)) ops.push(...diffPatch(from[key] as JsonObject, value, path));
+    else if (isObject(from[key]) && isObject(value))
+      ops.push(...diffPatch(from[key] as JsonObject, value, path));
     else if (!equal(from[key], value)) ops.push({ op: 'replace', path, value });
   }
   return ops;

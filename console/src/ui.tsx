@@ -73,13 +73,17 @@ export function ErrorMessage(props: { error: unknown; onRetry?: () => void }) {
     <div class="error" role="alert">
       <p>
         <strong>{problem ? problem.title : 'Something went wrong'}</strong>
-        {problem && problem.status > 0 && <span class="code"> ({problem.code}, {problem.status})</span>}
+        {problem && problem.status > 0 && (
+          <span class="code">
+            {' '}
+            ({problem.code}, {problem.status})
+          </span>
+        )}
       </p>
       <p>{problem ? problem.detail : String((error as Error)?.message ?? error)}</p>
       {errors.length > 0 && (
         <ul>
           {errors.slice(0, 20).map((item, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: errors have no identity of their own
             <li key={i}>{typeof item === 'string' ? item : JSON.stringify(item)}</li>
           ))}
         </ul>
@@ -90,6 +94,19 @@ export function ErrorMessage(props: { error: unknown; onRetry?: () => void }) {
         </button>
       )}
     </div>
+  );
+}
+
+/**
+ * A table that scrolls sideways on a narrow screen. It takes the focus so that a keyboard can scroll
+ * it (axe: scrollable-region-focusable), and is a labelled region so that the focus says what it is.
+ */
+export function TableWrap(props: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be reachable by keyboard
+    <section class="table-wrap" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </section>
   );
 }
 
@@ -120,7 +137,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
     loading: true,
   });
   const [tick, setTick] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
   useEffect(() => {
     let live = true;
     setState((old) => ({ ...old, loading: true, error: undefined }));
@@ -149,7 +165,6 @@ export function usePaged<T>(
   deps: unknown[],
 ): Paged<T> {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a change of what is listed starts again
   useEffect(() => setCursors([undefined]), deps);
   const cursor = cursors[cursors.length - 1];
   const result = useAsync(() => load(cursor), [...deps, cursor]);

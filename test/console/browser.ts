@@ -91,13 +91,12 @@ interface AxeViolation {
  * protocol, which the page's CSP (script-src 'self') does not govern; a script tag would be refused.
  */
 export async function assertAccessible(page: Page, name: string): Promise<void> {
-  const hasAxe = await page.evaluate(() => 'axe' in window);
+  // Page code is passed as text: this file is type-checked for Node, without the DOM's globals.
+  const hasAxe = await page.evaluate("'axe' in window");
   if (!hasAxe) await page.evaluate(axeSource);
-  const violations = (await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is injected above
-    const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations;
-  })) as AxeViolation[];
+  const violations = (await page.evaluate(
+    "axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations)",
+  )) as AxeViolation[];
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(
     bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
@@ -114,14 +113,14 @@ export async function checkPage(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
     await assertAccessible(page, `${name} at ${width} px`);
     // Nothing may scroll sideways but the tables' own scrolling boxes.
-    const wide = await page.evaluate(() => {
+    const wide = await page.evaluate(`(() => {
       const overflow = document.documentElement.scrollWidth - window.innerWidth;
       if (overflow <= 1) return undefined;
       const culprit = [...document.querySelectorAll('body *')].find(
         (element) => element.getBoundingClientRect().right > window.innerWidth + 1 && !element.closest('.table-wrap'),
       );
-      return `${overflow} px (${culprit?.outerHTML.slice(0, 120) ?? 'unknown element'})`;
-    });
+      return overflow + ' px (' + (culprit ? culprit.outerHTML.slice(0, 120) : 'unknown element') + ')';
+    })()`);
     assert.equal(wide, undefined, `${name} at ${width} px is wider than the window`);
   }
   await page.setViewportSize({ width: 1440, height: 900 });

@@ -18,7 +18,10 @@ before(async () => {
   const made = await server.request('PUT', '/v1/collections/products', { key: tenant.key, body: {} });
   assert.ok(made.status < 300, made.text);
   const feed = [{ id: 'a', name: 'Chair' }];
-  const synced = await server.request('POST', '/v1/collections/products/syncs', { key: tenant.key, body: feed });
+  const synced = await server.request('POST', '/v1/collections/products/syncs', {
+    key: tenant.key,
+    body: feed,
+  });
   assert.equal(synced.status, 200, synced.text);
 });
 after(() => server.close());
@@ -136,11 +139,16 @@ test('bad sign-ins are 4xx problems: a made-up key, a platform key, a malformed 
   const bad = await server.request('POST', '/v1/session', { body: { key: 'smk_nope' }, headers: CSRF });
   assert.equal(bad.status, 401);
   assert.equal(bad.headers.get('set-cookie'), null);
-  const platform = await server.request('POST', '/v1/session', { body: { key: server.adminKey }, headers: CSRF });
+  const platform = await server.request('POST', '/v1/session', {
+    body: { key: server.adminKey },
+    headers: CSRF,
+  });
   assert.equal(platform.status, 403);
   const malformed = await server.request('POST', '/v1/session', { body: { key: 1 }, headers: CSRF });
   assert.equal(malformed.status, 400);
-  const garbageCookie = await server.request('GET', '/v1/collections', { headers: { cookie: 'sm_session=x' } });
+  const garbageCookie = await server.request('GET', '/v1/collections', {
+    headers: { cookie: 'sm_session=x' },
+  });
   assert.equal(garbageCookie.status, 401);
 });
 

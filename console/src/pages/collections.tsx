@@ -1,12 +1,15 @@
 import { api, ok } from '../api';
 import { segment } from '../router';
-import { Empty, ErrorMessage, formatTime, Link, Loading, Page, Pager, usePaged } from '../ui';
+import { Empty, ErrorMessage, formatTime, Link, Loading, Page, Pager, TableWrap, usePaged } from '../ui';
 
 export function Collections() {
   const paged = usePaged(
     async (cursor) =>
-      (await ok(api.GET('/v1/collections', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })))
-        .data,
+      (
+        await ok(
+          api.GET('/v1/collections', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }),
+        )
+      ).data,
     [],
   );
   const items = paged.data?.items;
@@ -15,18 +18,26 @@ export function Collections() {
       {paged.error !== undefined && <ErrorMessage error={paged.error} onRetry={paged.reload} />}
       {paged.loading && !items && <Loading what="collections" />}
       {items && items.length === 0 && (
-        <Empty>No collections yet. A collection is made by its first sync (or `sync-manager collections create`).</Empty>
+        <Empty>
+          No collections yet. A collection is made by its first sync (or `sync-manager collections create`).
+        </Empty>
       )}
       {items && items.length > 0 && (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="Collections">
           <table>
             <caption class="visually-hidden">Collections with their counts and last sync</caption>
             <thead>
               <tr>
                 <th scope="col">Collection</th>
-                <th scope="col" class="num">Records</th>
-                <th scope="col" class="num">Overridden</th>
-                <th scope="col" class="num">Open conflicts</th>
+                <th scope="col" class="num">
+                  Records
+                </th>
+                <th scope="col" class="num">
+                  Overridden
+                </th>
+                <th scope="col" class="num">
+                  Open conflicts
+                </th>
                 <th scope="col">Last sync</th>
               </tr>
             </thead>
@@ -50,7 +61,9 @@ export function Collections() {
                   <td>
                     {collection.lastSync ? (
                       <>
-                        <span class={`status status-${collection.lastSync.status}`}>{collection.lastSync.status}</span>{' '}
+                        <span class={`status status-${collection.lastSync.status}`}>
+                          {collection.lastSync.status}
+                        </span>{' '}
                         {formatTime(collection.lastSync.finishedAt ?? collection.lastSync.startedAt)}
                       </>
                     ) : (
@@ -61,7 +74,7 @@ export function Collections() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager paged={paged} label="Collections" />
     </Page>

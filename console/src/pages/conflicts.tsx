@@ -12,6 +12,7 @@ import {
   Page,
   Pager,
   readOnlyTitle,
+  TableWrap,
   usePaged,
   useSession,
 } from '../ui';
@@ -81,7 +82,8 @@ export function Conflicts(props: { collection: string }) {
     <Page title={`Conflicts of ${collection}`}>
       <CollectionTabs collection={collection} current="/conflicts" />
       <p class="hint">
-        Upstream changed a field that was changed by hand. Keep the manual value, or take the new source value.
+        Upstream changed a field that was changed by hand. Keep the manual value, or take the new source
+        value.
       </p>
       <Notice message={notice} />
       {failure !== undefined && <ErrorMessage error={failure} />}
@@ -90,7 +92,8 @@ export function Conflicts(props: { collection: string }) {
       {items && items.length === 0 && <Empty>No open conflicts in {collection}.</Empty>}
       {items && items.length > 0 && (
         <>
-          <div class="row bulk" role="group" aria-label="Selected conflicts">
+          <fieldset class="row bulk">
+            <legend class="visually-hidden">Selected conflicts</legend>
             <span>{chosen.length} selected</span>
             <button
               type="button"
@@ -108,8 +111,8 @@ export function Conflicts(props: { collection: string }) {
             >
               Take source for selected
             </button>
-          </div>
-          <div class="table-wrap" tabIndex={0}>
+          </fieldset>
+          <TableWrap label="Open conflicts">
             <table class="conflicts" aria-busy={busy}>
               <caption class="visually-hidden">Open conflicts, page {paged.page}</caption>
               <thead>
@@ -184,7 +187,7 @@ export function Conflicts(props: { collection: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </>
       )}
       <Pager paged={paged} label="Conflicts" />

@@ -10,6 +10,7 @@ import {
   Notice,
   Page,
   Pager,
+  TableWrap,
   usePaged,
   useSession,
 } from '../ui';
@@ -27,7 +28,8 @@ export function Keys() {
   const [failure, setFailure] = useState<unknown>();
   const paged = usePaged(
     async (cursor) =>
-      (await ok(api.GET('/v1/api-keys', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))).data,
+      (await ok(api.GET('/v1/api-keys', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })))
+        .data,
     [],
   );
   const items = paged.data?.items;
@@ -75,7 +77,13 @@ export function Keys() {
       <form class="card" onSubmit={create} aria-labelledby="new-key-title">
         <h2 id="new-key-title">New key</h2>
         <label for="key-name">Name</label>
-        <input id="key-name" required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input
+          id="key-name"
+          required
+          maxLength={200}
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
         <fieldset>
           <legend>Scopes</legend>
           {(['read', 'write', 'admin'] as Scope[]).map((scope) => (
@@ -107,7 +115,7 @@ export function Keys() {
       {paged.loading && !items && <Loading what="keys" />}
       {items && items.length === 0 && <Empty>No keys.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="API keys">
           <table>
             <caption class="visually-hidden">API keys of this tenant</caption>
             <thead>
@@ -134,7 +142,9 @@ export function Keys() {
                   </td>
                   <td>{key.scopes.join(', ')}</td>
                   <td>{formatTime(key.createdAt)}</td>
-                  <td>{key.revokedAt ? `revoked ${formatTime(key.revokedAt)}` : formatTime(key.lastUsedAt)}</td>
+                  <td>
+                    {key.revokedAt ? `revoked ${formatTime(key.revokedAt)}` : formatTime(key.lastUsedAt)}
+                  </td>
                   <td class="actions">
                     <button
                       type="button"
@@ -149,7 +159,7 @@ export function Keys() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager paged={paged} label="API keys" />
       <ConfirmDialog
@@ -160,7 +170,8 @@ export function Keys() {
         onConfirm={revoke}
       >
         <p>
-          <strong>{revoking?.name}</strong> stops working at once, and every console session opened with it ends
+          <strong>{revoking?.name}</strong> stops working at once, and every console session opened with it
+          ends
           {revoking?.id === session.key.id ? ' — including this one' : ''}.
         </p>
       </ConfirmDialog>

@@ -1,6 +1,14 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ok, Problem, type RecordMeta } from '../api';
-import { diffPatch, equal, fieldChanges, type JsonObject, leaves, type PatchOperation, within } from '../json';
+import {
+  diffPatch,
+  equal,
+  fieldChanges,
+  type JsonObject,
+  leaves,
+  type PatchOperation,
+  within,
+} from '../json';
 import { segment } from '../router';
 import {
   ConfirmDialog,
@@ -13,6 +21,7 @@ import {
   Notice,
   Page,
   readOnlyTitle,
+  TableWrap,
   useAsync,
   useSession,
 } from '../ui';
@@ -51,8 +60,18 @@ export function RecordPage(props: { collection: string; id: string }) {
     return { meta: data as RecordMeta, etag: response.headers.get('etag') ?? '' };
   }, [collection, id]);
 
+  // The message of an action waits for the record it changed, so that what it says is on the page.
+  const [pending, setPending] = useState<{ message: string; shown: Loaded | undefined }>();
+  useEffect(() => {
+    if (pending && record.data !== pending.shown && !record.loading) {
+      setNotice(pending.message);
+      setPending(undefined);
+    }
+  }, [pending, record.data, record.loading]);
+
   const done = (message: string) => {
-    setNotice(message);
+    setNotice(undefined);
+    setPending({ message, shown: record.data });
     setActionError(undefined);
     setStale(undefined);
     record.reload();
@@ -133,8 +152,8 @@ export function RecordPage(props: { collection: string; id: string }) {
       {stale && (
         <div class="error" role="alert">
           <p>
-            <strong>The record changed since you opened it</strong>, so your change was not saved. What changed
-            meanwhile:
+            <strong>The record changed since you opened it</strong>, so your change was not saved. What
+            changed meanwhile:
           </p>
           <ChangeList changes={stale.changes} empty="(no field changed: only its version moved on)" />
           <div class="row">
@@ -181,7 +200,9 @@ function RecordBody(props: {
   const [confirmRevertAll, setConfirmRevertAll] = useState(false);
   const effective = leaves(meta.data ?? {});
   const source = leaves(meta.source ?? {});
-  const paths = [...new Set([...effective.keys(), ...source.keys(), ...meta.overrides.map((o) => o.path)])].sort();
+  const paths = [
+    ...new Set([...effective.keys(), ...source.keys(), ...meta.overrides.map((o) => o.path)]),
+  ].sort();
   const overrideOf = (path: string) => meta.overrides.find((o) => within(path, o.path));
   const hasChanges = meta.overrides.length > 0 || meta.manualDelete !== null;
 
@@ -257,7 +278,7 @@ function RecordBody(props: {
       {paths.length === 0 ? (
         <p class="empty">This record has no fields.</p>
       ) : (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="Fields">
           <table class="fields">
             <caption class="visually-hidden">
               Fields of the record: the value the site sees, and the value from the source
@@ -338,7 +359,7 @@ function RecordBody(props: {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </>
   );
@@ -453,13 +474,16 @@ function JsonEditor(props: {
   );
 }
 
-export function ChangeList(props: { changes: { path: string; from?: unknown; to?: unknown; op?: string }[]; empty?: string }) {
+export function ChangeList(props: {
+  changes: { path: string; from?: unknown; to?: unknown; op?: string }[];
+  empty?: string;
+}) {
   if (props.changes.length === 0) return <p class="empty">{props.empty ?? 'No field changed.'}</p>;
   return (
     <ul class="changes">
       {props.changes.map((change) => (
         <li key={change.path}>
-          <code>{change.path}</code>: <JsonValue value={change.from} missing="(none)" /> →{' '}
+          <code>{change.path || '(the record)'}</code>: <JsonValue value={change.from} missing="(none)" /> →{' '}
           <JsonValue value={change.to} missing="(removed)" />
         </li>
       ))}

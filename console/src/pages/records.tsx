@@ -1,7 +1,18 @@
 import { useState } from 'preact/hooks';
 import { api, ok } from '../api';
 import { navigate, segment } from '../router';
-import { Empty, ErrorMessage, type FormEvent, Link, Loading, Page, Pager, useAsync, usePaged } from '../ui';
+import {
+  Empty,
+  ErrorMessage,
+  type FormEvent,
+  Link,
+  Loading,
+  Page,
+  Pager,
+  TableWrap,
+  useAsync,
+  usePaged,
+} from '../ui';
 import { CollectionTabs } from './collection-tabs';
 
 const PAGE_SIZE = 50;
@@ -14,7 +25,8 @@ const PAGE_SIZE = 50;
 export function Records(props: { collection: string }) {
   const { collection } = props;
   const settings = useAsync(
-    async () => (await ok(api.GET('/v1/collections/{collection}', { params: { path: { collection } } }))).data,
+    async () =>
+      (await ok(api.GET('/v1/collections/{collection}', { params: { path: { collection } } }))).data,
     [collection],
   );
   const paged = usePaged(
@@ -49,7 +61,7 @@ export function Records(props: { collection: string }) {
           {settings.data.counts.openConflicts.toLocaleString()} open conflicts
         </p>
       )}
-      <form class="inline-form" onSubmit={open} role="search" aria-label="Open a record">
+      <form class="inline-form" onSubmit={open}>
         <label for="record-id">Record id</label>
         <input
           id="record-id"
@@ -63,9 +75,11 @@ export function Records(props: { collection: string }) {
       {paged.loading && !items && <Loading what="records" />}
       {items && items.length === 0 && <Empty>This collection has no records.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="Records">
           <table class="records" aria-busy={paged.loading}>
-            <caption class="visually-hidden">Records of {collection}, page {paged.page}</caption>
+            <caption class="visually-hidden">
+              Records of {collection}, page {paged.page}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">{idField}</th>
@@ -92,7 +106,7 @@ export function Records(props: { collection: string }) {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager paged={paged} label="Records" />
     </Page>

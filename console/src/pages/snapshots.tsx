@@ -13,6 +13,7 @@ import {
   Page,
   Pager,
   readOnlyTitle,
+  TableWrap,
   useAsync,
   usePaged,
   useSession,
@@ -27,8 +28,11 @@ export function Snapshots() {
   const [failure, setFailure] = useState<unknown>();
   const paged = usePaged(
     async (cursor) =>
-      (await ok(api.GET('/v1/snapshots', { params: { query: { limit: 25, ...(cursor ? { cursor } : {}) } } })))
-        .data,
+      (
+        await ok(
+          api.GET('/v1/snapshots', { params: { query: { limit: 25, ...(cursor ? { cursor } : {}) } } }),
+        )
+      ).data,
     [],
   );
   const items = paged.data?.items;
@@ -47,11 +51,14 @@ export function Snapshots() {
   const take = (event: FormEvent) => {
     event.preventDefault();
     const text = label.trim();
-    void act(async () => {
-      await ok(api.POST('/v1/snapshots', { body: (text ? { label: text } : {}) as never }));
-      setLabel('');
-      paged.first();
-    }, `Snapshot ${text ? `"${text}" ` : ''}taken.`);
+    void act(
+      async () => {
+        await ok(api.POST('/v1/snapshots', { body: (text ? { label: text } : {}) as never }));
+        setLabel('');
+        paged.first();
+      },
+      `Snapshot ${text ? `"${text}" ` : ''}taken.`,
+    );
   };
 
   const update = (snapshot: Snapshot, body: { label?: string | null; pinned?: boolean }, message: string) =>
@@ -86,9 +93,11 @@ export function Snapshots() {
       {failure !== undefined && <ErrorMessage error={failure} />}
       {paged.error !== undefined && <ErrorMessage error={paged.error} onRetry={paged.reload} />}
       {paged.loading && !items && <Loading what="snapshots" />}
-      {items && items.length === 0 && <Empty>No snapshots yet. One is taken before every sync and restore.</Empty>}
+      {items && items.length === 0 && (
+        <Empty>No snapshots yet. One is taken before every sync and restore.</Empty>
+      )}
       {items && items.length > 0 && (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="Snapshots">
           <table>
             <caption class="visually-hidden">Snapshots, newest first</caption>
             <thead>
@@ -117,7 +126,11 @@ export function Snapshots() {
                       title={readOnlyTitle(canWrite)}
                       aria-label={`${snapshot.pinned ? 'Unpin' : 'Pin'} the snapshot of ${formatTime(snapshot.createdAt)}`}
                       onClick={() =>
-                        update(snapshot, { pinned: !snapshot.pinned }, snapshot.pinned ? 'Unpinned.' : 'Pinned.')
+                        update(
+                          snapshot,
+                          { pinned: !snapshot.pinned },
+                          snapshot.pinned ? 'Unpinned.' : 'Pinned.',
+                        )
                       }
                     >
                       {snapshot.pinned ? 'Unpin' : 'Pin'}
@@ -129,7 +142,8 @@ export function Snapshots() {
                       aria-label={`Relabel the snapshot of ${formatTime(snapshot.createdAt)}`}
                       onClick={() => {
                         const next = window.prompt('New label (empty to remove it)', snapshot.label ?? '');
-                        if (next !== null) void update(snapshot, { label: next.trim() || null }, 'Relabelled.');
+                        if (next !== null)
+                          void update(snapshot, { label: next.trim() || null }, 'Relabelled.');
                       }}
                     >
                       Relabel
@@ -142,7 +156,7 @@ export function Snapshots() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager paged={paged} label="Snapshots" />
     </Page>
@@ -175,7 +189,9 @@ export function SnapshotPage(props: { id: string }) {
     [props.id],
   );
   const collections = diff.data?.items;
-  const changed = (collections ?? []).filter((c) => c.counts.created + c.counts.changed + c.counts.deleted > 0);
+  const changed = (collections ?? []).filter(
+    (c) => c.counts.created + c.counts.changed + c.counts.deleted > 0,
+  );
 
   const restore = async () => {
     setBusy(true);
@@ -226,7 +242,9 @@ export function SnapshotPage(props: { id: string }) {
       <h2>Changed since this snapshot</h2>
       {diff.error !== undefined && <ErrorMessage error={diff.error} onRetry={diff.reload} />}
       {diff.loading && !collections && <Loading what="the differences" />}
-      {collections && changed.length === 0 && diff.page === 1 && <Empty>Nothing changed since this snapshot.</Empty>}
+      {collections && changed.length === 0 && diff.page === 1 && (
+        <Empty>Nothing changed since this snapshot.</Empty>
+      )}
       {changed.map((collection) => (
         <DiffOfCollection key={collection.name} collection={collection} />
       ))}

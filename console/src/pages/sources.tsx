@@ -12,6 +12,7 @@ import {
   Page,
   Pager,
   readOnlyTitle,
+  TableWrap,
   usePaged,
   useSession,
 } from '../ui';
@@ -24,7 +25,8 @@ export function Sources() {
   const [failure, setFailure] = useState<unknown>();
   const paged = usePaged(
     async (cursor) =>
-      (await ok(api.GET('/v1/sources', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }))).data,
+      (await ok(api.GET('/v1/sources', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })))
+        .data,
     [],
   );
   const items = paged.data?.items;
@@ -33,7 +35,9 @@ export function Sources() {
     setFailure(undefined);
     try {
       await ok(
-        api.POST('/v1/collections/{collection}/source/run', { params: { path: { collection: source.collection } } }),
+        api.POST('/v1/collections/{collection}/source/run', {
+          params: { path: { collection: source.collection } },
+        }),
       );
       setNotice(`${source.collection}: the source will be fetched at the next tick.`);
     } catch (error) {
@@ -53,7 +57,7 @@ export function Sources() {
       {paged.loading && !items && <Loading what="sources" />}
       {items && items.length === 0 && <Empty>No scheduled sources.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="Sources">
           <table>
             <caption class="visually-hidden">Scheduled sources</caption>
             <thead>
@@ -85,7 +89,9 @@ export function Sources() {
                     <td>
                       {source.lastRun ? (
                         <>
-                          <span class={`status status-${source.lastRun.status}`}>{source.lastRun.status}</span>{' '}
+                          <span class={`status status-${source.lastRun.status}`}>
+                            {source.lastRun.status}
+                          </span>{' '}
                           {formatTime(source.lastRun.at)}
                           {source.lastRun.error && <div class="invalid">{source.lastRun.error}</div>}
                         </>
@@ -123,7 +129,7 @@ export function Sources() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager paged={paged} label="Sources" />
     </Page>
@@ -136,7 +142,10 @@ function SourceRuns(props: { collection: string }) {
       (
         await ok(
           api.GET('/v1/collections/{collection}/source/runs', {
-            params: { path: { collection: props.collection }, query: { limit: 10, ...(cursor ? { cursor } : {}) } },
+            params: {
+              path: { collection: props.collection },
+              query: { limit: 10, ...(cursor ? { cursor } : {}) },
+            },
           }),
         )
       ).data,

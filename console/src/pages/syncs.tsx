@@ -12,6 +12,7 @@ import {
   Page,
   Pager,
   readOnlyTitle,
+  TableWrap,
   usePaged,
   useSession,
 } from '../ui';
@@ -43,7 +44,7 @@ export function Syncs(props: { collection: string }) {
       {paged.loading && !items && <Loading what="sync runs" />}
       {items && items.length === 0 && <Empty>No sync has run on {collection} yet.</Empty>}
       {items && items.length > 0 && (
-        <div class="table-wrap" tabIndex={0}>
+        <TableWrap label="Sync runs">
           <table>
             <caption class="visually-hidden">Sync runs, newest first</caption>
             <thead>
@@ -82,7 +83,7 @@ export function Syncs(props: { collection: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager paged={paged} label="Sync runs" />
     </Page>
@@ -161,7 +162,12 @@ function Upload(props: { collection: string; onApplied: () => void }) {
             (records missing from the feed are gone)
           </label>
           <label>
-            <input type="radio" name="mode" checked={mode === 'partial'} onChange={() => setMode('partial')} />{' '}
+            <input
+              type="radio"
+              name="mode"
+              checked={mode === 'partial'}
+              onChange={() => setMode('partial')}
+            />{' '}
             partial (only upserts)
           </label>
         </fieldset>
@@ -172,7 +178,7 @@ function Upload(props: { collection: string; onApplied: () => void }) {
       <Notice message={notice} />
       {error !== undefined && <ErrorMessage error={error} />}
       {plan && (
-        <div class="plan" aria-labelledby="plan-title">
+        <section class="plan" aria-labelledby="plan-title">
           <h3 id="plan-title">Plan for {file?.name}</h3>
           <p>
             <Counts counts={plan.counts} />
@@ -192,7 +198,7 @@ function Upload(props: { collection: string; onApplied: () => void }) {
               Cancel
             </button>
           </div>
-        </div>
+        </section>
       )}
     </section>
   );
@@ -202,7 +208,9 @@ function PlanIds(props: { label: string; ids: string[]; collection: string }) {
   if (props.ids.length === 0) return null;
   return (
     <>
-      <dt>{props.label} (first {props.ids.length})</dt>
+      <dt>
+        {props.label} (first {props.ids.length})
+      </dt>
       <dd>
         {props.ids.slice(0, 20).map((id, i) => (
           <span key={id}>
@@ -226,9 +234,11 @@ const COUNT_LABELS: [string, string][] = [
 ];
 
 function describeCounts(counts: Record<string, unknown>): string {
-  return COUNT_LABELS.filter(([key]) => typeof counts[key] === 'number' && counts[key] !== 0)
-    .map(([key, label]) => `${(counts[key] as number).toLocaleString()} ${label}`)
-    .join(', ') || 'no change';
+  return (
+    COUNT_LABELS.filter(([key]) => typeof counts[key] === 'number' && counts[key] !== 0)
+      .map(([key, label]) => `${(counts[key] as number).toLocaleString()} ${label}`)
+      .join(', ') || 'no change'
+  );
 }
 
 export function Counts(props: { counts: Record<string, unknown> }) {
@@ -249,7 +259,6 @@ function Errors(props: { errors: unknown[] }) {
       <summary>{props.errors.length} error(s)</summary>
       <ul>
         {props.errors.slice(0, 20).map((error, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: errors have no identity of their own
           <li key={i}>{typeof error === 'string' ? error : JSON.stringify(error)}</li>
         ))}
       </ul>
