@@ -130,7 +130,10 @@ async function main() {
     });
     if (outcome.run.status !== 'succeeded') throw new Error(`sync ${outcome.run.status}`);
     const loadSeconds = (performance.now() - t0) / 1000;
-    const { key } = await new ApiKeyService(db).create(tenantId, { name: 'bench', scopes: ['read', 'write'] });
+    const { key } = await new ApiKeyService(db).create(tenantId, {
+      name: 'bench',
+      scopes: ['read', 'write'],
+    });
     // Some overrides and one open conflict, so the record and conflict pages have something to show.
     const app = await buildApp({ config: { ...loadConfig({}), port: 0 }, db, logRequests: false });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -183,10 +186,43 @@ async function main() {
         (p) => p.getByRole('button', { name: 'Edit /name' }).waitFor(),
       ],
       ['history', `/console/c/products/records/${target}`, (p) => p.getByText('Version 1 ').waitFor()],
-      ['conflicts', '/console/c/products/conflicts', (p) => p.getByRole('button', { name: /^Keep manual value/ }).waitFor()],
-      ['syncs', '/console/c/products/syncs', (p) => p.getByRole('cell', { name: /succeeded/ }).first().waitFor()],
-      ['snapshots', '/console/snapshots', (p) => p.getByRole('link', { name: 'Compare and restore' }).first().waitFor()],
+      [
+        'conflicts',
+        '/console/c/products/conflicts',
+        (p) => p.getByRole('button', { name: /^Keep manual value/ }).waitFor(),
+      ],
+      [
+        'syncs',
+        '/console/c/products/syncs',
+        (p) =>
+          p
+            .getByRole('cell', { name: /succeeded/ })
+            .first()
+            .waitFor(),
+      ],
+      [
+        'snapshots',
+        '/console/snapshots',
+        (p) => p.getByRole('link', { name: 'Compare and restore' }).first().waitFor(),
+      ],
     ];
+    // The API calls behind the pages alone, to tell the server's share from the page's.
+    const apiRows: string[] = [];
+    for (const path of [
+      '/v1/collections?limit=50',
+      '/v1/collections/products',
+      '/v1/collections/products/records?limit=50',
+      `/v1/collections/products/records/${target}?meta=true`,
+    ]) {
+      const samples: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const start = performance.now();
+        const response = await fetch(base + path, { headers: { authorization: `Bearer ${key}` } });
+        await response.arrayBuffer();
+        if (i > 0) samples.push(performance.now() - start);
+      }
+      apiRows.push(`| GET ${path} | ${median(samples).toFixed(0)} | ${Math.max(...samples).toFixed(0)} |`);
+    }
     const rows: string[] = [];
     for (const [name, path, ready] of pages) {
       const samples: number[] = [];
@@ -209,7 +245,9 @@ async function main() {
       await page.getByRole('link', { name: first }).waitFor();
       nextSamples.push(performance.now() - start);
     }
-    rows.push(`| records: Next page (click) | ${median(nextSamples).toFixed(0)} | ${Math.max(...nextSamples).toFixed(0)} |`);
+    rows.push(
+      `| records: Next page (click) | ${median(nextSamples).toFixed(0)} | ${Math.max(...nextSamples).toFixed(0)} |`,
+    );
 
     console.log(
       `\nTime to interactive on PostgreSQL, a collection of ${RECORDS.toLocaleString()} records ` +
@@ -218,6 +256,10 @@ async function main() {
     console.log('| page | median ms | slowest ms |');
     console.log('|---|---:|---:|');
     for (const row of rows) console.log(row);
+    console.log('\nThe API calls behind them, alone (no browser)\n');
+    console.log('| call | median ms | slowest ms |');
+    console.log('|---|---:|---:|');
+    for (const row of apiRows) console.log(row);
     await context.close();
     await app.close();
   } finally {

@@ -179,7 +179,17 @@ test('/console serves the page with a strict CSP, and every page path falls back
   const csp = page.headers.get('content-security-policy') ?? '';
   assert.match(csp, /script-src 'self'/);
   assert.match(csp, /default-src 'self'/);
-  assert.match(await page.text(), /<div id="app">/);
+  const html = await page.text();
+  assert.match(html, /<div id="app">/);
+  // Scripts go compressed to a browser that accepts it, and never as the page.
+  const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  assert.ok(script, 'index.html loads a script');
+  const compressed = await fetch(server.url + script, { headers: { 'accept-encoding': 'br' } });
+  assert.equal(compressed.status, 200);
+  assert.equal(compressed.headers.get('content-encoding'), 'br');
+  assert.match(compressed.headers.get('content-type') ?? '', /javascript/);
+  const missing = await fetch(`${server.url}/console/assets/nope.js`);
+  assert.equal(missing.status, 404);
   const redirect = await fetch(`${server.url}/console`, { redirect: 'manual' });
   assert.equal(redirect.status, 302);
   assert.equal(redirect.headers.get('location'), '/console/');
