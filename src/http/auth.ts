@@ -69,7 +69,10 @@ async function sessionPrincipal(request: FastifyRequest, sessions: SessionServic
   if (token === undefined) return undefined;
   const principal = await sessions.principal(token);
   if (principal && lacksCsrfHeader(request)) {
-    throw new AppError('csrf_header_missing', 'A change made with the console cookie needs the header x-sync-manager-csrf: 1');
+    throw new AppError(
+      'csrf_header_missing',
+      'A change made with the console cookie needs the header x-sync-manager-csrf: 1',
+    );
   }
   return principal;
 }

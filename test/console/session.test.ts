@@ -179,6 +179,7 @@ test('/console serves the page with a strict CSP, and every page path falls back
   const csp = page.headers.get('content-security-policy') ?? '';
   assert.match(csp, /script-src 'self'/);
   assert.match(csp, /default-src 'self'/);
+  assert.equal(page.headers.get('cache-control'), 'no-cache');
   const html = await page.text();
   assert.match(html, /<div id="app">/);
   // Scripts go compressed to a browser that accepts it, and never as the page.

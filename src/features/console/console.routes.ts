@@ -77,8 +77,9 @@ function serve(request: FastifyRequest, reply: FastifyReply, dir: string, path: 
   if (/\.[A-Za-z0-9]+$/.test(file)) {
     throw new AppError('route_not_found', `No console file ${request.url.split('?')[0]}`);
   }
+  // Always revalidated: a new build must be picked up at the next load.
   reply.header('cache-control', 'no-cache');
-  return reply.sendFile('index.html', { maxAge: 0 });
+  return reply.sendFile('index.html', { cacheControl: false });
 }
 
 function isFile(path: string): boolean {

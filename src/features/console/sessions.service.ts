@@ -39,7 +39,10 @@ export class SessionService {
     const principal = await this.keys.authenticate(key);
     if (!principal) throw new AppError('unauthorized', 'This API key is not valid, or it was revoked');
     if (principal.kind !== 'tenant' || principal.keyId === null) {
-      throw new AppError('forbidden', 'The console signs in with a tenant API key (smk_…), not a platform key');
+      throw new AppError(
+        'forbidden',
+        'The console signs in with a tenant API key (smk_…), not a platform key',
+      );
     }
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hashKey(token);
