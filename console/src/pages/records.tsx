@@ -24,11 +24,6 @@ const PAGE_SIZE = 50;
  */
 export function Records(props: { collection: string }) {
   const { collection } = props;
-  const settings = useAsync(
-    async () =>
-      (await ok(api.GET('/v1/collections/{collection}', { params: { path: { collection } } }))).data,
-    [collection],
-  );
   const paged = usePaged(
     async (cursor) =>
       (
@@ -39,6 +34,16 @@ export function Records(props: { collection: string }) {
         )
       ).data,
     [collection],
+  );
+  // The settings and counts come after the first page: counting a large collection takes the database
+  // longer than the page itself, and must not hold it up. Until then the id field is taken to be `id`.
+  const listed = paged.data !== undefined;
+  const settings = useAsync(
+    async () =>
+      listed
+        ? (await ok(api.GET('/v1/collections/{collection}', { params: { path: { collection } } }))).data
+        : undefined,
+    [collection, listed],
   );
   const [wanted, setWanted] = useState('');
   const idField = settings.data?.idField ?? 'id';
