@@ -22,6 +22,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: the database answers and its schema is current
+         * @description For load balancers and orchestrators: 200 once the server can serve requests, 503 problem+json while the database is unreachable or migrations are pending (run `sync-manager migrate`). `/health` only says the process is alive.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Requests by route and status, sync runs and records, database connections, queue backlogs and process figures, in the Prometheus text format. Needs the platform admin key unless SYNC_MANAGER_METRICS=public; absent when it is off.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy the embedded data folder while the server runs
+         * @description Writes a consistent copy of the embedded (PGlite) database into `directory`, on the server machine, as a data folder of its own. Statements wait while the files are copied. On PostgreSQL use pg_dump (422).
+         */
+        post: operations["createBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants": {
         parameters: {
             query?: never;
@@ -430,8 +490,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List effective records in id order (keyset pagination)
-         * @description The effective records (source value with the overrides on top), in record id order. `asOf` (a snapshot id or an ISO timestamp) reads the collection as it was then.
+         * List effective records in id order (keyset pagination), filtered, sorted and projected
+         * @description `filter` (JSON, Directus-style operators), `sort` (`field` or `-field`; ties by id, records without the field last), `fields` (top-level members), and the record-state filters `overridden`, `conflicts=open`, `upstreamGone`, `deleted`. See docs/querying.md. A filter or sort no ready declared index serves answers 422 index_required on a large collection.
          */
         get: operations["listRecords"];
         put?: never;
@@ -538,6 +598,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{collection}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report the records that do not fit the collection's schema
+         * @description Reads every live record (effective value) and checks it against the stored schema. A collection without one reports every record as fitting (`schema: "none"`).
+         */
+        get: operations["validateRecords"];
+        put?: never;
+        /**
+         * Report the records that would not fit the schema in the body
+         * @description As GET …/validate, with a candidate schema instead of the stored one: try a schema before saving it. An invalid schema is a 422 invalid_schema.
+         */
+        post: operations["validateRecordsAgainstSchema"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console session of this cookie: tenant, key name and scopes, expiry
+         * @description Answers 401 when there is no live session (none, expired, ended, or its key revoked).
+         */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in to the console: exchange an API key for a session cookie
+         * @description The key is checked and forgotten: the answer sets an HttpOnly, SameSite=Strict cookie that authenticates later requests with the key’s scopes until it expires, the session is ended, or the key is revoked. Needs the header x-sync-manager-csrf: 1.
+         */
+        post: operations["createSession"];
+        /**
+         * Sign out: end the session of this cookie at once
+         * @description Needs the header x-sync-manager-csrf: 1. Answers 204 even when no session was open.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -618,6 +730,157 @@ export interface operations {
                         /** @enum {string} */
                         database: "postgres" | "pglite";
                     };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready";
+                        /** @enum {string} */
+                        database: "postgres" | "pglite";
+                    };
+                };
+            };
+            /** @description Service Unavailable. The problem's `code` says which. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description An absolute path on the server: a new or empty folder, whose parent exists */
+                    directory: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The copy, a data folder: SYNC_MANAGER_DATA_DIR=<directory> opens it */
+                        directory: string;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type. The problem's `code` says which. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -992,6 +1255,16 @@ export interface operations {
                             deletePolicy: string;
                             conflictPolicy: string;
                             maxDeleteRatio: number;
+                            schema: {
+                                [key: string]: unknown;
+                            } | null;
+                            indexes: string[];
+                            indexStates: {
+                                field: string;
+                                /** @enum {string} */
+                                state: "building" | "ready" | "failed";
+                                error: string | null;
+                            }[];
                             createdAt: string;
                             updatedAt: string;
                             counts: {
@@ -1065,6 +1338,16 @@ export interface operations {
                         deletePolicy: string;
                         conflictPolicy: string;
                         maxDeleteRatio: number;
+                        schema: {
+                            [key: string]: unknown;
+                        } | null;
+                        indexes: string[];
+                        indexStates: {
+                            field: string;
+                            /** @enum {string} */
+                            state: "building" | "ready" | "failed";
+                            error: string | null;
+                        }[];
                         createdAt: string;
                         updatedAt: string;
                         counts: {
@@ -1148,6 +1431,12 @@ export interface operations {
                     /** @enum {string} */
                     conflictPolicy?: "keep-manual" | "take-source";
                     maxDeleteRatio?: number;
+                    /** @description a JSON Schema (2020-12) every record must fit (docs/querying.md); null: none */
+                    schema?: {
+                        [key: string]: unknown;
+                    } | null;
+                    /** @description fields (dotted names) to index for filters and sorts */
+                    indexes?: string[];
                 };
             };
         };
@@ -1164,6 +1453,16 @@ export interface operations {
                         deletePolicy: string;
                         conflictPolicy: string;
                         maxDeleteRatio: number;
+                        schema: {
+                            [key: string]: unknown;
+                        } | null;
+                        indexes: string[];
+                        indexStates: {
+                            field: string;
+                            /** @enum {string} */
+                            state: "building" | "ready" | "failed";
+                            error: string | null;
+                        }[];
                         createdAt: string;
                         updatedAt: string;
                         counts: {
@@ -1193,6 +1492,16 @@ export interface operations {
                         deletePolicy: string;
                         conflictPolicy: string;
                         maxDeleteRatio: number;
+                        schema: {
+                            [key: string]: unknown;
+                        } | null;
+                        indexes: string[];
+                        indexStates: {
+                            field: string;
+                            /** @enum {string} */
+                            state: "building" | "ready" | "failed";
+                            error: string | null;
+                        }[];
                         createdAt: string;
                         updatedAt: string;
                         counts: {
@@ -1239,8 +1548,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict: the state of the resource does not allow it now. The problem's `code` says which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unsupported Media Type. The problem's `code` says which. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1473,7 +1800,7 @@ export interface operations {
                      * @enum {string}
                      */
                     mode?: "full" | "partial";
-                    /** @description extra request headers, e.g. an upstream Authorization; never shown back */
+                    /** @description extra request headers, e.g. an upstream Authorization; never shown back, and not sent after a redirect to another origin. Names are RFC 9110 tokens, values printable ASCII */
                     headers?: {
                         [key: string]: string;
                     };
@@ -2445,6 +2772,7 @@ export interface operations {
                                 revived?: number;
                                 overridesRetired?: number;
                                 rows?: number;
+                                skipped?: number;
                             } & {
                                 [key: string]: unknown;
                             };
@@ -2515,6 +2843,8 @@ export interface operations {
                 mode?: "full" | "partial";
                 dryRun?: boolean;
                 force?: boolean;
+                /** @description rows the collection's schema refuses: 'refuse' the feed (default) or 'skip' them, listed in the run */
+                invalidRecords?: "refuse" | "skip";
             };
             header?: {
                 /** @description the same key with the same body returns the first run again (Idempotent-Replayed: true) and applies once */
@@ -2593,6 +2923,7 @@ export interface operations {
                             revived?: number;
                             overridesRetired?: number;
                             rows?: number;
+                            skipped?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -2653,6 +2984,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Error. The problem's `code` says which. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict: the state of the resource does not allow it now. The problem's `code` says which. */
             409: {
                 headers: {
@@ -2682,6 +3022,15 @@ export interface operations {
             };
             /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests. The problem's `code` says which. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2725,6 +3074,7 @@ export interface operations {
                             revived?: number;
                             overridesRetired?: number;
                             rows?: number;
+                            skipped?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -2971,6 +3321,20 @@ export interface operations {
                 cursor?: string;
                 /** @description read the past: a snapshot id, or an ISO 8601 timestamp inside the retention window */
                 asOf?: string;
+                /** @description JSON, e.g. {"price":{"_lt":20},"category":{"_in":["a","b"]}} */
+                filter?: string;
+                /** @description `field` or `-field` (dotted names) */
+                sort?: string;
+                /** @description comma-separated top-level members */
+                fields?: string;
+                /** @description records with (true) or without (false) manual edits */
+                overridden?: boolean;
+                /** @description records with an open conflict */
+                conflicts?: "open";
+                /** @description records the last full feed no longer holds */
+                upstreamGone?: boolean;
+                /** @description true: deleted records (their source value) */
+                deleted?: boolean;
             };
             header?: never;
             path: {
@@ -3720,6 +4084,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listRecordHistory: {
@@ -3861,6 +4234,340 @@ export interface operations {
             };
             /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validateRecords: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        schema: "stored" | "body" | "none";
+                        /** @description live records checked */
+                        checked: number;
+                        invalidCount: number;
+                        /** @description the first `limit` records that do not fit, in id order */
+                        invalid: {
+                            id: string;
+                            errors: {
+                                pointer: string;
+                                message: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validateRecordsAgainstSchema: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description a JSON Schema (2020-12) to try */
+                    schema: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        schema: "stored" | "body" | "none";
+                        /** @description live records checked */
+                        checked: number;
+                        invalidCount: number;
+                        /** @description the first `limit` records that do not fit, in id order */
+                        invalid: {
+                            id: string;
+                            errors: {
+                                pointer: string;
+                                message: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type. The problem's `code` says which. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: {
+                            id: string;
+                            slug: string;
+                            name: string;
+                        };
+                        key: {
+                            id: string;
+                            name: string;
+                            scopes: ("read" | "write" | "admin")[];
+                        };
+                        /** @description when the session ends unless the key is revoked first */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description must be "1": a cross-site page cannot send it without a CORS preflight */
+                "x-sync-manager-csrf"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description a tenant API key (smk_…) */
+                    key: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: {
+                            id: string;
+                            slug: string;
+                            name: string;
+                        };
+                        key: {
+                            id: string;
+                            name: string;
+                            scopes: ("read" | "write" | "admin")[];
+                        };
+                        /** @description when the session ends unless the key is revoked first */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description must be "1": a cross-site page cannot send it without a CORS preflight */
+                "x-sync-manager-csrf"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,9 @@ import { IndexBuilder } from './features/collections/index-builder.ts';
 import { CollectionSchemas } from './features/collections/record-schema.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
 import { ConflictService } from './features/conflicts/conflicts.service.ts';
+import { consoleRoutes, defaultConsoleDir } from './features/console/console.routes.ts';
+import { sessionRoutes } from './features/console/session.routes.ts';
+import { SessionService } from './features/console/sessions.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { metricsRoutes, registerMetrics } from './features/metrics/metrics.routes.ts';
 import { RecordQueries } from './features/records/record-queries.ts';
@@ -51,6 +54,8 @@ export interface AppDeps {
   now?: () => Date;
   /** false in the CLI's in-process app: its own caller's sync body needs no spooling (docs/sync.md). */
   spoolSyncBodies?: boolean;
+  /** The built console's folder; console/dist of the package unless a test names another. */
+  consoleDir?: string;
 }
 
 /** Default body limit for JSON bodies; the sync route raises it for feeds. */
@@ -128,7 +133,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.now ? { now: deps.now } : {}),
   });
   const records = new RecordService(db, undefined, schemas);
-  registerAuth(app, keys, tenants);
+  const sessions = new SessionService(db, keys, config.sessionLifetimeSeconds);
+  registerAuth(app, keys, tenants, sessions);
 
   addSharedSchemas(app);
   await app.register(swagger, openApiOptions());
@@ -164,5 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
   await app.register(recordRoutes, { records, snapshots, queries });
   await app.register(validationRoutes, { db });
+  await app.register(sessionRoutes, { sessions, lifetimeSeconds: config.sessionLifetimeSeconds });
+  await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
   return app;
 }

@@ -46,6 +46,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** Who may read GET /metrics: the platform admin key, anyone (a private network), or nobody. */
   metrics: 'admin' | 'public' | 'off';
+  /** How long a console sign-in lasts, in seconds (the key's revocation ends it sooner). */
+  sessionLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     rateLimitPerMinute: integer(env, 'SYNC_MANAGER_RATE_LIMIT', 0, 0, 1_000_000),
     trustProxy: trustProxy(env.SYNC_MANAGER_TRUST_PROXY),
     metrics: oneOf(env, 'SYNC_MANAGER_METRICS', ['admin', 'public', 'off'], 'admin') as Config['metrics'],
+    sessionLifetimeSeconds: integer(env, 'SYNC_MANAGER_SESSION_LIFETIME_SECONDS', 8 * 3600, 60, 30 * 86_400),
   };
 }
 

@@ -11,8 +11,13 @@ export const ERROR_CATALOG = {
   invalid_patch: { status: 400, title: 'The patch document is not valid' },
   unauthorized: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'The API key lacks the scope for this operation' },
+  csrf_header_missing: {
+    status: 403,
+    title: 'A change authenticated by the session cookie lacks the CSRF header',
+  },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
+  console_not_built: { status: 404, title: 'The web console has not been built' },
   tenant_not_found: { status: 404, title: 'Tenant not found' },
   api_key_not_found: { status: 404, title: 'API key not found' },
   collection_not_found: { status: 404, title: 'Collection not found' },

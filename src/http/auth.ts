@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { ApiKeyService, Principal, Scope } from '../features/api-keys/api-keys.service.ts';
+import { lacksCsrfHeader, sessionToken } from '../features/console/session-cookie.ts';
+import type { SessionService } from '../features/console/sessions.service.ts';
 import type { TenantService } from '../features/tenants/tenants.service.ts';
 
 /** What a route needs: nothing, the platform admin, or a tenant key with this scope. */
@@ -22,12 +24,17 @@ export const TENANT_HEADER = 'sync-manager-tenant';
  * Authenticates on onRequest, before any body is read, so a 2 GB upload without a key is refused at
  * once. Every 401 says the same thing, whichever check failed.
  */
-export function registerAuth(app: FastifyInstance, keys: ApiKeyService, tenants: TenantService): void {
+export function registerAuth(
+  app: FastifyInstance,
+  keys: ApiKeyService,
+  tenants: TenantService,
+  sessions?: SessionService,
+): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config.auth ?? 'none';
     if (needed === 'none') return;
-    const principal = await authenticate(request, keys);
+    const principal = await authenticate(request, keys, sessions);
     if (!principal)
       throw new AppError('unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
     request.principal = await actingPrincipal(request, principal, tenants);
@@ -45,11 +52,29 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyService, tenants:
   });
 }
 
-async function authenticate(request: FastifyRequest, keys: ApiKeyService): Promise<Principal | undefined> {
+async function authenticate(
+  request: FastifyRequest,
+  keys: ApiKeyService,
+  sessions: SessionService | undefined,
+): Promise<Principal | undefined> {
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header) return sessions ? sessionPrincipal(request, sessions) : undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? keys.authenticate(match[1]!) : undefined;
+}
+
+/** The console's cookie authenticates like the key that opened the session, with its scopes. */
+async function sessionPrincipal(request: FastifyRequest, sessions: SessionService) {
+  const token = sessionToken(request);
+  if (token === undefined) return undefined;
+  const principal = await sessions.principal(token);
+  if (principal && lacksCsrfHeader(request)) {
+    throw new AppError(
+      'csrf_header_missing',
+      'A change made with the console cookie needs the header x-sync-manager-csrf: 1',
+    );
+  }
+  return principal;
 }
 
 async function actingPrincipal(request: FastifyRequest, principal: Principal, tenants: TenantService) {
