@@ -6,6 +6,9 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
+import { changeRoutes } from './features/changes/changes.routes.ts';
+import { ChangeFeed } from './features/changes/changes.service.ts';
+import { ChangeNotifier } from './features/changes/notifier.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
 import { conflictRoutes } from './features/conflicts/conflicts.routes.ts';
@@ -138,6 +141,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
-  await app.register(recordRoutes, { records, snapshots });
+  const notifier = new ChangeNotifier(db);
+  app.addHook('onClose', () => notifier.close());
+  const feed = new ChangeFeed(db, notifier, deps.now ? { now: deps.now } : {});
+  await app.register(changeRoutes, { feed });
+  await app.register(recordRoutes, { records, snapshots, feed });
   return app;
 }

@@ -44,6 +44,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
         open = false;
         return result;
       }),
+    async listen(channel, onNotify) {
+      const stop = await pg.listen(channel, onNotify);
+      return async () => stop();
+    },
     close: () => pg.close(),
   };
 }

@@ -6,6 +6,7 @@ import { actorOf, tenantOf } from '../../http/auth.ts';
 import { mediaTypeOf, registerStrictJson } from '../../http/json-body.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
+import type { ChangeFeed } from '../changes/changes.service.ts';
 import { AsOf } from '../snapshots/snapshots.schemas.ts';
 import type { SnapshotService } from '../snapshots/snapshots.service.ts';
 import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
@@ -41,7 +42,9 @@ const ReadQuery = Type.Object(
 export const recordRoutes: FastifyPluginAsyncTypebox<{
   records: RecordService;
   snapshots?: SnapshotService;
-}> = async (app, { records, snapshots }) => {
+  /** Gives an export the change feed cursor it was taken at. */
+  feed?: ChangeFeed;
+}> = async (app, { records, snapshots, feed }) => {
   registerStrictJson(app, PATCH_MEDIA_TYPES);
 
   app.get(
@@ -267,6 +270,9 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const format = request.query.format ?? (wantsNdjson(request) ? 'ndjson' : 'json');
+      // Taken before the first record is read: following the feed from it serves every change the
+      // export may have missed (and perhaps some it already holds; docs/changes.md).
+      if (feed) reply.header('changes-cursor', await feed.currentCursor(tenantOf(request)));
       const stream = await exportRecords(records, tenantOf(request), request.params.collection, format);
       reply.type(format === 'ndjson' ? 'application/x-ndjson' : 'application/json');
       return reply.send(stream);
