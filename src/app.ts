@@ -24,6 +24,8 @@ import { syncRoutes } from './features/syncs/syncs.routes.ts';
 import { SyncService } from './features/syncs/syncs.service.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
+import { webhookRoutes } from './features/webhooks/webhooks.routes.ts';
+import { WebhookService } from './features/webhooks/webhooks.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
 import { type RoutePattern, registerErrorHandling, routePattern } from './http/problem.ts';
@@ -142,9 +144,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await syncs.recoverInterruptedRuns();
   });
   const notifier = new ChangeNotifier(db);
+  app.addHook('onReady', async () => {
+    await notifier.listen();
+  });
   app.addHook('onClose', () => notifier.close());
   const feed = new ChangeFeed(db, notifier, deps.now ? { now: deps.now } : {});
   await app.register(changeRoutes, { feed });
+  const webhooks = new WebhookService(db, feed, {
+    allowPrivate: config.allowPrivateFeedUrls,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(webhookRoutes, { webhooks });
   await app.register(recordRoutes, { records, snapshots, feed });
   return app;
 }

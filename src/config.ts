@@ -27,6 +27,18 @@ export interface Config {
   feedTimeoutMs: number;
   /** Largest feed body fetched from a scheduled source, in bytes. */
   feedMaxBytes: number;
+  /** Webhook deliveries in flight from this process; 0 sends none (another server may). */
+  webhookConcurrency: number;
+  /** One webhook attempt (connect, answer, body) at most this long, in ms. */
+  webhookTimeoutMs: number;
+  /** The first retry of a failed delivery after about this long, doubling each time, in ms. */
+  webhookRetryBaseMs: number;
+  /** A delivery is retried for this many hours after its first attempt. */
+  webhookRetryHours: number;
+  /** An endpoint failing without a success for this many hours is disabled. */
+  webhookDisableAfterHours: number;
+  /** How often the delivery worker looks for due retries when no commit wakes it, in ms. */
+  webhookPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +67,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     scheduleTickMs: integer(env, 'SYNC_MANAGER_SCHEDULE_TICK_MS', 1000, 10, 3_600_000),
     feedTimeoutMs: integer(env, 'SYNC_MANAGER_FEED_TIMEOUT_MS', 30_000, 100, 3_600_000),
     feedMaxBytes: integer(env, 'SYNC_MANAGER_FEED_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    webhookConcurrency: integer(env, 'SYNC_MANAGER_WEBHOOK_CONCURRENCY', 16, 0, 1000),
+    webhookTimeoutMs: integer(env, 'SYNC_MANAGER_WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    webhookRetryBaseMs: integer(env, 'SYNC_MANAGER_WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
+    webhookRetryHours: integer(env, 'SYNC_MANAGER_WEBHOOK_RETRY_HOURS', 26, 1, 720),
+    webhookDisableAfterHours: integer(env, 'SYNC_MANAGER_WEBHOOK_DISABLE_AFTER_HOURS', 120, 1, 8760),
+    webhookPollMs: integer(env, 'SYNC_MANAGER_WEBHOOK_POLL_MS', 1000, 10, 3_600_000),
   };
 }
 

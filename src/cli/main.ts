@@ -4,6 +4,7 @@ import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { AppError } from '../errors.ts';
 import { limitHeapGrowth } from '../lib/heap.ts';
 import { CliApiError } from './client.ts';
+import { registerChanges } from './commands/changes.ts';
 import { registerCollections } from './commands/collections.ts';
 import { registerInit } from './commands/init.ts';
 import { registerKeys } from './commands/keys.ts';
@@ -13,6 +14,7 @@ import { registerSnapshots } from './commands/snapshots.ts';
 import { registerSources } from './commands/sources.ts';
 import { registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
+import { registerWebhooks } from './commands/webhooks.ts';
 
 /** Exit codes: 0 ok, 1 refused or failed, 2 usage. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
     registerSnapshots,
     registerSources,
     registerSync,
+    registerChanges,
+    registerWebhooks,
   ]) {
     register(program);
   }

@@ -33,17 +33,22 @@ async function sync(collection: string, records: object[], query = '') {
   return response.body;
 }
 
-/** Reads the feed from `cursor` to the end, page by page; returns the items and the cursor after them. */
-async function readAll(path: string, cursor: string | undefined, limit = 2) {
+/**
+ * Reads the feed from `cursor` to the end, page by page; returns the items and the cursor after them.
+ * With `expect`, long-polls until that many arrived: on PostgreSQL a transaction open anywhere in the
+ * cluster (another test file's) holds back what committed after it began.
+ */
+async function readAll(path: string, cursor: string | undefined, limit = 2, expect = 0) {
   const items: Json[] = [];
   for (;;) {
     const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set('cursor', cursor);
+    if (items.length < expect) query.set('wait', '30');
     const page = await call('GET', `${path}?${query}`);
     assert.equal(page.status, 200, page.text);
     items.push(...page.body.items);
     cursor = page.body.nextCursor;
-    if (!page.body.hasMore) return { items, cursor: cursor! };
+    if (!page.body.hasMore && items.length >= expect) return { items, cursor: cursor! };
   }
 }
 
@@ -59,7 +64,7 @@ test('a sync, an edit and a delete appear once each, in order, with op, fields a
   const edit = await call('PATCH', '/v1/collections/products/records/a', { body: { price: 10 } });
   assert.equal(edit.status, 200, edit.text);
   assert.equal((await call('DELETE', '/v1/collections/products/records/b')).status, 204);
-  const { items, cursor } = await readAll('/v1/changes', start.cursor);
+  const { items, cursor } = await readAll('/v1/changes', start.cursor, 2, 5);
   assert.deepEqual(items.map(brief), [
     'products/a create v1',
     'products/b create v1',
@@ -99,6 +104,7 @@ test('a collection feed names only its collection; an unknown one is 404', async
   const start = (await call('GET', '/v1/changes?limit=1000')).body.nextCursor;
   await sync('other', [{ id: 'x' }], '?mode=partial');
   await sync('products', [{ id: 'z' }], '?mode=partial');
+  await readAll('/v1/changes', start, 2, 2);
   const other = await readAll('/v1/collections/other/changes', start);
   assert.deepEqual(other.items.map(brief), ['other/x create v1']);
   assert.equal((await call('GET', '/v1/collections/nope/changes')).status, 404);
@@ -111,7 +117,7 @@ test('a change whose id was drawn first but committed last is served once, after
   const early = drawn!.id;
   const edit = await call('PATCH', '/v1/collections/products/records/c', { body: { price: 30 } });
   assert.equal(edit.status, 200, edit.text);
-  const between = await readAll('/v1/changes', cursor);
+  const between = await readAll('/v1/changes', cursor, 2, 1);
   assert.deepEqual(between.items.map(brief), ['products/c update v2']);
   assert.ok(BigInt(between.items[0].changeId) > BigInt(early));
   // A commits now, with the lower id.
@@ -123,7 +129,7 @@ test('a change whose id was drawn first but committed last is served once, after
     );
     await tx.query(`INSERT INTO changes (tenant_id, id, kind) VALUES ($1, $2, 'api')`, [tenantId, early]);
   });
-  const later = await readAll('/v1/changes', between.cursor);
+  const later = await readAll('/v1/changes', between.cursor, 2, 1);
   assert.deepEqual(later.items.map(brief), ['products/z update v2']);
   assert.equal(later.items[0].changeId, early);
   assert.deepEqual((await readAll('/v1/changes', later.cursor)).items, []);
@@ -161,7 +167,7 @@ test('PostgreSQL: a transaction still open holds back the changes that committed
   assert.deepEqual(between.items, []);
   release();
   await slow;
-  const later = await readAll('/v1/changes', between.cursor);
+  const later = await readAll('/v1/changes', between.cursor, 2, 2);
   assert.deepEqual(later.items.map(brief), ['products/a update v3', 'products/c update v3']);
 });
 
@@ -186,7 +192,7 @@ test('export then follow: the export cursor serves exactly what changed after it
   await sync('products', [{ id: 'n1', name: 'new' }], '?mode=partial');
   const edit = await call('PATCH', '/v1/collections/products/records/n1', { body: { name: 'edited' } });
   assert.equal(edit.status, 200);
-  const { items } = await readAll('/v1/collections/products/changes', cursor);
+  const { items } = await readAll('/v1/collections/products/changes', cursor, 2, 2);
   assert.deepEqual(items.map(brief), ['products/n1 create v1', 'products/n1 update v2']);
   assert.deepEqual(items[1].fields, ['/name']);
 });

@@ -1,4 +1,4 @@
-import type { Database } from '../../db/database.ts';
+import type { Database, Queryable } from '../../db/database.ts';
 import { readAsTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type JsonObject } from '../../json/index.ts';
@@ -61,6 +61,9 @@ interface FeedRow {
   before_text: string | null;
 }
 
+/** Runs a feed read's statements: in a read-only batch of its own, or in the caller's transaction. */
+type Runner = <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
+
 /** Changes looked at per statement: each is probed for its records by index. */
 const CHANGE_BATCH = 200;
 /** Longest long poll, in seconds. */
@@ -115,9 +118,24 @@ export class ChangeFeed {
       const left = deadline - Date.now();
       if (page.entries.length > 0 || !woken || left <= 0 || options.signal?.aborted) return page;
       cursor = decodeFeedCursor(page.nextCursor);
-      if (pending) await Promise.race([woken, delay(Math.min(PENDING_POLL_MS, left))]);
-      else await woken;
+      // Committed changes held back by an open transaction do not notify again when it ends; nor
+      // does anything reach a waiter before LISTEN is set up: poll then.
+      if (pending || !this.notifier.isListening) {
+        await Promise.race([woken, delay(Math.min(PENDING_POLL_MS, left))]);
+      } else await woken;
     }
+  }
+
+  /** One page inside the caller's transaction, already switched to the tenant (no long poll). */
+  async readWithin(
+    tx: Queryable,
+    tenantId: string,
+    collection: string | null,
+    cursorText: string | undefined,
+    limit: number,
+  ): Promise<FeedPage> {
+    const run: Runner = (fn) => fn(tx);
+    return (await this.readOnce(tenantId, collection, decodeFeedCursor(cursorText), limit, run)).page;
   }
 
   private async readOnce(
@@ -125,9 +143,10 @@ export class ChangeFeed {
     collection: string | null,
     from: FeedCursor,
     limit: number,
+    run: Runner = (fn) => readAsTenant(this.db, tenantId, fn),
   ): Promise<{ page: FeedPage; pending: boolean }> {
     const readAt = this.now().getTime();
-    const [{ names, horizon }, ...rest] = await this.readBatch(tenantId, collection, from, limit);
+    const [{ names, horizon }, ...rest] = await this.readBatch(run, tenantId, collection, from, limit);
     let rows = rest[0]!;
     if (from.seenAt !== null && horizon !== null && from.seenAt < horizon) {
       throw new AppError(
@@ -174,14 +193,20 @@ export class ChangeFeed {
         recordId: '',
         seenAt,
       };
-      rows = await readAsTenant(this.db, tenantId, (tx) =>
+      rows = await run((tx) =>
         tx.query<FeedRow>(sql.readFeed(tenantId, collection, position, CHANGE_BATCH, limit - served)),
       );
     }
   }
 
-  private async readBatch(tenantId: string, collection: string | null, from: FeedCursor, limit: number) {
-    return readAsTenant(this.db, tenantId, async (tx) => {
+  private async readBatch(
+    run: Runner,
+    tenantId: string,
+    collection: string | null,
+    from: FeedCursor,
+    limit: number,
+  ) {
+    return run(async (tx) => {
       const collections = tx.query<{ id: string; name: string }>(sql.listCollections(tenantId, collection));
       const horizon = tx.query<{ pruned_before: Date }>(sql.horizon(tenantId));
       const rows = tx.query<FeedRow>(sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit));

@@ -12,6 +12,7 @@ export class ChangeNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
   private listening: Promise<(() => Promise<void>) | null> | null = null;
   private closed = false;
+  private ready = false;
 
   constructor(private readonly db: Database) {}
 
@@ -43,9 +44,22 @@ export class ChangeNotifier {
     if (this.closed) return Promise.resolve();
     const { db } = this;
     this.listening ??= db.listen
-      ? db.listen(CHANGES_CHANNEL, (payload) => this.notify(payload)).catch(() => null)
+      ? db
+          .listen(CHANGES_CHANNEL, (payload) => this.notify(payload))
+          .then(
+            (stop) => {
+              this.ready = true;
+              return stop;
+            },
+            () => null,
+          )
       : Promise.resolve(null);
     return this.listening;
+  }
+
+  /** Whether notifications arrive: until then (or without LISTEN) a waiter must poll. */
+  get isListening(): boolean {
+    return this.ready;
   }
 
   private notify(tenantId: string): void {
