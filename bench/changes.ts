@@ -69,9 +69,9 @@ async function main(): Promise<void> {
     });
     return response;
   };
-  const tenant = await (
+  const tenant = (await (
     await call('POST', '/v1/tenants', platformKey, JSON.stringify({ slug: 'bench' }))
-  ).json();
+  ).json()) as { apiKey: { key: string }; tenant: { id: string } };
   const key: string = tenant.apiKey.key;
   const tenantId: string = tenant.tenant.id;
   await call('PUT', '/v1/collections/products', key, '{}');
@@ -125,8 +125,10 @@ async function main(): Promise<void> {
 
     // 2. Long-poll latency, commit (the PATCH's answer) → consumer.
     const last = JSON.parse(lastLine).cursor as string;
-    let cursor: string = (await (await call('GET', `/v1/changes?limit=1000&cursor=${last}`, key)).json())
-      .nextCursor;
+    const caughtUp = (await (await call('GET', `/v1/changes?limit=1000&cursor=${last}`, key)).json()) as {
+      nextCursor: string;
+    };
+    let cursor = caughtUp.nextCursor;
     const latencies: number[] = [];
     for (let i = 0; i < POLLS; i++) {
       const poll = call('GET', `/v1/changes?cursor=${cursor}&wait=30`, key).then(async (r) => {
