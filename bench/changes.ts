@@ -89,7 +89,9 @@ async function main(): Promise<void> {
     if (!synced.ok) throw new Error(`sync: ${synced.status} ${await synced.text()}`);
     await db.query('ANALYZE');
 
-    // 1. NDJSON read beside a bare SELECT of the same rows.
+    // 1. NDJSON read beside a bare SELECT of the same rows. First wait until the sync's change can be
+    // served: a transaction open elsewhere in the cluster holds it back until it ends.
+    await call('GET', '/v1/collections/products/changes?limit=1&wait=60', key);
     const t0 = performance.now();
     const stream = await fetch(`${base}/v1/collections/products/changes`, {
       headers: { authorization: `Bearer ${key}`, accept: 'application/x-ndjson' },

@@ -7,7 +7,7 @@ import { ChangesPage, ChangesQuery, CollectionChangesParams } from './changes.sc
 import { type ChangeFeed, entryText } from './changes.service.ts';
 
 /** Changes per statement when streaming NDJSON. */
-const STREAM_BATCH = 5000;
+const STREAM_BATCH = 20_000;
 
 type Query = { cursor?: string; limit?: number; include?: 'data'; wait?: number };
 

@@ -110,10 +110,16 @@ export class ChangeFeed {
   ): Promise<FeedPage> {
     const deadline = Date.now() + (options.waitMs ?? 0);
     let cursor = decodeFeedCursor(cursorText);
+    // One waiter at a time: a poll round that ends before the commit keeps the same one.
+    let woken: Promise<void> | null = null;
+    let wokenDone = true;
     for (;;) {
-      const woken = options.waitMs
-        ? this.notifier.next(tenantId, Math.max(0, deadline - Date.now()), options.signal)
-        : null;
+      if (options.waitMs && wokenDone) {
+        wokenDone = false;
+        woken = this.notifier.next(tenantId, Math.max(0, deadline - Date.now()), options.signal).then(() => {
+          wokenDone = true;
+        });
+      }
       const { page, pending } = await this.readOnce(tenantId, collection, cursor, options.limit);
       const left = deadline - Date.now();
       if (page.entries.length > 0 || !woken || left <= 0 || options.signal?.aborted) return page;

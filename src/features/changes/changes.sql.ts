@@ -66,23 +66,42 @@ export function readFeed(
         WHERE c.tenant_id = $1 AND c.xid < (SELECT xmin FROM snap) AND (c.xid, c.id) >= ($3::xid8, $4::bigint)
         ORDER BY c.xid, c.id LIMIT $7),
       last AS (SELECT xid, id FROM ch ORDER BY xid DESC, id DESC LIMIT 1),
+      pend AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1
+        AND c.xid >= (SELECT xmin FROM snap)) AS pending),
       feed AS (
         SELECT ch.xid, ch.id AS change_id, ch.at, ch.kind, ch.api_key_id, ch.sync_run_id, ch.snapshot_id,
           x.collection_id, x.record_id, x.version, x.data_text
-        FROM ch CROSS JOIN LATERAL (
+        FROM ch CROSS JOIN LATERAL unnest((SELECT ids FROM cols)::bigint[]) AS col(id)
+        CROSS JOIN LATERAL (
+          -- Per collection, each part walked in record id order with its own limit: a change of a
+          -- million rows is read page by page along an index, not sorted again for every page.
           SELECT u.collection_id, u.record_id, u.version, u.data_text FROM (
-            SELECT r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text
-              FROM records r WHERE r.tenant_id = $1 AND r.collection_id = ANY((SELECT ids FROM cols)::bigint[]) AND r.change_id = ch.id
+            -- A change read from its start: its rows through records_change, sorted (small changes;
+            -- the first page of a big one). A page that continues a change the last one cut ($9):
+            -- the primary key walked from the cursor (change_id + 0 keeps the planner off
+            -- records_change), so a change of a million rows is not sorted again for every page.
+            (SELECT r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text
+              FROM records r WHERE NOT (ch.id = $4::bigint AND $9::boolean)
+                AND r.tenant_id = $1 AND r.collection_id = col.id AND r.change_id = ch.id
+                AND (ch.id <> $4::bigint OR col.id > $5::bigint OR (col.id = $5::bigint AND r.record_id > $6::text))
+              ORDER BY r.record_id || '' LIMIT $8)
             UNION ALL
-            SELECT v.collection_id, v.record_id, v.version, effective_value(v.data, v.source)::text
+            (SELECT r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text
+              FROM records r WHERE ch.id = $4::bigint AND $9::boolean
+                AND r.tenant_id = $1 AND r.collection_id = col.id AND r.change_id + 0 = ch.id
+                AND (col.id > $5::bigint OR (col.id = $5::bigint AND r.record_id > $6::text))
+              ORDER BY r.record_id LIMIT $8)
+            UNION ALL
+            (SELECT v.collection_id, v.record_id, v.version, effective_value(v.data, v.source)::text
               FROM record_versions v
-              WHERE v.tenant_id = $1 AND v.collection_id = ANY((SELECT ids FROM cols)::bigint[]) AND v.valid_from = ch.id) u
-          WHERE ch.id <> $4::bigint OR (u.collection_id, u.record_id) > ($5::bigint, $6::text)
-          ORDER BY u.collection_id, u.record_id LIMIT $8) x
+              WHERE v.tenant_id = $1 AND v.collection_id = col.id AND v.valid_from = ch.id
+                AND (ch.id <> $4::bigint OR col.id > $5::bigint OR (col.id = $5::bigint AND v.record_id > $6::text))
+              ORDER BY v.record_id LIMIT $8)) u
+          ORDER BY u.record_id LIMIT $8) x
         ORDER BY ch.xid, ch.id, x.collection_id, x.record_id LIMIT $8)
       SELECT s.xmin::text AS xmin, (SELECT count(*) FROM ch)::int AS changes_read,
         (SELECT xid::text FROM last) AS last_xid, (SELECT id FROM last) AS last_change_id,
-        EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1 AND c.xid >= s.xmin) AS pending,
+        (SELECT pending FROM pend) AS pending,
         f.xid::text AS xid, f.change_id, f.at, f.kind, f.api_key_id, f.sync_run_id, f.snapshot_id,
         f.collection_id, f.record_id, f.version, f.data_text,
         (SELECT effective_value(p.data, p.source)::text FROM record_versions p
@@ -99,6 +118,7 @@ export function readFeed(
       after.recordId,
       changeLimit,
       limit,
+      after.recordId !== '' && after.collectionId !== LAST_COLLECTION,
     ],
   };
 }
