@@ -6,6 +6,9 @@ import type { Database } from './db/database.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { backupRoutes } from './features/backups/backups.routes.ts';
+import { changeRoutes } from './features/changes/changes.routes.ts';
+import { ChangeFeed } from './features/changes/changes.service.ts';
+import { ChangeNotifier } from './features/changes/notifier.ts';
 import { collectionRoutes } from './features/collections/collections.routes.ts';
 import { CollectionService } from './features/collections/collections.service.ts';
 import { IndexBuilder } from './features/collections/index-builder.ts';
@@ -29,6 +32,8 @@ import { syncRoutes } from './features/syncs/syncs.routes.ts';
 import { SyncService } from './features/syncs/syncs.service.ts';
 import { tenantRoutes } from './features/tenants/tenants.routes.ts';
 import { TenantService } from './features/tenants/tenants.service.ts';
+import { webhookRoutes } from './features/webhooks/webhooks.routes.ts';
+import { WebhookService } from './features/webhooks/webhooks.service.ts';
 import { type RouteAuth, registerAuth } from './http/auth.ts';
 import { registerStrictJson } from './http/json-body.ts';
 import { addSharedSchemas, openApiOptions } from './http/openapi.ts';
@@ -167,8 +172,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
+  const notifier = new ChangeNotifier(db);
+  app.addHook('onReady', async () => {
+    await notifier.listen();
+  });
+  app.addHook('onClose', () => notifier.close());
+  const feed = new ChangeFeed(db, notifier, deps.now ? { now: deps.now } : {});
+  await app.register(changeRoutes, { feed });
+  const webhooks = new WebhookService(db, feed, {
+    allowPrivate: config.allowPrivateFeedUrls,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(webhookRoutes, { webhooks });
   const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
-  await app.register(recordRoutes, { records, snapshots, queries });
+  await app.register(recordRoutes, { records, snapshots, queries, feed });
   await app.register(validationRoutes, { db });
   await app.register(sessionRoutes, { sessions, lifetimeSeconds: config.sessionLifetimeSeconds });
   await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });

@@ -48,6 +48,18 @@ export interface Config {
   metrics: 'admin' | 'public' | 'off';
   /** How long a console sign-in lasts, in seconds (the key's revocation ends it sooner). */
   sessionLifetimeSeconds: number;
+  /** Webhook deliveries in flight from this process; 0 sends none (another server may). */
+  webhookConcurrency: number;
+  /** One webhook attempt (connect, answer, body) at most this long, in ms. */
+  webhookTimeoutMs: number;
+  /** The first retry of a failed delivery after about this long, doubling each time, in ms. */
+  webhookRetryBaseMs: number;
+  /** A delivery is retried for this many hours after its first attempt. */
+  webhookRetryHours: number;
+  /** An endpoint failing without a success for this many hours is disabled. */
+  webhookDisableAfterHours: number;
+  /** How often the delivery worker looks for due retries when no commit wakes it, in ms. */
+  webhookPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +104,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     trustProxy: trustProxy(env.SYNC_MANAGER_TRUST_PROXY),
     metrics: oneOf(env, 'SYNC_MANAGER_METRICS', ['admin', 'public', 'off'], 'admin') as Config['metrics'],
     sessionLifetimeSeconds: integer(env, 'SYNC_MANAGER_SESSION_LIFETIME_SECONDS', 8 * 3600, 60, 30 * 86_400),
+    webhookConcurrency: integer(env, 'SYNC_MANAGER_WEBHOOK_CONCURRENCY', 16, 0, 1000),
+    webhookTimeoutMs: integer(env, 'SYNC_MANAGER_WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    webhookRetryBaseMs: integer(env, 'SYNC_MANAGER_WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
+    webhookRetryHours: integer(env, 'SYNC_MANAGER_WEBHOOK_RETRY_HOURS', 26, 1, 720),
+    webhookDisableAfterHours: integer(env, 'SYNC_MANAGER_WEBHOOK_DISABLE_AFTER_HOURS', 120, 1, 8760),
+    webhookPollMs: integer(env, 'SYNC_MANAGER_WEBHOOK_POLL_MS', 1000, 10, 3_600_000),
   };
 }
 

@@ -48,6 +48,12 @@ export const ERROR_CATALOG = {
   feed_url_refused: { status: 422, title: 'The feed URL points at an address the server will not fetch' },
   invalid_schedule: { status: 400, title: 'The schedule is not a valid cron expression' },
   source_not_found: { status: 404, title: 'The collection has no scheduled source' },
+  webhook_not_found: { status: 404, title: 'Webhook not found' },
+  webhook_url_refused: {
+    status: 422,
+    title: 'The webhook URL points at an address the server will not call',
+  },
+  cursor_expired: { status: 410, title: 'The change feed cursor is older than the history kept' },
   as_of_out_of_retention: { status: 422, title: 'The history at that time is no longer kept' },
   invalid_filter: { status: 400, title: 'The filter, sort or fields parameter is not valid' },
   index_required: { status: 422, title: 'No index serves this filter or sort on a collection this large' },

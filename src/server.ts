@@ -11,6 +11,7 @@ import { generateKey } from './features/api-keys/key-format.ts';
 import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
 import { type PruneTimer, schedulePruning } from './features/snapshots/retention.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
+import { startWebhookDelivery } from './features/webhooks/background.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -51,6 +52,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       chmodSync(localFile, 0o600);
     }
     const background = startBackgroundWork(config, db, app.log);
+    const webhooks = startWebhookDelivery(config, db, app.log.child({ component: 'webhooks' }), now);
     const snapshots = new SnapshotService(db, { retentionDays: config.snapshotRetentionDays, ...now });
     const pruning = schedulePruning(() => snapshots.pruneAll({ dryRun: false }), app.log, {
       ...(options.pruneTimer ? { timer: options.pruneTimer } : {}),
@@ -66,6 +68,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           if (localFile) rmSync(localFile, { force: true });
           await pruning.stop();
           await background.stop();
+          await webhooks.stop();
           await app.close();
           await db.close();
         })();

@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import { limitHeapGrowth } from '../lib/heap.ts';
 import { CliApiError } from './client.ts';
 import { registerBackup } from './commands/backup.ts';
+import { registerChanges } from './commands/changes.ts';
 import { registerCollections } from './commands/collections.ts';
 import { registerConflicts } from './commands/conflicts.ts';
 import { registerExport } from './commands/export.ts';
@@ -19,6 +20,7 @@ import { registerSources } from './commands/sources.ts';
 import { registerSync } from './commands/sync.ts';
 import { registerSyncs } from './commands/syncs.ts';
 import { registerTenants } from './commands/tenants.ts';
+import { registerWebhooks } from './commands/webhooks.ts';
 import { FileError, packageVersion, UsageError } from './options.ts';
 
 /** Exit codes: 0 ok, 1 refused or failed, 2 usage. */
@@ -51,6 +53,8 @@ export function buildProgram(): Command {
     registerExport,
     registerRecordsList,
     registerBackup,
+    registerChanges,
+    registerWebhooks,
   ]) {
     register(program);
   }

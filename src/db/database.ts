@@ -74,6 +74,12 @@ export interface Database extends Queryable {
    * with the BEGIN (one round trip), so issue the first ones before the first `await`.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * LISTEN on `channel` (lower case): `onNotify` gets the payload of each NOTIFY committed from then
+   * on (on PGlite, within this process). Resolves to a function that stops listening. Optional so
+   * that wrappers (tests) need not forward it; both adapters have it.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
   /**
    * Embedded databases on disk only: copies the data folder to `target` (which must not exist) while

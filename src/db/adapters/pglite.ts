@@ -48,6 +48,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
         open = false;
         return result;
       }),
+    async listen(channel, onNotify) {
+      const stop = await pg.listen(channel, onNotify);
+      return async () => stop();
+    },
     close: () => pg.close(),
     ...(dataDir === undefined ? {} : { copyDataDir: (target: string) => copyDataDir(pg, dataDir, target) }),
   };

@@ -35,6 +35,10 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
     kind: 'postgres',
     ...queryableOf(sql),
     transaction: (fn, transactionOptions) => transaction(sql, fn, transactionOptions),
+    async listen(channel, onNotify) {
+      const { unlisten } = await sql.listen(channel, onNotify);
+      return unlisten;
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

@@ -10,6 +10,7 @@ import {
   takeSource,
 } from '../../json/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
+import { emitEvent } from '../webhooks/webhooks.sql.ts';
 import * as sql from './conflicts.sql.ts';
 
 export type Resolution = 'keep-manual' | 'take-source';
@@ -110,6 +111,15 @@ export class ConflictService {
       }
       const [resolved] = await tx.query<ConflictRow>(
         sql.resolveConflict(tenantId, conflictId, resolution, by),
+      );
+      await tx.query(
+        emitEvent(tenantId, 'conflict.resolved', collection.name, {
+          conflictId,
+          collection: collection.name,
+          recordId: conflict.record_id,
+          path: conflict.path,
+          resolution,
+        }),
       );
       return toView(resolved!);
     });

@@ -6,6 +6,7 @@ import { actorOf, tenantOf } from '../../http/auth.ts';
 import { mediaTypeOf, registerStrictJson } from '../../http/json-body.ts';
 import { decodeCursor, encodeCursor } from '../../http/pagination.ts';
 import { ETAG_HEADER, errorResponses, Page, PageQuery, withHeaders } from '../../http/schemas.ts';
+import type { ChangeFeed } from '../changes/changes.service.ts';
 import { AsOf } from '../snapshots/snapshots.schemas.ts';
 import type { SnapshotService } from '../snapshots/snapshots.service.ts';
 import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
@@ -49,7 +50,9 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
   records: RecordService;
   snapshots?: SnapshotService;
   queries?: RecordQueries;
-}> = async (app, { records, snapshots, queries }) => {
+  /** Gives an export the change feed cursor it was taken at. */
+  feed?: ChangeFeed;
+}> = async (app, { records, snapshots, queries, feed }) => {
   registerStrictJson(app, PATCH_MEDIA_TYPES);
 
   app.get(
@@ -359,6 +362,9 @@ export const recordRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const format = request.query.format ?? (wantsNdjson(request) ? 'ndjson' : 'json');
+      // Taken before the first record is read: following the feed from it serves every change the
+      // export may have missed (and perhaps some it already holds; docs/changes.md).
+      if (feed) reply.header('changes-cursor', await feed.currentCursor(tenantOf(request)));
       const stream = await exportRecords(records, tenantOf(request), request.params.collection, format);
       reply.type(format === 'ndjson' ? 'application/x-ndjson' : 'application/json');
       return reply.send(stream);

@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { type JsonObject, type OverrideSet, rebaseOverrides } from '../../json/index.ts';
 import { lockCollection } from '../collections/collections.sql.ts';
+import { emitEvent } from '../webhooks/webhooks.sql.ts';
 import * as sql from './snapshots.sql.ts';
 import type { Snapshot, SnapshotRow } from './snapshots.types.ts';
 
@@ -75,6 +76,14 @@ export async function restoreSnapshot(
     const conflicts = await settleConflicts(tx, tenantId, collection.id, snapshot.change_id, options);
     results.push({ name: collection.name, restored, ...conflicts });
   }
+  await tx.query(
+    emitEvent(tenantId, 'snapshot.restored', null, {
+      snapshotId: snapshot.id,
+      undoSnapshotId: undo.id,
+      changeId,
+      collections: results.map((c) => ({ name: c.name, ...c.restored })),
+    }),
+  );
   return { snapshotId: snapshot.id, undoSnapshotId: undo.id, changeId, collections: results };
 }
 

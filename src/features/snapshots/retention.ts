@@ -1,4 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
+import { HORIZON_MARGIN_MS } from '../changes/changes.service.ts';
+import { raiseHorizon } from '../changes/changes.sql.ts';
 import * as sql from './snapshots.sql.ts';
 import type { SnapshotRow } from './snapshots.types.ts';
 
@@ -64,6 +66,12 @@ export async function pruneTenant(
       pruned: prunedCount,
       kept: options.dryRun ? total!.count - prunedCount : total!.count,
     });
+  }
+  // Change feed cursors read before the window (or before now) may have missed a change whose
+  // versions just went (docs/changes.md).
+  if (!options.dryRun && versions.some((v) => v.pruned > 0)) {
+    const horizon = Math.min(windowStart.getTime() + HORIZON_MARGIN_MS, options.now.getTime());
+    await tx.query(raiseHorizon(tenantId, new Date(horizon)));
   }
   return {
     dryRun: options.dryRun,

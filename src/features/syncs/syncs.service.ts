@@ -6,6 +6,7 @@ import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { compileRecordSchema } from '../collections/record-schema.ts';
 import { recordSyncRun } from '../metrics/metrics.ts';
+import { emitEvent } from '../webhooks/webhooks.sql.ts';
 import {
   type ApplyResult,
   applyStaged,
@@ -203,6 +204,24 @@ export class SyncService {
             await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
           }
           if (request.dryRun) throw new DryRunDone(applied);
+          // The outbox, in the apply's transaction: a rolled-back sync announces nothing.
+          const event = {
+            syncRunId: runId,
+            collection: collection.name,
+            mode: request.mode,
+            counts: applied.counts,
+          };
+          await tx.query(
+            emitEvent(tenantId, 'sync.succeeded', collection.name, { ...event, changeId: applied.changeId }),
+          );
+          if (applied.counts.conflicts > 0) {
+            await tx.query(
+              emitEvent(tenantId, 'conflict.opened', collection.name, {
+                ...event,
+                count: applied.counts.conflicts,
+              }),
+            );
+          }
           return applied;
         },
         runId,
@@ -216,7 +235,7 @@ export class SyncService {
         const first = await this.get(tenantId, error.stored.response.id).catch(() => error.stored.response);
         return { status: error.stored.status_code, run: first, replayed: true };
       } else {
-        await this.recordFailure(tenantId, runId, error, staged, started);
+        await this.recordFailure(tenantId, runId, error, staged, started, collection.name);
         throw withRunId(error, runId);
       }
     } finally {
@@ -311,15 +330,26 @@ export class SyncService {
     error: unknown,
     rows: number,
     started: number,
+    collectionName?: string,
   ) {
     const errors = failureErrors(error);
     const counts = error instanceof DeleteGuardTripped ? error.counts : { rows };
     const timings = { totalMs: Math.round(performance.now() - started) };
     recordSyncRun('failed', rows, timings.totalMs / 1000);
     try {
-      await withTenant(this.db, tenantId, (tx) =>
-        tx.query(sql.finishRun(tenantId, runId, 'failed', counts, errors, timings, null, null)),
-      );
+      await withTenant(this.db, tenantId, async (tx) => {
+        await tx.query(sql.finishRun(tenantId, runId, 'failed', counts, errors, timings, null, null));
+        if (collectionName !== undefined) {
+          const reasons = errors.slice(0, 10);
+          await tx.query(
+            emitEvent(tenantId, 'sync.failed', collectionName, {
+              syncRunId: runId,
+              collection: collectionName,
+              errors: reasons,
+            }),
+          );
+        }
+      });
     } catch {
       // The database is unreachable: the run stays 'running' until recovery marks it failed.
     }
