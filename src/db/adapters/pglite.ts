@@ -19,9 +19,7 @@ const parsers = { 20: (value: string) => value };
  * queues queries and transactions itself, so concurrent callers are serialised, never interleaved.
  */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir !== undefined) await restrictDataDir(dataDir);
-  const pg = await PGlite.create(dataDir === undefined ? { parsers } : { dataDir, parsers });
-  if (dataDir !== undefined) await ownerOnly(dataDir);
+  const pg = dataDir === undefined ? await PGlite.create({ parsers }) : await openOwnerOnly(dataDir);
   return {
     kind: 'pglite',
     ...queryableOf(pg),
@@ -58,14 +56,23 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
 }
 
 /**
- * The data folder holds every tenant's data: it is the owner's alone (0700), and so is what PGlite
- * creates in it from now on (the process umask becomes 077: PGlite's emulated filesystem creates files
- * 0666 minus the umask).
+ * The data folder holds every tenant's data: it is the owner's alone (0700), so nothing in it can be
+ * reached by another user. PGlite's emulated filesystem creates files 0666 minus the process umask,
+ * so the umask is 077 while it opens (or creates) the cluster, and what is there is then tightened.
+ * The umask is restored after: the server's other files (import reports) keep the operator's. Files
+ * PGlite creates later get the operator's umask too, inside the closed folder, until the next open.
  */
-async function restrictDataDir(dataDir: string): Promise<void> {
-  process.umask(0o077);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await chmod(dataDir, 0o700);
+async function openOwnerOnly(dataDir: string): Promise<PGlite> {
+  const umask = process.umask(0o077);
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await chmod(dataDir, 0o700);
+    const pg = await PGlite.create({ dataDir, parsers });
+    await ownerOnly(dataDir);
+    return pg;
+  } finally {
+    process.umask(umask);
+  }
 }
 
 /**
