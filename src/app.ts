@@ -161,6 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
+  app.addHook('onClose', async () => syncs.close());
   await app.register(recordRoutes, { records, snapshots });
   return app;
 }
