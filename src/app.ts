@@ -172,6 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
   });
+  app.addHook('onClose', async () => syncs.close());
   const notifier = new ChangeNotifier(db);
   app.addHook('onReady', async () => {
     await notifier.listen();

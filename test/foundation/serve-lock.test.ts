@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { generateKey } from '../../src/features/api-keys/key-format.ts';
 import { CLI, runCli } from '../helpers/cli.ts';
 import { createTestDatabase, TEST_DATABASE_URL } from '../helpers/database.ts';
-import { eventually, freePort } from './fixtures.ts';
+import { freePort } from './fixtures.ts';
 
 /** One process per embedded data folder: `serve` holds it, the CLI goes through it, a dead holder is replaced. */
 const dataDir = mkdtempSync(join(tmpdir(), 'sm-serve-'));
@@ -27,24 +27,31 @@ interface Served {
   exited: Promise<number | null>;
 }
 
-async function serve(): Promise<Served> {
-  const port = await freePort();
+/**
+ * Starts `serve` on a port of its choosing and waits for the event, not the clock: its "Server listening
+ * at" log line (PORT=0, so the URL comes from the line), then one /health answer, which also means the
+ * lines after listen (server.json on the embedded database) have run.
+ */
+async function serve(serveEnv: Record<string, string> = env): Promise<Served> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH, ...serveEnv, LOG_LEVEL: 'info', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
-    return fetch(`${url}/health`).then(
-      (response) => (response.ok ? true : undefined),
-      () => undefined,
-    );
-  }, 30_000);
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (listening) resolve(listening[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  const health = await fetch(`${url}/health`);
+  assert.equal(health.status, 200, await health.text());
   return { child, url, exited };
 }
 
@@ -59,13 +66,11 @@ test('serve holds the folder; SYNC_MANAGER_ADMIN_KEY works; the CLI goes through
   const first = await serve();
   assert.deepEqual(await tenantSlugs(first.url), []);
 
-  // A second server on the same folder stops at once, saying why.
-  const started = Date.now();
+  // A second server on the same folder stops (rather than wait for the folder), saying why.
   const second = await runCli(['serve'], { ...env, PORT: String(await freePort()) });
   assert.equal(second.code, 1, second.stderr);
   assert.match(second.stderr, /data folder .* is in use by process \d+/);
   assert.equal(second.stderr.trimEnd().split('\n').length, 1, second.stderr);
-  assert.ok(Date.now() - started < 15_000);
 
   // So does a command that opens the database itself.
   const init = await runCli(['init'], env);
@@ -110,22 +115,7 @@ test('on PostgreSQL, serve accepts SYNC_MANAGER_ADMIN_KEY and the CLI works besi
   const database = await createTestDatabase();
   try {
     const pgEnv = { DATABASE_URL: database.url!, SYNC_MANAGER_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' };
-    const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: { PATH: process.env.PATH, ...pgEnv, PORT: String(port) },
-      stdio: 'ignore',
-    });
-    children.push(child);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const url = `http://127.0.0.1:${port}`;
-    await eventually(
-      () =>
-        fetch(`${url}/health`).then(
-          (r) => (r.ok ? true : undefined),
-          () => undefined,
-        ),
-      30_000,
-    );
+    const { child, url, exited } = await serve(pgEnv);
     assert.deepEqual(await tenantSlugs(url), []);
     const created = await runCli(['tenants', 'create', 'on-postgres'], pgEnv);
     assert.equal(created.code, 0, created.stderr);

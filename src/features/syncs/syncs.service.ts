@@ -93,6 +93,9 @@ const LOCK_RETRY_MS = [25, 50, 100, 200, 400, 800, 1000];
 
 export class SyncService {
   private readonly turns = new CollectionTurns();
+  /** Pending retries of failures that could not be recorded; stopped by close(). */
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     private readonly db: Database,
@@ -336,8 +339,8 @@ export class SyncService {
     const counts = error instanceof DeleteGuardTripped ? error.counts : { rows };
     const timings = { totalMs: Math.round(performance.now() - started) };
     recordSyncRun('failed', rows, timings.totalMs / 1000);
-    try {
-      await withTenant(this.db, tenantId, async (tx) => {
+    const record = () =>
+      withTenant(this.db, tenantId, async (tx) => {
         await tx.query(sql.finishRun(tenantId, runId, 'failed', counts, errors, timings, null, null));
         if (collectionName !== undefined) {
           const reasons = errors.slice(0, 10);
@@ -350,9 +353,34 @@ export class SyncService {
           );
         }
       });
+    try {
+      await record();
     } catch {
-      // The database is unreachable: the run stays 'running' until recovery marks it failed.
+      // The database is unreachable (stopped, restarting): record the failure as soon as it is back.
+      this.retryUntilRecorded(record);
     }
+  }
+
+  private retryUntilRecorded(record: () => Promise<unknown>, attempt = 0): void {
+    const pause = Math.min(100 * 2 ** attempt, 5_000);
+    const timer = setTimeout(async () => {
+      this.retries.delete(timer);
+      try {
+        await record();
+      } catch {
+        if (!this.closed) this.retryUntilRecorded(record, attempt + 1);
+      }
+    }, pause);
+    // A process that is otherwise done does not stay up for this: recovery at the next start covers it.
+    timer.unref();
+    this.retries.add(timer);
+  }
+
+  /** Stops retrying to record failures (the app is closing; the next start's recovery takes over). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
   }
 
   private viewOf(
