@@ -12,7 +12,7 @@ export async function openDatabase(config: Config, command: string): Promise<Dat
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
   const lock = lockDataDir(config.dataDir, command);
   try {
-    // Loaded only here: PGlite's module alone adds ~37 MB to a process that talks to PostgreSQL.
+    // Loaded only here: PGlite's module would weigh on a process that talks to PostgreSQL.
     const { openPglite } = await import('./adapters/pglite.ts');
     await createDataDir(`${config.dataDir}/pgdata`);
     const db = await openPglite(`${config.dataDir}/pgdata`);

@@ -28,7 +28,7 @@ export interface FeedSyncResult {
 export type FeedSync = (input: FeedSyncInput) => Promise<FeedSyncResult>;
 
 /**
- * THE ADAPTER between auto-import / scheduled sources and the sync engine (issue 4). Both importers
+ * THE ADAPTER between auto-import / scheduled sources and the sync engine. Both importers
  * call only this function, so the engine's service is called from exactly one place. A refused sync
  * (bad feed, delete guard) throws the engine's AppError, with `syncId` among its extensions.
  */

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.ts';
 
-/** The channel the changes table's trigger notifies (migration 0019), with the tenant id as payload. */
+/** The channel the changes table's trigger notifies (migration 0002), with the tenant id as payload. */
 export const CHANGES_CHANNEL = 'sync_manager_changes';
 
 /**

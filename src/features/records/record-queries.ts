@@ -88,8 +88,7 @@ export class RecordQueries {
   /**
    * A page runs as the connection's user, outside row-level security: under it, PostgreSQL evaluates
    * the policy before any condition whose operators are not leakproof, and the jsonb operators are
-   * not, so no declared index could serve a filter or sort (measured: a 90 ms walk of the primary key
-   * instead of an index scan). The statement names the tenant and the collection explicitly, and the
+   * not, so no declared index could serve a filter or sort (docs/performance.md). The statement names the tenant and the collection explicitly, and the
    * collection was found under the tenant's row-level security (findTarget).
    */
   private read(statement: Statement): Promise<PageRow[]> {

@@ -83,7 +83,7 @@ function parseFields(text: string): string[] {
 
 /** The fields an index would have to be on to serve this query; empty when a built-in index does. */
 export function needsIndex(query: RecordQuery, ready: ReadonlySet<string>): boolean {
-  // Partial indexes of migration 0025 (and conflicts' own) serve these on any size.
+  // Partial indexes of migration 0004 (and conflicts' own) serve these on any size.
   if (query.conflicts === 'open' || query.overridden === true || query.upstreamGone === true || query.deleted)
     return false;
   if (query.sort && ready.has(query.sort.field)) return false;

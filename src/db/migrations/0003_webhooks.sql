@@ -1,4 +1,4 @@
--- Issue 22, webhooks. An outbox: every event is written in the transaction of what it reports
+-- Webhooks. An outbox: every event is written in the transaction of what it reports
 -- (webhook_emit, one statement the writers call), as one webhook_events row and a delivery per
 -- endpoint that wants it; records.changed is derived from the change feed instead, each endpoint
 -- from its own cursor (feed_cursor), advanced in the transaction that writes its deliveries.

@@ -1,4 +1,4 @@
--- Issue 23: querying records and validating them (docs/querying.md).
+-- Querying records and validating them (docs/querying.md).
 --
 -- 1. Collection settings `schema` (a JSON Schema 2020-12 the records must fit; NULL = none) and
 --    `indexes` (the fields a client declared for filtering and sorting).

@@ -1,4 +1,4 @@
--- Issue 22, the change feed. It is read from what every writer already writes in its transaction:
+-- The change feed. It is read from what every writer already writes in its transaction:
 -- the `changes` row, and the records rows (current versions) and record_versions rows (closed ones)
 -- that carry that change's id. What it needs besides is the id of the transaction that wrote each
 -- change, so that it can serve changes in an order that never lets a late commit slip behind a
