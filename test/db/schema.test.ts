@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openPglite } from '../../src/db/adapters/pglite.ts';
 import type { Database } from '../../src/db/database.ts';
-import { listMigrations, migrate, pendingMigrations } from '../../src/db/migrate.ts';
+import { functionsFile, listMigrations, migrate, pendingMigrations } from '../../src/db/migrate.ts';
 import { AppError } from '../../src/errors.ts';
 import { runCli } from '../helpers/cli.ts';
 import { BACKEND, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -93,8 +93,14 @@ async function preReleaseLedger(target: Database, lastVersion: number): Promise<
 }
 
 test('a database migrated before the squash, at its last version, is adopted as the baseline', async () => {
-  const old = await createTestDatabase();
+  // What such a database holds: the baseline's schema and functions, and the old ledger.
+  const old = await createTestDatabase({ migrated: false });
   try {
+    await old.db.exec(listMigrations()[0]!.sql);
+    await old.db.exec(functionsFile().sql);
+    await old.db.exec(
+      'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), checksum text)',
+    );
     await preReleaseLedger(old.db, 18);
     await migrate(old.db);
     const rows = await old.db.query<{ version: number; name: string }>(

@@ -19,17 +19,18 @@ export interface TestDatabase {
 /**
  * A fresh, migrated database for one test file. On PostgreSQL the migrations run once into a template
  * named after their content, and each test database is a CREATE DATABASE … TEMPLATE copy of it; on
- * PGlite each call is a new in-memory instance.
+ * PGlite each call is a new in-memory instance. `migrated: false` gives an empty database instead.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const migrated = options.migrated ?? true;
   if (!TEST_DATABASE_URL) {
     const db = await openPglite(undefined);
-    await migrate(db);
+    if (migrated) await migrate(db);
     return { db, url: undefined, close: () => db.close() };
   }
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
   try {
-    const template = await ensureTemplate(admin);
+    const template = migrated ? await ensureTemplate(admin) : 'template1';
     const name = `sm_test_${randomBytes(6).toString('hex')}`;
     await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
     const url = withDatabase(TEST_DATABASE_URL, name);
