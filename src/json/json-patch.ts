@@ -13,6 +13,7 @@ import {
   parseArrayIndex,
   parsePointer,
 } from './pointer.ts';
+import { notFound, requireIndex, requireMember } from './pointer-edit.ts';
 import { copyObject, getOwn, isJsonObject, type JsonObject, type JsonValue, setOwn } from './types.ts';
 
 /** Most operations one patch may hold; more is refused before anything is applied. */
@@ -297,35 +298,6 @@ class WorkingCopy {
     this.owned.add(copy);
     return copy;
   }
-}
-
-function requireMember(obj: JsonObject, key: string, tokens: readonly string[]): void {
-  if (!Object.hasOwn(obj, key)) throw notFound(tokens, tokens.length - 1);
-}
-
-// `limit` is exclusive: length for an existing element, length + 1 where an insert may append.
-function requireIndex(token: string, tokens: readonly string[], limit: number): number {
-  const index = parseArrayIndex(token);
-  if (index === null) {
-    throw new JsonPointerError(
-      'invalid-index',
-      `${JSON.stringify(token)} is not a valid array index in ${formatPointer(tokens)}`,
-    );
-  }
-  if (index >= limit) {
-    throw new JsonPointerError(
-      'invalid-index',
-      `array index ${index} is out of range in ${formatPointer(tokens)}`,
-    );
-  }
-  return index;
-}
-
-function notFound(tokens: readonly string[], depth: number): JsonPointerError {
-  return new JsonPointerError(
-    'path-not-found',
-    `${formatPointer(tokens.slice(0, depth + 1))} does not exist`,
-  );
 }
 
 function requireValue(doc: JsonValue, tokens: readonly string[], member: 'from' | 'path'): JsonValue {

@@ -122,12 +122,13 @@ function editParent(
   );
 }
 
-function requireMember(obj: JsonObject, key: string, tokens: readonly string[]): void {
+/** Throws path-not-found unless `obj` has the member `key` (the last of `tokens`). */
+export function requireMember(obj: JsonObject, key: string, tokens: readonly string[]): void {
   if (!Object.hasOwn(obj, key)) throw notFound(tokens, tokens.length - 1);
 }
 
 // `limit` is exclusive: length for an existing element, length + 1 where an insert may append.
-function requireIndex(token: string, tokens: readonly string[], limit: number): number {
+export function requireIndex(token: string, tokens: readonly string[], limit: number): number {
   const index = parseArrayIndex(token);
   if (index === null) {
     throw new JsonPointerError(
@@ -144,7 +145,8 @@ function requireIndex(token: string, tokens: readonly string[], limit: number): 
   return index;
 }
 
-function notFound(tokens: readonly string[], depth: number): JsonPointerError {
+/** path-not-found for the pointer made of `tokens` up to `depth`. */
+export function notFound(tokens: readonly string[], depth: number): JsonPointerError {
   return new JsonPointerError(
     'path-not-found',
     `${formatPointer(tokens.slice(0, depth + 1))} does not exist`,
