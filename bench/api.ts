@@ -14,12 +14,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import postgres from 'postgres';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { openPostgres } from '../src/db/adapters/postgres.ts';
-import { migrate } from '../src/db/migrate.ts';
-import { ApiKeyService } from '../src/features/api-keys/api-keys.service.ts';
-import { limitHeapGrowth } from '../src/lib/heap.ts';
+import { startBenchServer } from './lib/bench-server.ts';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -43,30 +38,8 @@ if (process.argv[2] === 'serve') {
 }
 
 async function serve(): Promise<void> {
-  limitHeapGrowth(); // as the sync-manager executable does
-  const name = `sm_bench_api_${process.pid}`;
-  const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(BASE_URL);
-  url.pathname = `/${name}`;
-  const db = openPostgres(url.toString(), { maxConnections: POOL });
-  await migrate(db);
-  const config = { ...loadConfig({}), port: 0, databaseUrl: url.toString() };
-  const app = await buildApp({ config, db, logRequests: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-
-  const platformKey = await new ApiKeyService(db).createPlatformKey();
-  const tenant = await app.inject({
-    method: 'POST',
-    url: '/v1/tenants',
-    headers: { authorization: `Bearer ${platformKey}` },
-    payload: { slug: 'bench' },
-  });
-  const key = tenant.json().apiKey.key as string;
-  const tenantId = tenant.json().tenant.id as string;
+  const server = await startBenchServer(BASE_URL, 'sm_bench_api', POOL);
+  const { db, app, appUrl, databaseUrl, key, tenantId } = server;
   // Records as a sync leaves them: a source value (about 200 bytes), no overrides. `products` for the
   // reads and the random PATCHes; `untouched` for PATCHes that each edit a record for the first time.
   for (const [collection, count] of [
@@ -97,7 +70,7 @@ async function serve(): Promise<void> {
   )[0]!.id;
 
   // The baseline: the same SELECTs, no auth, no tenant transaction, a pool of the same size.
-  const baselinePool = postgres(url.toString(), { max: POOL, prepare: true, onnotice: () => {} });
+  const baselinePool = postgres(databaseUrl, { max: POOL, prepare: true, onnotice: () => {} });
   const baseline = Fastify({ logger: false });
   baseline.get('/one/:id', async (request, reply) => {
     const rows = await baselinePool.unsafe(
@@ -124,13 +97,9 @@ async function serve(): Promise<void> {
   process.stdout.write(`${JSON.stringify(servers)}\n`);
   process.stdin.resume();
   process.stdin.on('end', async () => {
-    await app.close();
     await baseline.close();
     await baselinePool.end();
-    await db.close();
-    const cleanup = postgres(BASE_URL, { max: 1, onnotice: () => {} });
-    await cleanup.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await cleanup.end();
+    await server.close();
     process.exit(0);
   });
 }
