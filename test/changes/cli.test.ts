@@ -42,6 +42,13 @@ test('changes prints NDJSON and resumes from a cursor; webhooks create, list, de
     more.map((line) => [line.recordId, line.op, line.fields, line.data]),
     [['a', 'update', ['/v'], { id: 'a', v: 2 }]],
   );
+  const asArray = JSON.parse(ok(await cli('changes', 'products', '--tenant', 'shop', '--json')));
+  assert.deepEqual(
+    asArray.map((change: { recordId: string; op: string }) => `${change.recordId} ${change.op}`),
+    ['a create', 'b create', 'a update'],
+  );
+  const combined = await cli('changes', 'products', '--tenant', 'shop', '--json', '--follow');
+  assert.equal(combined.code, 2);
   const bad = await cli('changes', 'products', '--tenant', 'shop', '--cursor', 'nonsense');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /invalid_cursor/);

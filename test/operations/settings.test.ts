@@ -7,7 +7,7 @@ const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
 /** Every variable src/config.ts reads, found in its text: `env.NAME` and `env, 'NAME'`. */
 function configVariables(): string[] {
   const text = read('src/config.ts');
-  const names = [...text.matchAll(/env\.([A-Z][A-Z0-9_]+)|env, '([A-Z][A-Z0-9_]+)'/g)].map(
+  const names = [...text.matchAll(/env\.([A-Z][A-Z0-9_]+)|env,\s*'([A-Z][A-Z0-9_]+)'/g)].map(
     (match) => match[1] ?? match[2]!,
   );
   return [...new Set(names)].sort();

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { withClient } from '../context.ts';
+import { UsageError } from '../options.ts';
+import { printJson } from '../output.ts';
 
 interface ChangesPage {
   items: { cursor: string }[];
@@ -21,11 +23,14 @@ export function registerChanges(program: Command): void {
     )
     .option('--follow', 'keep waiting for new changes (long poll) instead of stopping when caught up')
     .option('--data', "include each record's new value")
+    .option('--json', 'print the changes up to now as one JSON array instead (not with --follow)')
     .action(
       async (
         collection: string,
-        options: { tenant: string; cursor?: string; follow?: boolean; data?: boolean },
+        options: { tenant: string; cursor?: string; follow?: boolean; data?: boolean; json?: boolean },
       ) => {
+        if (options.json && options.follow) throw new UsageError('--json and --follow cannot be combined');
+        const collected: unknown[] = [];
         await withClient(async (client) => {
           let cursor = options.cursor;
           let stop = false;
@@ -43,7 +48,8 @@ export function registerChanges(program: Command): void {
               path: `/v1/collections/${encodeURIComponent(collection)}/changes?${query}`,
               tenant: options.tenant,
             });
-            if (page.items.length > 0) {
+            if (options.json) collected.push(...page.items);
+            else if (page.items.length > 0) {
               const text = `${page.items.map((item) => JSON.stringify(item)).join('\n')}\n`;
               if (!process.stdout.write(text))
                 await new Promise((resolve) => process.stdout.once('drain', resolve));
@@ -53,6 +59,7 @@ export function registerChanges(program: Command): void {
             if (caughtUp && !options.follow) break;
           }
         });
+        if (options.json) printJson(collected);
       },
     );
 }

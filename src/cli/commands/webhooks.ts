@@ -68,13 +68,15 @@ export function registerWebhooks(program: Command): void {
     .command('delete <webhookId>')
     .description('remove an endpoint and its deliveries')
     .requiredOption('--tenant <slug>', 'the tenant')
-    .action(async (webhookId: string, options: { tenant: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (webhookId: string, options: { tenant: string; json?: boolean }) => {
       await withClient(async (client) => {
         await client.call({
           method: 'DELETE',
           path: `/v1/webhooks/${encodeURIComponent(webhookId)}`,
           tenant: options.tenant,
         });
+        if (options.json) return printJson({ id: webhookId, deleted: true });
         process.stdout.write(`webhook ${webhookId} deleted\n`);
       });
     });
