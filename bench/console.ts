@@ -23,12 +23,12 @@ import { migrate } from '../src/db/migrate.ts';
 import { ApiKeyService } from '../src/features/api-keys/api-keys.service.ts';
 import { CollectionService } from '../src/features/collections/collections.service.ts';
 import { SyncService } from '../src/features/syncs/syncs.service.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/console/browser.ts';
 
 const argRecords = process.argv.indexOf('--records');
 const RECORDS = argRecords > 0 ? Number(process.argv[argRecords + 1]) : 1_000_000;
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const DB_NAME = 'sm_bench_console';
-const CHROMIUM = '/usr/bin/chromium';
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'console', 'dist');
 
@@ -154,15 +154,7 @@ async function main() {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1440, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${base}/console/`);
