@@ -3,7 +3,13 @@ import { readAsTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type JsonObject } from '../../json/index.ts';
 import * as sql from './changes.sql.ts';
-import { comparePositions, decodeFeedCursor, encodeFeedCursor, type FeedCursor } from './cursor.ts';
+import {
+  comparePositions,
+  decodeFeedCursor,
+  encodeFeedCursor,
+  type FeedCursor,
+  seenSnapshotAt,
+} from './cursor.ts';
 import type { ChangeNotifier } from './notifier.ts';
 
 export type ChangeOrigin = {
@@ -94,8 +100,11 @@ export class ChangeFeed {
   /** The cursor of "now": following it serves every change not committed yet (an export's cursor). */
   async currentCursor(tenantId: string): Promise<string> {
     const seenAt = this.now().getTime();
-    const [row] = await readAsTenant(this.db, tenantId, (tx) => tx.query<{ xmin: string }>(sql.currentXmin));
-    return encodeFeedCursor({ xid: row!.xmin, changeId: '0', collectionId: '0', recordId: '', seenAt });
+    const [row] = await readAsTenant(this.db, tenantId, (tx) =>
+      tx.query<{ xmin: string; snapshot: string }>(sql.currentSnapshot),
+    );
+    const seen = seenSnapshotAt(row!.snapshot, row!.xmin);
+    return encodeFeedCursor({ xid: row!.xmin, changeId: '0', collectionId: '0', recordId: '', seenAt, seen });
   }
 
   /**
@@ -174,6 +183,7 @@ export class ChangeFeed {
           collectionId: row.collection_id!,
           recordId: row.record_id!,
           seenAt,
+          seen: seenSnapshotAt(from.seen, row.xid!),
         };
         const entry = toEntry(row, names, position);
         if (entry) entries.push(entry);
@@ -188,6 +198,7 @@ export class ChangeFeed {
           collectionId: '0',
           recordId: '',
           seenAt: readAt,
+          seen: seenSnapshotAt(from.seen, head.xmin),
         };
         const next = comparePositions(end, position) > 0 ? end : { ...position, seenAt: readAt };
         return { page: pageOf(entries, next, false), pending: head.pending };
@@ -198,9 +209,11 @@ export class ChangeFeed {
         collectionId: sql.LAST_COLLECTION,
         recordId: '',
         seenAt,
+        seen: seenSnapshotAt(from.seen, head.last_xid!),
       };
+      const next = position;
       rows = await run((tx) =>
-        tx.query<FeedRow>(sql.readFeed(tenantId, collection, position, CHANGE_BATCH, limit - served)),
+        tx.query<FeedRow>(sql.readFeed(tenantId, collection, next, CHANGE_BATCH, limit - served, next.seen)),
       );
     }
   }
@@ -215,7 +228,9 @@ export class ChangeFeed {
     return run(async (tx) => {
       const collections = tx.query<{ id: string; name: string }>(sql.listCollections(tenantId, collection));
       const horizon = tx.query<{ pruned_before: Date }>(sql.horizon(tenantId));
-      const rows = tx.query<FeedRow>(sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit));
+      const rows = tx.query<FeedRow>(
+        sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit, from.seen),
+      );
       const list = await collections;
       if (collection !== null && list.length === 0) {
         throw new AppError('collection_not_found', `No collection "${collection}"`);

@@ -27,8 +27,11 @@ export function raiseHorizon(tenantId: string, prunedBefore: Date): Statement {
   };
 }
 
-/** Where a consumer stands when it has seen everything committed so far: the snapshot's xmin. */
-export const currentXmin = `SELECT ${XMIN}::text AS xmin`;
+/**
+ * Where a consumer stands when it has seen everything committed so far: the snapshot's xmin, and the
+ * snapshot itself, whose visible changes (committed, though with ids above xmin) it has seen too.
+ */
+export const currentSnapshot = `SELECT ${XMIN}::text AS xmin, pg_current_snapshot()::text AS snapshot`;
 
 export interface FeedPosition {
   xid: string;
@@ -56,6 +59,7 @@ export function readFeed(
   after: FeedPosition,
   changeLimit: number,
   limit: number,
+  seen: string | null = null,
 ): Statement {
   return {
     text: `WITH snap AS MATERIALIZED (SELECT ${XMIN} AS xmin),
@@ -64,6 +68,7 @@ export function readFeed(
       ch AS MATERIALIZED (
         SELECT c.id, c.xid, c.at, c.kind, c.api_key_id, c.sync_run_id, c.snapshot_id FROM changes c
         WHERE c.tenant_id = $1 AND c.xid < (SELECT xmin FROM snap) AND (c.xid, c.id) >= ($3::xid8, $4::bigint)
+          AND ($10::text IS NULL OR NOT pg_visible_in_snapshot(c.xid, $10::pg_snapshot))
         ORDER BY c.xid, c.id LIMIT $7),
       last AS (SELECT xid, id FROM ch ORDER BY xid DESC, id DESC LIMIT 1),
       pend AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1
@@ -119,6 +124,7 @@ export function readFeed(
       changeLimit,
       limit,
       after.recordId !== '' && after.collectionId !== LAST_COLLECTION,
+      seen,
     ],
   };
 }
