@@ -63,6 +63,7 @@ export const ERROR_CATALOG = {
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'The service is shutting down or not ready' },
   schema_mismatch: { status: 503, title: 'The database schema does not match this build' },
+  database_unavailable: { status: 503, title: 'The database does not answer' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

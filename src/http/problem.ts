@@ -8,6 +8,7 @@ import { AppError, ERROR_CATALOG, type ErrorCode } from '../errors.ts';
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   // RFC 9110: a 401 must say which scheme would be accepted.
   if (error.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (error.code === 'database_unavailable') reply.header('retry-after', '5');
   return reply.code(error.status).type('application/problem+json').send(problemDocument(error, request.id));
 }
 
@@ -71,12 +72,39 @@ export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return new AppError('invalid_json', error.message);
   }
+  if (isDatabaseUnreachable(error)) {
+    return new AppError('database_unavailable', 'The database does not answer; try again shortly');
+  }
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
     const match = Object.entries(ERROR_CATALOG).find(([, entry]) => entry.status === status);
     if (match) return new AppError(match[0] as ErrorCode, fastifyError.message);
   }
   return undefined;
+}
+
+/** postgres.js's codes for a connection that could not be made or was lost. */
+const LOST_CONNECTION = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+
+/**
+ * True for a database that cannot be reached or went away: a 503 the client may retry, not a 500.
+ * SQLSTATE class 08 is a connection exception; 57P01–57P03 an administrator or crash shutdown.
+ */
+function isDatabaseUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return LOST_CONNECTION.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code);
 }
 
 /**
