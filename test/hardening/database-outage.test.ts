@@ -151,3 +151,25 @@ test('a sync cut off by a database outage is marked failed once the database is 
   const [records] = await direct`SELECT count(*)::int AS n FROM records WHERE tenant_id = ${made.id}`;
   assert.equal(records!.n, 0, 'nothing of the sync was applied');
 });
+
+test('while the database is away requests answer 503 database_unavailable; they work again when it is back', {
+  skip,
+}, async () => {
+  const adminKey = await new ApiKeyService(db).createPlatformKey();
+  const tenants = () =>
+    app.inject({ method: 'GET', url: '/v1/tenants', headers: { authorization: `Bearer ${adminKey}` } });
+  assert.equal((await tenants()).statusCode, 200);
+  await proxy.stop();
+  try {
+    const lost = await tenants();
+    assert.equal(lost.statusCode, 503, lost.body);
+    assert.equal(lost.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(lost.headers['retry-after'], '5');
+    assert.equal(lost.json().code, 'database_unavailable');
+    assert.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503);
+  } finally {
+    await proxy.start();
+  }
+  assert.equal((await tenants()).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
+});
