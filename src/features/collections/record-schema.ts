@@ -1,5 +1,7 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormats from 'ajv-formats';
+import { RE2JS } from 're2js';
 import type { Database } from '../../db/database.ts';
 import { readAsTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
@@ -18,6 +20,15 @@ const MAX_FAILURES = 10;
 /** A schema's JSON text may be at most this long (it is compiled to code in this process). */
 export const MAX_SCHEMA_BYTES = 256 * 1024;
 
+/**
+ * `pattern` and `patternProperties` run on RE2's linear-time engine: a tenant's schema is untrusted,
+ * and a backtracking pattern such as `^(a+)+$` would hold the event loop for every tenant. RE2 has no
+ * lookaround or backreferences; a schema using them is refused when saved.
+ */
+const linearRegExp: RegExpEngine = Object.assign((pattern: string) => RE2JS.compile(pattern), {
+  code: 're2js.RE2JS.compile',
+});
+
 // One Ajv per process: compiled schemas are cached by their text (below), and Ajv keeps what it
 // compiled, so the instance is reset when the cache is.
 let ajv = newAjv();
@@ -27,7 +38,12 @@ const MAX_COMPILED = 200;
 function newAjv(): Ajv2020 {
   // strict: false: real-world schemas carry annotations Ajv does not know (e.g. "example").
   // No loadSchema: a $ref is never fetched, only resolved inside the schema.
-  const instance = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
+  const instance = new Ajv2020({
+    allErrors: true,
+    strict: false,
+    validateFormats: true,
+    code: { regExp: linearRegExp },
+  });
   (addFormats as unknown as (a: Ajv2020) => Ajv2020)(instance);
   return instance;
 }
