@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Webhook } from '../api';
-import { navigate, segment } from '../router';
+import { segment } from '../router';
 import {
   Empty,
   ErrorMessage,
@@ -80,9 +80,7 @@ export function Webhooks() {
         <>
           <SecretOnce what={created.url} secret={created.secret} onDone={() => setCreated(undefined)} />
           <p>
-            <button type="button" class="link" onClick={() => navigate(`/webhooks/${segment(created.id)}`)}>
-              Open {created.url} to send it a test ping
-            </button>
+            <Link to={`/webhooks/${segment(created.id)}`}>Open {created.url} to send it a test ping</Link>
           </p>
         </>
       )}
