@@ -1,10 +1,10 @@
 // Every page of the console, in one list. A feature that lands later adds its page here (a route,
 // and a section for the main navigation or a tab in CollectionTabs): see docs/console.md.
 //
-// Pages other features will add (leave their paths free):
+// Pages other features will add (leave their paths free; docs/console.md says what each needs):
 //   /changes                                   the change feed
-//   /c/:collection/schema                      collection filters, indexes and JSON Schema
-//   /c/:collection/held                        held runs: approve or reject; revert a run
+//   /c/:collection/sources                     a collection's named sources and field ownership
+//   /c/:collection/held                        held runs: approve or reject; revert a run (on syncs)
 //   blame                                      a section of the record page (record.tsx)
 import type { JSX } from 'preact';
 import { Collections } from './collections';
