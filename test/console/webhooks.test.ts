@@ -129,6 +129,16 @@ describe('the webhooks pages in a browser', { skip: missing }, () => {
       await page.getByText('No webhook endpoint yet').waitFor();
       const listed = await server.request('GET', '/v1/webhooks', { key });
       assert.deepEqual(listed.body.items, []);
+
+      // A link to an endpoint that is no more: the problem, once, and no deliveries section.
+      await page.goto(`${server.url}/console/webhooks/00000000-0000-4000-8000-000000000000`);
+      await page
+        .getByRole('alert')
+        .getByText(/, 404\)/)
+        .waitFor();
+      assert.equal(await page.getByRole('alert').count(), 1);
+      assert.equal(await page.getByRole('heading', { name: 'Deliveries' }).count(), 0);
+      await checkPage(page, 'webhook-not-found');
     } finally {
       await browser.close();
     }

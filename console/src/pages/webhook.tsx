@@ -164,7 +164,7 @@ export function WebhookPage(props: { id: string }) {
       )}
       <Notice message={notice} />
       {failure !== undefined && <ErrorMessage error={failure} />}
-      <WebhookDeliveries webhookId={webhookId} tick={deliveriesTick} />
+      {data && <WebhookDeliveries webhookId={webhookId} tick={deliveriesTick} />}
       <ConfirmDialog
         open={confirming === 'rotate'}
         title="Rotate the signing secret?"
