@@ -144,31 +144,33 @@ describe('the webhooks pages in a browser', { skip: missing }, () => {
     }
   });
 
-  test('a key without the admin scope has no webhooks page, and the server refuses it one', async () => {
-    const reader = await server.createKey(key, ['read', 'write']);
-    const before = await server.request('GET', '/v1/webhooks', { key });
-    const browser = await openBrowser();
-    const { page } = browser;
-    try {
-      await signIn(page, server.url, reader.key);
-      const nav = page.getByRole('navigation', { name: 'Main' });
-      assert.equal(await nav.getByRole('link', { name: 'Webhooks' }).count(), 0);
-      await page.goto(`${server.url}/console/webhooks`);
-      await heading(page, 'Admins only');
-      assert.equal(await page.getByRole('button', { name: 'Create endpoint' }).count(), 0);
-      const status = await page.evaluate(async (url) => {
-        const response = await fetch('/v1/webhooks', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-sync-manager-csrf': '1' },
-          body: JSON.stringify({ url, events: ['records.changed'] }),
-        });
-        return response.status;
-      }, receiver.url);
-      assert.equal(status, 403);
-      const listed = await server.request('GET', '/v1/webhooks', { key });
-      assert.deepEqual(listed.body.items, before.body.items, 'nothing made');
-    } finally {
-      await browser.close();
-    }
-  });
+  for (const scopes of [['read'], ['read', 'write']]) {
+    test(`a ${scopes.join('+')} key has no webhooks page, and the server refuses it one`, async () => {
+      const reader = await server.createKey(key, scopes);
+      const before = await server.request('GET', '/v1/webhooks', { key });
+      const browser = await openBrowser();
+      const { page } = browser;
+      try {
+        await signIn(page, server.url, reader.key);
+        const nav = page.getByRole('navigation', { name: 'Main' });
+        assert.equal(await nav.getByRole('link', { name: 'Webhooks' }).count(), 0);
+        await page.goto(`${server.url}/console/webhooks`);
+        await heading(page, 'Admins only');
+        assert.equal(await page.getByRole('button', { name: 'Create endpoint' }).count(), 0);
+        const status = await page.evaluate(async (url) => {
+          const response = await fetch('/v1/webhooks', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-sync-manager-csrf': '1' },
+            body: JSON.stringify({ url, events: ['records.changed'] }),
+          });
+          return response.status;
+        }, receiver.url);
+        assert.equal(status, 403);
+        const listed = await server.request('GET', '/v1/webhooks', { key });
+        assert.deepEqual(listed.body.items, before.body.items, 'nothing made');
+      } finally {
+        await browser.close();
+      }
+    });
+  }
 });
