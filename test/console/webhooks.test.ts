@@ -120,8 +120,14 @@ describe('the webhooks pages in a browser', { skip: missing }, () => {
       await checkPage(page, 'webhook-rotated');
       await page.getByRole('button', { name: 'I have copied it' }).click();
 
+      // Escape cancels the confirmation; nothing is deleted.
       await page.getByRole('button', { name: 'Delete…' }).click();
       const remove = page.getByRole('dialog', { name: 'Delete this endpoint?' });
+      await remove.waitFor();
+      await page.keyboard.press('Escape');
+      await remove.waitFor({ state: 'hidden' });
+      assert.equal((await server.request('GET', '/v1/webhooks', { key })).body.items.length, 1);
+      await page.getByRole('button', { name: 'Delete…' }).click();
       assert.match((await remove.textContent()) ?? '', new RegExp(receiver.url));
       await checkPage(page, 'webhook-delete-confirm');
       await remove.getByRole('button', { name: 'Delete' }).click();
