@@ -19,8 +19,15 @@ import { RecordFilters } from './record-filters';
 
 const PAGE_SIZE = 50;
 
-/** Id fields seen per collection, so that an id-prefix filter need not wait for the settings again. */
+/**
+ * Id fields seen per collection (here and on the collections page), so that an id-prefix filter need
+ * not wait for the settings, whose counts take a large collection's database a while.
+ */
 const idFields = new Map<string, string>();
+
+export function rememberIdField(collection: string, idField: string): void {
+  idFields.set(collection, idField);
+}
 
 async function loadSettings(collection: string) {
   const { data } = await ok(api.GET('/v1/collections/{collection}', { params: { path: { collection } } }));
