@@ -132,7 +132,7 @@ async function main() {
     const loadSeconds = (performance.now() - t0) / 1000;
     const { key } = await new ApiKeyService(db).create(tenantId, {
       name: 'bench',
-      scopes: ['read', 'write'],
+      scopes: ['read', 'write', 'admin'],
     });
     // Some overrides and one open conflict, so the record and conflict pages have something to show.
     const app = await buildApp({ config: { ...loadConfig({}), port: 0 }, db, logRequests: false });
@@ -149,6 +149,32 @@ async function main() {
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify([{ ...JSON.parse(record(42)), name: 'Changed upstream' }]),
     });
+
+    // An index on price, for the records page filtered and sorted by a field (built in the background).
+    const indexed = await fetch(`${base}/v1/collections/products`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ indexes: ['price'] }),
+    });
+    if (!indexed.ok) throw new Error(`declaring the index: ${indexed.status} ${await indexed.text()}`);
+    const t1 = performance.now();
+    for (;;) {
+      const settings = await fetch(`${base}/v1/collections/products`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const states = ((await settings.json()) as { indexStates: { state: string; error: string | null }[] })
+        .indexStates;
+      if (states.every((s) => s.state === 'ready')) break;
+      const failed = states.find((s) => s.state === 'failed');
+      if (failed) throw new Error(`the index failed: ${failed.error}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const indexSeconds = (performance.now() - t1) / 1000;
+    // A price in the middle: the filtered page starts at that record (prices grow with the id).
+    const middle = Math.floor(RECORDS / 2);
+    const middlePrice = Math.round(middle * 7.31) / 100;
+    const middleId = `p${String(middle).padStart(8, '0')}`;
+    const priceQuery = `where=price:_gte:${middlePrice}&sort=price`;
 
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -169,6 +195,19 @@ async function main() {
         '/console/c/products',
         async (p) => {
           await p.getByRole('link', { name: 'p00000000' }).waitFor();
+          await p.locator('button:has-text("Next"):not([disabled])').waitFor();
+        },
+      ],
+      [
+        'records, state filter (manual changes)',
+        '/console/c/products?state=overridden',
+        (p) => p.getByRole('link', { name: target }).waitFor(),
+      ],
+      [
+        'records, indexed field ≥, sorted',
+        `/console/c/products?${priceQuery}`,
+        async (p) => {
+          await p.getByRole('link', { name: middleId }).waitFor();
           await p.locator('button:has-text("Next"):not([disabled])').waitFor();
         },
       ],
@@ -205,6 +244,8 @@ async function main() {
       '/v1/collections/products',
       '/v1/collections/products/records?limit=50',
       `/v1/collections/products/records/${target}?meta=true`,
+      '/v1/collections/products/records?limit=50&overridden=true',
+      `/v1/collections/products/records?limit=50&sort=price&filter=${encodeURIComponent(JSON.stringify({ price: { _gte: middlePrice } }))}`,
     ]) {
       const samples: number[] = [];
       for (let i = 0; i < 6; i++) {
@@ -243,7 +284,8 @@ async function main() {
 
     console.log(
       `\nTime to interactive on PostgreSQL, a collection of ${RECORDS.toLocaleString()} records ` +
-        `(loaded in ${loadSeconds.toFixed(1)} s); target ≤ 1000 ms\n`,
+        `(loaded in ${loadSeconds.toFixed(1)} s, the price index built in ${indexSeconds.toFixed(1)} s); ` +
+        'target ≤ 1000 ms\n',
     );
     console.log('| page | median ms | slowest ms |');
     console.log('|---|---:|---:|');

@@ -91,3 +91,8 @@ export type SnapshotDiff = Json<'/v1/snapshots/{snapshotId}/diff', 'get'>;
 export type Source = Json<'/v1/sources', 'get'>['items'][number];
 export type SourceRun = Json<'/v1/collections/{collection}/source/runs', 'get'>['items'][number];
 export type ApiKey = Json<'/v1/api-keys', 'get'>['items'][number];
+export type Webhook = Json<'/v1/webhooks/{webhookId}', 'get'>;
+export type WebhookDelivery = Json<'/v1/webhooks/{webhookId}/deliveries', 'get'>['items'][number];
+export type WebhookEvent = NonNullable<
+  paths['/v1/webhooks']['post']['requestBody']
+>['content']['application/json']['events'][number];

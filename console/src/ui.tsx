@@ -1,6 +1,6 @@
 import type { ComponentChildren, TargetedEvent } from 'preact';
 import { createContext } from 'preact';
-import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { Problem, type Session } from './api';
 import { href, navigate } from './router';
 
@@ -226,6 +226,8 @@ export function ConfirmDialog(props: {
   onCancel: () => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // Unique per dialog: a page may hold several, each labelled by its own title.
+  const titleId = useId();
   useEffect(() => {
     const element = dialog.current;
     if (!element) return;
@@ -233,8 +235,8 @@ export function ConfirmDialog(props: {
     if (!props.open && element.open) element.close();
   }, [props.open]);
   return (
-    <dialog ref={dialog} aria-labelledby="dialog-title" onCancel={props.onCancel} class="dialog">
-      <h2 id="dialog-title">{props.title}</h2>
+    <dialog ref={dialog} aria-labelledby={titleId} onCancel={props.onCancel} class="dialog">
+      <h2 id={titleId}>{props.title}</h2>
       {props.children}
       <div class="dialog-actions">
         <button type="button" onClick={props.onCancel}>

@@ -127,3 +127,15 @@ export async function checkPage(page: Page, name: string): Promise<void> {
   }
   await page.setViewportSize({ width: 1440, height: 900 });
 }
+
+/** Signs in through the form with a key, and waits for the first page. */
+export async function signIn(page: Page, serverUrl: string, key: string): Promise<void> {
+  await page.goto(`${serverUrl}/console/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Collections' }).waitFor();
+}
+
+export async function heading(page: Page, name: string | RegExp): Promise<void> {
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}

@@ -1,17 +1,16 @@
 import { api, ok } from '../api';
 import { segment } from '../router';
 import { Empty, ErrorMessage, formatTime, Link, Loading, Page, Pager, TableWrap, usePaged } from '../ui';
+import { rememberIdField } from './records';
 
 export function Collections() {
-  const paged = usePaged(
-    async (cursor) =>
-      (
-        await ok(
-          api.GET('/v1/collections', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }),
-        )
-      ).data,
-    [],
-  );
+  const paged = usePaged(async (cursor) => {
+    const { data } = await ok(
+      api.GET('/v1/collections', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }),
+    );
+    for (const collection of data.items) rememberIdField(collection.name, collection.idField);
+    return data;
+  }, []);
   const items = paged.data?.items;
   return (
     <Page title="Collections">

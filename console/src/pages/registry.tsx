@@ -1,10 +1,10 @@
 // Every page of the console, in one list. A feature that lands later adds its page here (a route,
 // and a section for the main navigation or a tab in CollectionTabs): see docs/console.md.
 //
-// Pages other features will add (leave their paths free):
-//   /changes, /webhooks, /webhooks/:id        change feed and webhooks (deliveries)
-//   /c/:collection/schema                      collection filters, indexes and JSON Schema
-//   /c/:collection/held                        held runs: approve or reject; revert a run
+// Pages other features will add (leave their paths free; docs/console.md says what each needs):
+//   /changes                                   the change feed
+//   /c/:collection/sources                     a collection's named sources and field ownership
+//   /c/:collection/held                        held runs: approve or reject; revert a run (on syncs)
 //   blame                                      a section of the record page (record.tsx)
 import type { JSX } from 'preact';
 import { Collections } from './collections';
@@ -15,6 +15,8 @@ import { Records } from './records';
 import { SnapshotPage, Snapshots } from './snapshots';
 import { Sources } from './sources';
 import { Syncs } from './syncs';
+import { WebhookPage } from './webhook';
+import { Webhooks } from './webhooks';
 
 export interface Route {
   path: string;
@@ -24,13 +26,15 @@ export interface Route {
 
 export const routes: Route[] = [
   { path: '/', render: () => <Collections /> },
-  { path: '/c/:collection', render: (p) => <Records collection={p.collection!} /> },
+  { path: '/c/:collection', render: (p, q) => <Records collection={p.collection!} search={q.toString()} /> },
   { path: '/c/:collection/records/:id', render: (p) => <RecordPage collection={p.collection!} id={p.id!} /> },
   { path: '/c/:collection/conflicts', render: (p) => <Conflicts collection={p.collection!} /> },
   { path: '/c/:collection/syncs', render: (p) => <Syncs collection={p.collection!} /> },
   { path: '/snapshots', render: () => <Snapshots /> },
   { path: '/snapshots/:id', render: (p) => <SnapshotPage id={p.id!} /> },
   { path: '/sources', render: () => <Sources /> },
+  { path: '/webhooks', admin: true, render: () => <Webhooks /> },
+  { path: '/webhooks/:id', admin: true, render: (p) => <WebhookPage id={p.id!} /> },
   { path: '/keys', admin: true, render: () => <Keys /> },
 ];
 
@@ -45,5 +49,6 @@ export const sections: Section[] = [
   { path: '/', label: 'Collections', matches: (p) => p === '/' || p.startsWith('/c/') },
   { path: '/snapshots', label: 'Snapshots', matches: (p) => p.startsWith('/snapshots') },
   { path: '/sources', label: 'Sources', matches: (p) => p.startsWith('/sources') },
+  { path: '/webhooks', label: 'Webhooks', admin: true, matches: (p) => p.startsWith('/webhooks') },
   { path: '/keys', label: 'API keys', admin: true, matches: (p) => p.startsWith('/keys') },
 ];
