@@ -228,8 +228,9 @@ async function run(): Promise<void> {
   }
 
   if (PAGES_ONLY) {
-    child.stdin.end();
     printPages(results, loadBefore);
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
     return;
   }
   // PATCH before and while an index on a new field builds.
@@ -345,5 +346,16 @@ function printPages(
     const base = r.base ? results.find((b) => b.name === r.base) : undefined;
     const ratio = base ? `${(r.rps / base.rps).toFixed(2)}×` : '';
     console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${ratio} |`);
+  }
+  if (ROUNDS > 1) {
+    console.log('\nmedian ratio over the rounds:');
+    for (const page of ['equality filter on an indexed field', 'range filter + sort on an indexed field']) {
+      const ratios = results
+        .filter((r) => r.name.startsWith(page) && r.base)
+        .map((r) => r.rps / results.find((b) => b.name === r.base)!.rps)
+        .sort((a, b) => a - b);
+      const median = ratios[Math.floor(ratios.length / 2)]!;
+      console.log(`  ${page}: ${median.toFixed(2)}× (${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    }
   }
 }
