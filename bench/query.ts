@@ -6,6 +6,8 @@
 //
 //   npm run bench:query                      (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/test)
 //   BENCH_RECORDS=1000000 BENCH_IMPORT=1000000 BENCH_DURATION=10 npm run bench:query
+//   BENCH_PAGES_ONLY=1 BENCH_ROUNDS=3 …      (the pages only, each pair measured three times)
+//   BENCH_SERVER_FLAGS='--cpu-prof'          (node flags for the server process)
 //
 // The servers run in a child process and autocannon in this one, as in bench/api.ts.
 import { spawn } from 'node:child_process';
@@ -13,8 +15,8 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import postgres from 'postgres';
-import { pageStatement, parseRecordQuery } from '../src/features/records/record-query.ts';
+import { openPostgres } from '../src/db/adapters/postgres.ts';
+import { pageStatement, parseRecordQuery, servingIndexes } from '../src/features/records/record-query.ts';
 import { startBenchServer } from './lib/bench-server.ts';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -22,6 +24,10 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const IMPORT = Number(process.env.BENCH_IMPORT ?? 200_000);
 const CONNECTIONS = 50;
+/** BENCH_PAGES_ONLY=1: the filtered pages and their baselines only (no PATCH, no import). */
+const PAGES_ONLY = process.env.BENCH_PAGES_ONLY === '1';
+/** BENCH_ROUNDS: how many times each page case and its baseline are measured, alternating. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const POOL = 10;
 
 const EQUALITY = { filter: '{"category":{"_eq":"c7"}}' };
@@ -87,18 +93,22 @@ async function serve(): Promise<void> {
   );
   const target = { tenantId, collectionId: collection!.id, idField: 'id' };
 
-  // The baseline: the statements the service runs for these pages (unprepared, as it runs them), no
-  // auth, no tenant transaction.
-  const baselinePool = postgres(databaseUrl, { max: POOL, prepare: true, onnotice: () => {} });
+  // The baseline: the statements the service runs for these pages (unprepared, as it runs them, with
+  // the checks of its kept collection target), no auth, no tenant scope, through the service's own
+  // driver setup: its jsonb parameters are JSON text, which a plain postgres.js pool would encode again
+  // as a JSON string, and the page would then match nothing.
+  const baselinePool = openPostgres(databaseUrl, { maxConnections: POOL });
   const baseline = Fastify({ logger: false });
   for (const [path, query] of [
     ['/equality', EQUALITY],
     ['/range', RANGE],
   ] as const) {
-    const statement = pageStatement(target, parseRecordQuery(query)!, null, 101);
+    const parsed = parseRecordQuery(query)!;
+    const expect = { name: 'products', readyIndexOn: servingIndexes(parsed, new Set(['category', 'price'])) };
+    const statement = pageStatement({ ...target, expect }, parsed, null, 101);
     baseline.get(path, async (_request, reply) => {
-      const rows = await baselinePool.unsafe(statement.text, statement.values as never[], { prepare: false });
-      const items = rows.slice(0, 100).map((row) => row.item as string);
+      const rows = await baselinePool.query<{ item: string }>(statement);
+      const items = rows.slice(0, 100).map((row) => row.item);
       return reply.type('application/json').send(`{"items":[${items.join(',')}],"nextCursor":null}`);
     });
   }
@@ -108,7 +118,7 @@ async function serve(): Promise<void> {
   process.stdin.resume();
   process.stdin.on('end', async () => {
     await baseline.close();
-    await baselinePool.end();
+    await baselinePool.close();
     await server.close();
     process.exit(0);
   });
@@ -126,9 +136,19 @@ async function untilIndexesReady(
 }
 
 async function run(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      'serve',
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const servers = await new Promise<Servers>((resolve, reject) => {
     let buffer = '';
     child.stdout.on('data', (chunk) => {
@@ -167,6 +187,19 @@ async function run(): Promise<void> {
   const search = (query: Record<string, string>) =>
     new URLSearchParams({ ...query, limit: '100' }).toString();
 
+  // Both sides must answer the same full page, or the comparison measures nothing.
+  for (const [name, query] of [
+    ['equality', EQUALITY],
+    ['range', RANGE],
+  ] as const) {
+    const pages = await Promise.all([
+      fetch(`${servers.baseline}/${name}`).then((r) => r.json()),
+      fetch(`${records}?${search(query)}`, { headers: auth }).then((r) => r.json()),
+    ]);
+    const [base, served] = pages.map((page) => JSON.stringify((page as { items: unknown[] }).items));
+    if (base !== served || (pages[0] as { items: unknown[] }).items.length !== 100)
+      throw new Error(`the ${name} page differs between the service and its baseline, or is not full`);
+  }
   await autocannon({ url: `${servers.baseline}/equality`, connections: CONNECTIONS, duration: 2 });
   await autocannon({
     url: `${records}?${search(EQUALITY)}`,
@@ -174,23 +207,32 @@ async function run(): Promise<void> {
     connections: CONNECTIONS,
     duration: 2,
   });
-  await measure('baseline: equality filter, page of 100 (bare handler, same SQL)', {
-    url: `${servers.baseline}/equality`,
-  });
-  await measure(
-    'equality filter on an indexed field, page of 100',
-    { url: `${records}?${search(EQUALITY)}`, headers: auth },
-    'baseline: equality filter, page of 100 (bare handler, same SQL)',
-  );
-  await measure('baseline: range + sort, page of 100 (bare handler, same SQL)', {
-    url: `${servers.baseline}/range`,
-  });
-  await measure(
-    'range filter + sort on an indexed field, page of 100',
-    { url: `${records}?${search(RANGE)}`, headers: auth },
-    'baseline: range + sort, page of 100 (bare handler, same SQL)',
-  );
+  // Each case right after its baseline, ROUNDS times over: on a shared machine the load moves, and the
+  // ratio of two neighbouring measurements is what holds.
+  for (let round = 1; round <= ROUNDS; round++) {
+    const nth = ROUNDS > 1 ? ` (round ${round})` : '';
+    const equalityBase = `baseline: equality filter, page of 100 (bare handler, same SQL)${nth}`;
+    await measure(equalityBase, { url: `${servers.baseline}/equality` });
+    await measure(
+      `equality filter on an indexed field, page of 100${nth}`,
+      { url: `${records}?${search(EQUALITY)}`, headers: auth },
+      equalityBase,
+    );
+    const rangeBase = `baseline: range + sort, page of 100 (bare handler, same SQL)${nth}`;
+    await measure(rangeBase, { url: `${servers.baseline}/range` });
+    await measure(
+      `range filter + sort on an indexed field, page of 100${nth}`,
+      { url: `${records}?${search(RANGE)}`, headers: auth },
+      rangeBase,
+    );
+  }
 
+  if (PAGES_ONLY) {
+    printPages(results, loadBefore);
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+    return;
+  }
   // PATCH before and while an index on a new field builds.
   let counter = 0;
   const patches = {
@@ -270,6 +312,26 @@ async function run(): Promise<void> {
   }
   child.stdin.end();
 
+  printPages(results, loadBefore);
+  console.log(
+    `\nindex on "name" over ${RECORDS} records built in ${(buildMs / 1000).toFixed(1)} s (PATCH window ${DURATION} s)`,
+  );
+  console.log(`\nFirst import of ${IMPORT} records (NDJSON over HTTP):\n`);
+  console.log('| collection | s | records/s | status |');
+  console.log('|---|---:|---:|---:|');
+  for (const i of imports)
+    console.log(
+      `| ${i.name} | ${(i.ms / 1000).toFixed(2)} | ${Math.round(IMPORT / (i.ms / 1000))} | ${i.status} |`,
+    );
+  const rate = (prefix: string) =>
+    imports.filter((i) => i.name.startsWith(prefix)).reduce((sum, i) => sum + IMPORT / (i.ms / 1000), 0) / 2;
+  console.log(`\nwith schema / without: ${(rate('schema') / rate('plain')).toFixed(2)}×`);
+}
+
+function printPages(
+  results: Array<{ name: string; rps: number; p50: number; p99: number; errors: number; base?: string }>,
+  loadBefore: string,
+): void {
   console.log(
     `\nQueries on PostgreSQL, ${RECORDS} records, ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL}`,
   );
@@ -285,17 +347,15 @@ async function run(): Promise<void> {
     const ratio = base ? `${(r.rps / base.rps).toFixed(2)}×` : '';
     console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${ratio} |`);
   }
-  console.log(
-    `\nindex on "name" over ${RECORDS} records built in ${(buildMs / 1000).toFixed(1)} s (PATCH window ${DURATION} s)`,
-  );
-  console.log(`\nFirst import of ${IMPORT} records (NDJSON over HTTP):\n`);
-  console.log('| collection | s | records/s | status |');
-  console.log('|---|---:|---:|---:|');
-  for (const i of imports)
-    console.log(
-      `| ${i.name} | ${(i.ms / 1000).toFixed(2)} | ${Math.round(IMPORT / (i.ms / 1000))} | ${i.status} |`,
-    );
-  const rate = (prefix: string) =>
-    imports.filter((i) => i.name.startsWith(prefix)).reduce((sum, i) => sum + IMPORT / (i.ms / 1000), 0) / 2;
-  console.log(`\nwith schema / without: ${(rate('schema') / rate('plain')).toFixed(2)}×`);
+  if (ROUNDS > 1) {
+    console.log('\nmedian ratio over the rounds:');
+    for (const page of ['equality filter on an indexed field', 'range filter + sort on an indexed field']) {
+      const ratios = results
+        .filter((r) => r.name.startsWith(page) && r.base)
+        .map((r) => r.rps / results.find((b) => b.name === r.base)!.rps)
+        .sort((a, b) => a - b);
+      const median = ratios[Math.floor(ratios.length / 2)]!;
+      console.log(`  ${page}: ${median.toFixed(2)}× (${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    }
+  }
 }

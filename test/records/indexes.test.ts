@@ -198,3 +198,39 @@ test('a build interrupted by a killed server is finished (or its invalid index r
   assert.match(rebuilt!.def, /effective_value|CASE/);
   assert.equal((await list('big', 'sort=price&limit=1')).status, 200);
 });
+
+test('a listing never trusts a collection it found before: dropped index → 422, re-made collection → its own records, deleted → 404', async () => {
+  const filter = `filter=${encodeURIComponent('{"price":{"_eq":5}}')}`;
+  const ids = async (query: string) => {
+    const response = await list('kept', query);
+    assert.equal(response.status, 200, response.text);
+    return response.body.items.map((i: { id: string }) => i.id);
+  };
+  assert.equal((await put('kept', { indexes: ['price'] })).status, 201);
+  assert.equal((await sync(ctx, 'kept', feed(120))).status, 200);
+  await settled('kept');
+  assert.deepEqual(await ids(filter), ['r00005', 'r00102']);
+  assert.deepEqual(await ids(`filter=${encodeURIComponent('{"price":{"_eq":500}}')}`), []);
+
+  // The index goes: the same filter is refused, not run as a scan.
+  assert.equal((await put('kept', {})).status, 200);
+  await settled('kept');
+  const unserved = await list('kept', filter);
+  assert.equal(unserved.status, 422, unserved.text);
+  assert.equal(unserved.body.code, 'index_required');
+  assert.equal((await put('kept', { indexes: ['price'] })).status, 200);
+  await settled('kept');
+  assert.deepEqual(await ids(filter), ['r00005', 'r00102']);
+
+  // Deleted and made again under the same name, with the same index: the new records only.
+  assert.equal((await server.request('DELETE', '/v1/collections/kept', { key: ctx.key })).status, 204);
+  assert.equal((await put('kept', { indexes: ['price'] })).status, 201);
+  assert.equal((await sync(ctx, 'kept', [{ id: 'new', price: 5, name: 'x' }])).status, 200);
+  await settled('kept');
+  assert.deepEqual(await ids(filter), ['new']);
+
+  assert.equal((await server.request('DELETE', '/v1/collections/kept', { key: ctx.key })).status, 204);
+  const gone = await list('kept', filter);
+  assert.equal(gone.status, 404, gone.text);
+  assert.equal(gone.body.code, 'collection_not_found');
+});

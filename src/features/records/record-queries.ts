@@ -10,9 +10,30 @@ import {
   type QueryTarget,
   type RecordQuery,
   type SortCursor,
+  servingIndexes,
 } from './record-query.ts';
 
 type PageRow = { record_id: string; sort_value: string | null; item: string };
+
+interface FoundTarget {
+  id: string;
+  idField: string;
+  ready: ReadonlySet<string>;
+}
+
+/** Collections whose target a RecordQueries keeps (the least recently found goes first). */
+const KEPT_TARGETS = 1000;
+
+const targetKey = (tenantId: string, collection: string) => `${tenantId}/${collection}`;
+
+function sameTarget(a: FoundTarget, b: FoundTarget): boolean {
+  return (
+    a.id === b.id &&
+    a.idField === b.idField &&
+    a.ready.size === b.ready.size &&
+    [...a.ready].every((field) => b.ready.has(field))
+  );
+}
 
 const findTarget = (tenantId: string, name: string): Statement => ({
   text: `SELECT c.id, c.id_field,
@@ -40,6 +61,8 @@ export class RecordQueries {
     private readonly options: { unindexedQueryLimit: number },
   ) {}
 
+  private readonly targets = new Map<string, FoundTarget>();
+
   async page(
     tenantId: string,
     collection: string,
@@ -49,13 +72,59 @@ export class RecordQueries {
   ): Promise<{ items: string; next: string | null }> {
     const sortCursor = query.sort ? decodeSortCursor(query.sort.text, cursor) : null;
     const after = query.sort ? null : decodeCursor(cursor);
-    const [found] = await readAsTenant(this.db, tenantId, (tx) =>
+    let found = this.targets.get(targetKey(tenantId, collection));
+    let fresh = found === undefined;
+    if (!found) found = await this.lookUp(tenantId, collection);
+    for (;;) {
+      if (needsIndex(query, found.ready)) {
+        if (!fresh) {
+          found = await this.lookUp(tenantId, collection);
+          fresh = true;
+          continue;
+        }
+        await this.refuseLarge({ tenantId, collectionId: found.id, idField: found.idField }, query);
+      }
+      const target: QueryTarget = {
+        tenantId,
+        collectionId: found.id,
+        idField: found.idField,
+        expect: { name: collection, readyIndexOn: servingIndexes(query, found.ready) },
+      };
+      const page = await this.pageOf(target, query, after, sortCursor, limit);
+      // An empty page from a kept target may be a stale one (its checks in the statement failed).
+      if (page.items !== '' || fresh) return page;
+      const now = await this.lookUp(tenantId, collection);
+      if (sameTarget(now, found)) return page;
+      found = now;
+      fresh = true;
+    }
+  }
+
+  /**
+   * The collection's id, id field and ready indexes, found under the tenant's row-level security, and
+   * kept for the next request: each page statement checks them again itself (QueryTarget.expect), so a
+   * request costs one statement while they hold.
+   */
+  private async lookUp(tenantId: string, collection: string): Promise<FoundTarget> {
+    const key = targetKey(tenantId, collection);
+    const [row] = await readAsTenant(this.db, tenantId, (tx) =>
       tx.query<{ id: string; id_field: string; ready: string[] }>(findTarget(tenantId, collection)),
     );
-    if (!found) throw new AppError('collection_not_found', `No collection "${collection}"`);
-    const target: QueryTarget = { tenantId, collectionId: found.id, idField: found.id_field };
-    if (needsIndex(query, new Set(found.ready))) await this.refuseLarge(target, query);
+    this.targets.delete(key);
+    if (!row) throw new AppError('collection_not_found', `No collection "${collection}"`);
+    const found = { id: row.id, idField: row.id_field, ready: new Set(row.ready) };
+    if (this.targets.size >= KEPT_TARGETS) this.targets.delete(this.targets.keys().next().value!);
+    this.targets.set(key, found);
+    return found;
+  }
 
+  private async pageOf(
+    target: QueryTarget,
+    query: RecordQuery,
+    after: string | null,
+    sortCursor: SortCursor | null,
+    limit: number,
+  ): Promise<{ items: string; next: string | null }> {
     if (!query.sort) {
       const rows = await this.read(
         pageStatement(target, query, after === null ? null : { id: after }, limit + 1),

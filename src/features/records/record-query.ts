@@ -81,14 +81,26 @@ function parseFields(text: string): string[] {
   return names;
 }
 
-/** The fields an index would have to be on to serve this query; empty when a built-in index does. */
+/** Whether this query needs a declared index to run on a large collection (none of `ready` serves it). */
 export function needsIndex(query: RecordQuery, ready: ReadonlySet<string>): boolean {
-  // Partial indexes of migration 0004 (and conflicts' own) serve these on any size.
-  if (query.conflicts === 'open' || query.overridden === true || query.upstreamGone === true || query.deleted)
-    return false;
-  if (query.sort && ready.has(query.sort.field)) return false;
-  if (query.filter && indexableFields(query.filter).some((field) => ready.has(field))) return false;
-  return query.filter !== null || query.sort !== null;
+  if (servedByBuiltInIndex(query)) return false;
+  return servingIndexes(query, ready).length === 0 && (query.filter !== null || query.sort !== null);
+}
+
+/** The fields of `ready` whose index can serve this query's sort or filter. */
+export function servingIndexes(query: RecordQuery, ready: ReadonlySet<string>): string[] {
+  const fields = new Set<string>();
+  if (query.sort && ready.has(query.sort.field)) fields.add(query.sort.field);
+  if (query.filter)
+    for (const field of indexableFields(query.filter)) if (ready.has(field)) fields.add(field);
+  return [...fields];
+}
+
+/** Partial indexes of migration 0004 (and conflicts' own) serve these on any size. */
+function servedByBuiltInIndex(query: RecordQuery): boolean {
+  return (
+    query.conflicts === 'open' || query.overridden === true || query.upstreamGone === true || !!query.deleted
+  );
 }
 
 /**
@@ -126,6 +138,13 @@ export interface QueryTarget {
   tenantId: string;
   collectionId: string;
   idField: string;
+  /**
+   * What the target was found with, for a target kept between requests: the page then reads nothing
+   * unless the collection still has this name and id field, and (when `readyIndexOn` names fields)
+   * one of those fields' indexes is still ready, so that a stale target costs an empty page, never
+   * another collection's records or an unindexed scan (record-queries.ts).
+   */
+  expect?: { name: string; readyIndexOn: string[] };
 }
 
 /**
@@ -154,6 +173,14 @@ export function pageStatement(
   if (query.conflicts === 'open') {
     where.push(`EXISTS (SELECT 1 FROM conflicts f WHERE f.tenant_id = $1 AND f.collection_id = $2
                    AND f.record_id = r.record_id AND f.status = 'open')`);
+  }
+  if (target.expect) {
+    // Uncorrelated: each is checked once, before any record is read (a one-time filter).
+    where.push(`EXISTS (SELECT 1 FROM collections c WHERE c.tenant_id = $1 AND c.id = $2
+                   AND c.name = ${params.add(target.expect.name)} AND c.id_field = ${params.add(target.idField)})`);
+    if (target.expect.readyIndexOn.length > 0)
+      where.push(`EXISTS (SELECT 1 FROM collection_indexes i WHERE i.tenant_id = $1 AND i.collection_id = $2
+                     AND i.field = ANY(${params.add(target.expect.readyIndexOn)}::text[]) AND i.state = 'ready')`);
   }
   if (query.filter) where.push(compileFilter(query.filter, params, value));
 
