@@ -218,3 +218,23 @@ test('a turn that fails does not hold up the next; edits it left undecided wait 
   assert.deepEqual(turns, [['a'], ['b', 'c'], ['c']]);
   assert.equal(queue.size, 0);
 });
+
+test('a turn that throws fails every edit it took, and the record’s queue goes on', async () => {
+  const queue = new RecordQueue<string, string>();
+  let turns = 0;
+  const decide = async (requests: string[]) => {
+    turns++;
+    if (turns === 2) throw new Error(`lost ${requests.join('')}`);
+    return requests.map((request) => ({ value: `did ${request}` }));
+  };
+  const first = queue.run('k', 'a', decide); // its turn starts at once, alone
+  const rest = ['b', 'c'].map((request) => queue.run('k', request, decide)); // the next turn, together
+  assert.equal(await first, 'did a');
+  const results = await Promise.allSettled(rest);
+  assert.deepEqual(
+    results.map((result) => result.status === 'rejected' && (result.reason as Error).message),
+    ['lost bc', 'lost bc'],
+  );
+  assert.equal(await queue.run('k', 'd', decide), 'did d');
+  assert.equal(queue.size, 0);
+});
