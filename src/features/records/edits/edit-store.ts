@@ -124,6 +124,6 @@ function jsonMembers(value: object): string {
   return JSON.stringify(value).slice(1, -1);
 }
 
-export function collectionNotFound(name: string): AppError {
+function collectionNotFound(name: string): AppError {
   return new AppError('collection_not_found', `No collection "${name}"`);
 }
