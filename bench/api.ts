@@ -207,8 +207,7 @@ async function run(): Promise<void> {
     'PATCH one record (random of 10k, edited again and again)',
     patchPrice(records('products'), randomId),
   );
-  // The server remembers the records it wrote last (src/features/records/recent-edits.ts), and the case
-  // above edits 10k records over and over, so most of its PATCHes skip the read. Here none does.
+  // Each PATCH here is the first edit of its record: a record the server never read or wrote before.
   let untouched = 0;
   await measure(
     'PATCH one record (each record edited once: read, then write)',

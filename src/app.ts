@@ -137,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retentionDays: config.snapshotRetentionDays,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const records = new RecordService(db, undefined, schemas);
+  const records = new RecordService(db, schemas);
   const sessions = new SessionService(db, keys, config.sessionLifetimeSeconds);
   registerAuth(app, keys, tenants, sessions);
 

@@ -6,8 +6,7 @@
 -- sets the tenant for the rest of its transaction (the statement's own), then works under row-level
 -- security. Never call one inside a transaction that goes on afterwards: the role would stay switched.
 -- SECURITY INVOKER: the switch needs the caller's membership of sync_manager_app (0001_baseline).
--- Batches arrive as JSON arrays of small objects with one-letter keys, encoded by the callers in
--- src/features/records/ (docs/architecture.md).
+-- Batches arrive as JSON arrays of small objects, encoded by the callers in src/features/records/.
 --
 -- PL/pgSQL keeps one plan per query per connection. The SET clauses below keep that plan a walk or a
 -- lookup by key at any table size, whatever the table looked like when it was planned
@@ -33,83 +32,63 @@ BEGIN
              WHERE r.collection_id = c.id AND r.record_id = q.r AND r.tenant_id = p_tenant) r ON true;
 END $$;
 
--- Writes of edits, planned by the caller from a read. p_edits: [{i, c, r, v, p, k, o, m, d, x}] — the
--- caller's index, the collection id, the record id, the version the edit was planned from, the delete
--- policy it was planned with, the API key, the new overrides, manual delete and data (m and d absent
--- for SQL NULL), and x, the record's next states after this one ([{k, o, m, d}], each planned from the
--- one before). An edit is written only if its record is still at version v and its collection still has
--- delete policy p, and only the first of several edits of one record; the others, and any whose record
--- another transaction holds (SKIP LOCKED: a batch never waits for a lock while holding others, so it
--- cannot deadlock with a sync or another batch), get no row and are decided again by the caller. The
--- first of x that is not written stops the rest; the row's version is the last one written. Every
--- written state gets its own change and history entry; all share the transaction's time. The locked
--- rows are updated through their ctids, which enable_seqscan = off keeps a TID scan.
-CREATE OR REPLACE FUNCTION update_records_as_tenant(p_tenant uuid, p_edits jsonb)
+-- Writes of edits, planned by the caller from a read (src/features/records/edits/). p_series: one element
+-- a record, as writeSeriesAsTenant in src/features/records/edits/edits.sql.ts encodes it: {i, collection_id,
+-- record_id, version, delete_policy, states: [{api_key_id, overrides, manual_delete, data}]}, the states'
+-- jsonb columns sent as JSON text (null for SQL NULL). A series is written only if its record is still at
+-- `version` and its collection still has `delete_policy`, and only the first series of a record; the
+-- others, and any whose record another transaction holds (SKIP LOCKED: a call never waits for a lock
+-- while holding others, so it cannot deadlock with a sync or another call), get no row and the caller
+-- takes the row lock instead. The rows are locked before any change id is drawn, so a record's versions
+-- get increasing change ids. Then round n writes the n-th state of every locked series that has one:
+-- each state its own UPDATE, change, version and history entry, all at the transaction's time. A row
+-- per written series gives the version of its last state.
+DROP FUNCTION IF EXISTS update_records_as_tenant(uuid, jsonb);
+CREATE OR REPLACE FUNCTION write_series_as_tenant(p_tenant uuid, p_series jsonb)
   RETURNS TABLE (i integer, version integer, updated_at timestamptz)
   LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $$
 DECLARE
-  edited record;
-  next_state record;
-  reached integer;
+  locked integer[];
+  rounds integer;
 BEGIN
   PERFORM set_config('role', 'sync_manager_app', true), set_config('app.tenant_id', p_tenant::text, true);
-  FOR edited IN
-    WITH edit AS (
-      SELECT DISTINCT ON (e.c, e.r) e.*
-        FROM jsonb_to_recordset(p_edits) AS e(i integer, c bigint, r text, v integer, p text, k uuid,
-             o jsonb, m jsonb, d jsonb, x jsonb)
-       ORDER BY e.c, e.r, e.i
-    ), locked AS (
-      -- A lookup by primary key for each edit, whatever the planner guesses of the array's length.
-      SELECT r.row_at, edit.*
-        FROM edit
-       CROSS JOIN LATERAL (
-             SELECT r.ctid AS row_at FROM records r
-              WHERE r.collection_id = edit.c AND r.record_id = edit.r AND r.tenant_id = p_tenant
-                AND r.version = edit.v
-                AND EXISTS (SELECT 1 FROM collections c
-                             WHERE c.tenant_id = p_tenant AND c.id = edit.c AND c.delete_policy = edit.p)
-                FOR UPDATE SKIP LOCKED) r
+  SELECT array_agg(s.i), max(jsonb_array_length(s.states)) INTO locked, rounds
+    FROM (SELECT DISTINCT ON (s.collection_id, s.record_id) s.*
+            FROM jsonb_to_recordset(p_series) AS s(i integer, collection_id bigint, record_id text,
+                 version integer, delete_policy text, states jsonb)
+           ORDER BY s.collection_id, s.record_id, s.i) s
+   CROSS JOIN LATERAL (
+         SELECT 1 FROM records r
+          WHERE r.collection_id = s.collection_id AND r.record_id = s.record_id AND r.tenant_id = p_tenant
+            AND r.version = s.version
+            AND EXISTS (SELECT 1 FROM collections c
+                         WHERE c.tenant_id = p_tenant AND c.id = s.collection_id
+                           AND c.delete_policy = s.delete_policy)
+            FOR UPDATE SKIP LOCKED) r;
+  FOR step IN 0 .. coalesce(rounds, 0) - 1 LOOP
+    WITH state AS (
+      SELECT s.collection_id, s.record_id, st.*
+        FROM jsonb_to_recordset(p_series) AS s(i integer, collection_id bigint, record_id text, states jsonb)
+       CROSS JOIN LATERAL jsonb_to_record(s.states -> step)
+             AS st(api_key_id uuid, overrides text, manual_delete text, data text)
+       WHERE s.i = ANY (locked) AND step < jsonb_array_length(s.states)
     ), written AS (
       UPDATE records r
-         SET overrides = l.o, manual_delete = l.m, data = l.d, version = r.version + 1,
-             change_id = nextval('change_seq'), updated_at = now()
-        FROM locked l
-       WHERE r.ctid = ANY (ARRAY(SELECT row_at FROM locked)) AND r.ctid = l.row_at
-         AND r.collection_id = l.c AND r.record_id = l.r
-      RETURNING l.i, l.k, l.c, l.r, l.p, l.x, r.version, r.change_id, r.updated_at
-    ), change AS (
-      INSERT INTO changes (tenant_id, id, at, kind, api_key_id)
-      SELECT p_tenant, w.change_id, w.updated_at, 'api', w.k FROM written w
+         SET overrides = st.overrides::jsonb, manual_delete = st.manual_delete::jsonb, data = st.data::jsonb,
+             version = r.version + 1, change_id = nextval('change_seq'), updated_at = now()
+        FROM state st
+       WHERE r.collection_id = st.collection_id AND r.record_id = st.record_id AND r.tenant_id = p_tenant
+      RETURNING r.change_id, st.api_key_id
     )
-    SELECT w.i, w.c, w.r, w.p, w.x, w.version, w.updated_at FROM written w
-  LOOP
-    reached := edited.version;
-    FOR next_state IN
-      SELECT s.k, s.o, s.m, s.d
-        FROM jsonb_array_elements(coalesce(edited.x, '[]')) WITH ORDINALITY AS a(state, n),
-             jsonb_to_record(a.state) AS s(k uuid, o jsonb, m jsonb, d jsonb)
-       ORDER BY a.n
-    LOOP
-      WITH moved AS (
-        UPDATE records r
-           SET overrides = next_state.o, manual_delete = next_state.m, data = next_state.d,
-               version = r.version + 1, change_id = nextval('change_seq'), updated_at = now()
-         WHERE r.collection_id = edited.c AND r.record_id = edited.r AND r.tenant_id = p_tenant
-           AND r.version = reached
-           AND EXISTS (SELECT 1 FROM collections c
-                        WHERE c.tenant_id = p_tenant AND c.id = edited.c AND c.delete_policy = edited.p)
-        RETURNING r.change_id, r.updated_at)
-      INSERT INTO changes (tenant_id, id, at, kind, api_key_id)
-      SELECT p_tenant, moved.change_id, moved.updated_at, 'api', next_state.k FROM moved;
-      EXIT WHEN NOT FOUND;
-      reached := reached + 1;
-    END LOOP;
-    i := edited.i;
-    version := reached;
-    updated_at := edited.updated_at;
-    RETURN NEXT;
+    INSERT INTO changes (tenant_id, id, at, kind, api_key_id)
+    SELECT p_tenant, w.change_id, now(), 'api', w.api_key_id FROM written w;
   END LOOP;
+  RETURN QUERY
+    SELECT s.i, r.version, r.updated_at
+      FROM jsonb_to_recordset(p_series) AS s(i integer, collection_id bigint, record_id text)
+      JOIN records r
+        ON r.collection_id = s.collection_id AND r.record_id = s.record_id AND r.tenant_id = p_tenant
+     WHERE s.i = ANY (locked);
 END $$;
 
 -- Pages of effective values. p_pages: [{i, c, a, l}] — the caller's index, the collection's name, the

@@ -120,7 +120,7 @@ test('the record-read functions read one tenant only, a row for each read of a c
   await assertNoConnectionLeftSwitched();
 });
 
-test('update_records_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
+test('write_series_as_tenant writes as the tenant role with its tenant, only at the version read', async () => {
   const collection = await handMadeRecord('fn-write', 'w1');
   // Who the UPDATE runs as, seen from inside it: a row trigger that notes role and tenant.
   await t.db.exec(`
@@ -134,9 +134,18 @@ test('update_records_as_tenant writes as the tenant role with its tenant, only a
     CREATE TRIGGER note_write AFTER UPDATE ON records FOR EACH ROW EXECUTE FUNCTION note_write();`);
   try {
     const write = (tenant: string, version: number, data: string, deletePolicy = 'delete') =>
-      t.db.query<{ version: number }>(`SELECT version FROM update_records_as_tenant($1, $2::jsonb)`, [
+      t.db.query<{ version: number }>(`SELECT version FROM write_series_as_tenant($1, $2::jsonb)`, [
         tenant,
-        `[{"i":0,"c":${collection.id},"r":"w1","v":${version},"p":"${deletePolicy}","o":{},"d":${data}}]`,
+        JSON.stringify([
+          {
+            i: 0,
+            collection_id: collection.id,
+            record_id: 'w1',
+            version,
+            delete_policy: deletePolicy,
+            states: [{ api_key_id: null, overrides: '{}', manual_delete: null, data }],
+          },
+        ]),
       ]);
     const changes = async () =>
       (

@@ -58,8 +58,8 @@ test('concurrent PUTs creating one new id: one 201, the rest 200, one record', a
 });
 
 test('concurrent PATCHes without If-Match: every version closes at the change of the next, in increasing order', async () => {
-  // The optimistic write draws its change id before its row lock is granted; a write that waited for
-  // another is stale and starts again, so the history still reads as one increasing chain.
+  // Edits queue per record and the optimistic write draws its change ids only once it holds the row at
+  // the version it read, so the history reads as one increasing chain.
   await patchFieldsConcurrently('c4', 'g', 20);
   const chain = await f.server.db.query<{ version: number; valid_from: string; valid_to: string | null }>(
     `SELECT version, valid_from, valid_to FROM record_versions WHERE record_id = 'c4'

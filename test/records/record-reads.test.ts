@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { recordReads } from '../../src/features/records/batched-reads.ts';
+import * as editsSql from '../../src/features/records/edits/edits.sql.ts';
 import * as sql from '../../src/features/records/records.sql.ts';
 import { counted } from '../helpers/counted.ts';
 import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -38,7 +39,7 @@ after(() => t.close());
 test('reads of one turn go as one statement a tenant, each answered with its own record', async () => {
   const [a, b] = tenants as [string, string];
   const { db, statements } = counted(t.db);
-  const reads = recordReads<Read>(db, sql.readRecordsAsTenant);
+  const reads = recordReads<Read>(db, editsSql.readRecordsAsTenant);
   const [r1, r2, none, noCollection, other] = await Promise.all([
     reads.read({ tenantId: a, collection: 'items', recordId: 'r1' }),
     reads.read({ tenantId: a, collection: 'items', recordId: 'r2' }),
@@ -60,7 +61,7 @@ test('reads of one turn go as one statement a tenant, each answered with its own
 test('a batch holds at most maxBatch reads; the rest go in the next', async () => {
   const [a] = tenants as [string];
   const { db, statements } = counted(t.db);
-  const reads = recordReads<Read>(db, sql.readRecordsAsTenant, { maxBatch: 2, maxInFlight: 1 });
+  const reads = recordReads<Read>(db, editsSql.readRecordsAsTenant, { maxBatch: 2, maxInFlight: 1 });
   const results = await Promise.all(
     ['r1', 'r2', 'r3', 'r4', 'r5'].map((recordId) =>
       reads.read({ tenantId: a, collection: 'items', recordId }),
@@ -85,7 +86,7 @@ test('a read of a lost connection fails, and so does every read of its batch, no
         throw lost;
       },
     },
-    sql.readRecordsAsTenant,
+    editsSql.readRecordsAsTenant,
   );
   const results = await Promise.allSettled(
     ['r1', 'r2'].map((recordId) => reads.read({ tenantId: a, collection: 'items', recordId })),

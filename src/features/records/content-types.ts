@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.ts';
-import type { Edit } from './record-edits.ts';
+import type { Edit } from './edits/apply-edit.ts';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const JSON_PATCH = 'application/json-patch+json';

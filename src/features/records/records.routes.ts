@@ -10,10 +10,10 @@ import type { ChangeFeed } from '../changes/changes.service.ts';
 import { AsOf } from '../snapshots/snapshots.schemas.ts';
 import type { SnapshotService } from '../snapshots/snapshots.service.ts';
 import { PATCH_MEDIA_TYPES, patchEdit, putEdit } from './content-types.ts';
-import type { WriteResult } from './edit-plans.ts';
+import type { Edit } from './edits/apply-edit.ts';
+import type { WriteResult } from './edits/plan-series.ts';
 import { exportRecords } from './export.ts';
 import { etagOf, notModified, type Preconditions } from './preconditions.ts';
-import type { Edit } from './record-edits.ts';
 import type { RecordQueries } from './record-queries.ts';
 import { parseRecordQuery } from './record-query.ts';
 import {

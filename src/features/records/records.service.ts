@@ -3,7 +3,7 @@ import { rolledBack } from '../../db/statement-batches.ts';
 import { readAsTenant, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type FieldChange, type JsonObject } from '../../json/index.ts';
-import type { CollectionSchemas, RecordValidator } from '../collections/record-schema.ts';
+import type { CollectionSchemas } from '../collections/record-schema.ts';
 import {
   type EffectiveRow,
   type PageRead,
@@ -13,22 +13,13 @@ import {
   recordReads,
   type TenantReads,
 } from './batched-reads.ts';
-import {
-  type PlannedWrite,
-  planEdit,
-  planOrNull,
-  type RecordMeta,
-  type RecordRow,
-  toMeta,
-  type WriteResult,
-} from './edit-plans.ts';
-import { type Decided, EditTurns } from './edit-turns.ts';
-import { EditWrites, type Written } from './edit-writes.ts';
+import type { CollectionInfo, Edit } from './edits/apply-edit.ts';
+import { EditStore, type RecordKey } from './edits/edit-store.ts';
+import { answersOf, type EditRequest, planSeries, type WriteResult } from './edits/plan-series.ts';
+import { type Decided, keyOf, RecordQueue } from './edits/record-queue.ts';
 import type { Preconditions } from './preconditions.ts';
-import { keyOf, RecentEdits } from './recent-edits.ts';
-import type { CollectionInfo, Edit } from './record-edits.ts';
+import { type RecordMeta, type RecordRow, toMeta } from './record-meta.ts';
 import * as sql from './records.sql.ts';
-import { decideSeries, type EditRequest, planSeries } from './successive-edits.ts';
 
 export interface HistoryEntry {
   version: number;
@@ -37,28 +28,23 @@ export interface HistoryEntry {
   changes: FieldChange[];
 }
 
-/** Raised inside a transaction when a concurrent writer created the same record first. */
-class CreatedConcurrently extends Error {}
-
 export class RecordService {
   constructor(
     private readonly db: Database,
-    private readonly recent = new RecentEdits(),
     private readonly schemas?: CollectionSchemas,
   ) {
-    this.writes = new EditWrites(db);
-    this.reads = recordReads<LockedRow>(db, sql.readRecordsAsTenant);
+    this.store = new EditStore(db);
     this.pages = pageReads(db);
     this.effective = recordReads<EffectiveRow>(db, sql.readEffectivesAsTenant);
   }
 
-  // Statements of concurrent requests that go to the database together (batched-reads.ts, edit-writes.ts).
-  private readonly writes: EditWrites;
-  private readonly reads: TenantReads<RecordRead, LockedRow>;
+  // Reads of concurrent requests that go to the database together (batched-reads.ts).
   private readonly pages: TenantReads<PageRead, PageRow>;
   private readonly effective: TenantReads<RecordRead, EffectiveRow>;
-  /** Edits of one record in this process, in turns (edit-turns.ts). */
-  private readonly turns = new EditTurns<EditRequest, WriteResult>((requests) => this.editTurn(requests));
+  /** Where edits read and write (edits/edit-store.ts). */
+  private readonly store: EditStore;
+  /** Edits of one record in this process, in turns (edits/record-queue.ts). */
+  private readonly queue = new RecordQueue<EditRequest, WriteResult>();
 
   /** The effective value as JSON text (unparsed, straight from the database) with its version. */
   async getEffective(tenantId: string, collection: string, recordId: string) {
@@ -136,19 +122,11 @@ export class RecordService {
   }
 
   /**
-   * Applies a manual edit: reads the record, checks preconditions against the version read, computes
-   * the new state and writes it with a new change and version only if the record is still at that
-   * version, or writes nothing when nothing changes. Each is one statement on the pool, with no
-   * transaction held between them; the read goes together with those of concurrent edits (`reads`,
-   * batched-reads.ts), and so does the write (EditWrites). When another writer got there first (or
-   * the record is not made yet), the edit starts again under the row lock, where concurrent writers of
-   * one record queue and each sees the last: none loses another's fields, and If-Match fails against
-   * the new version. Retrying optimistically instead measured slower under contention
-   * (docs/performance.md). Edits of one record in this process take turns (editTurn).
-   *
-   * A record this process wrote last is not read first: the edit is planned from the state it wrote
-   * (RecentEdits) and written on the same condition. Only a write that went through answers from that
-   * state; anything else (a stale state, a refusal, nothing to change) is decided on a fresh read.
+   * A manual edit (PUT, PATCH, DELETE, a revert). Edits of one record in this process wait in its queue
+   * and go in turns: a turn takes the edits waiting, plans them as a series from the record as read
+   * (a single edit is a series of one), and writes the series only if the record is still at the
+   * version read. When it moved (another process, a sync, a restore), or the record is being created,
+   * the turn plans again under the row lock, where it cannot lose another writer's update.
    */
   async edit(
     tenantId: string,
@@ -158,142 +136,45 @@ export class RecordService {
     by: string | null,
     preconditions: Preconditions = {},
   ): Promise<WriteResult> {
-    const request: EditRequest = { tenantId, collection, recordId, edit, by, preconditions };
+    const request: EditRequest = { edit, by, preconditions };
     const check = this.schemas && (await this.schemas.validatorFor(tenantId, collection));
     if (check) request.check = check;
-    return this.turns.run(keyOf(tenantId, collection, recordId), request);
+    const key: RecordKey = { tenantId, collection, recordId };
+    return this.queue.run(keyOf(tenantId, collection, recordId), request, (turn) => this.editTurn(key, turn));
   }
 
   /** Records with edits running or waiting in this process (for tests). */
-  get recordsInTurn(): number {
-    return this.turns.size;
+  get queuedRecords(): number {
+    return this.queue.size;
+  }
+
+  /** A turn's edits as a series: written at the version read, or else under the row lock. */
+  private async editSeries(key: RecordKey, requests: EditRequest[]): Promise<Array<Decided<WriteResult>>> {
+    const read = await this.store.read(key);
+    const series = planSeries(read, requests);
+    if (series.states.length === 0) return answersOf(read, series);
+    const written = await this.store.writeAtVersion(key.tenantId, read, series);
+    if (written) return answersOf(read, series, written);
+    const locked = await this.store.writeLocked(key, (record) => planSeries(record, requests));
+    return answersOf(locked.record, locked.series, locked.written);
   }
 
   /**
-   * A record's turn (EditTurns): one edit goes as above; several that waited for the one before them
-   * are planned one after the other from the state it wrote and written in one call, each as its own
-   * version (successive-edits.ts, src/db/functions.sql), where each would have taken a round trip and a
-   * commit in turn. If the first of them does not go through, it is decided as above on a fresh read
-   * and the others wait for the next turn.
+   * A series the database refused rolled back whole: its first edit goes again alone, so that a
+   * failure is only that edit's, and the others wait for the next turn. A failure that leaves unknown
+   * what was written (a lost connection) is every edit's, and none is sent again.
    */
-  private async editTurn(requests: EditRequest[]): Promise<Array<Decided<WriteResult>>> {
-    const first = requests[0]!;
-    const remembered =
-      requests.length > 1 ? this.recent.take(first.tenantId, first.collection, first.recordId) : undefined;
-    const series = remembered && planSeries(remembered, requests);
-    if (!remembered || !series) return [await decided(() => this.editNow(first))];
-    const { collection: info, row } = remembered;
-    let written: Written | undefined;
+  private async editTurn(key: RecordKey, requests: EditRequest[]): Promise<Array<Decided<WriteResult>>> {
     try {
-      written = await this.writes.write({
-        write: series.writes[0]!.write,
-        version: row.version,
-        deletePolicy: info.deletePolicy,
-        next: series.writes.slice(1).map((planned) => planned.write),
-      });
+      return await this.editSeries(key, requests);
     } catch (error) {
-      // Refused (and rolled back): each is decided again, so that the failure is the failing edit's.
-      // Anything else leaves unknown which were written, so none is tried again.
-      if (!rolledBack(error)) return series.steps.map(() => ({ error }));
+      if (requests.length === 1 || !rolledBack(error)) throw error;
     }
-    if (!written) return [await decided(() => this.editNow(first))];
-    const { outcomes, last } = decideSeries(series, row.version, written);
-    this.recent.remember(first.tenantId, first.collection, { collection: info, row: last.row }, last.weight);
-    return outcomes;
-  }
-
-  private async editNow({
-    tenantId,
-    collection,
-    recordId,
-    edit,
-    by,
-    preconditions,
-    check,
-  }: EditRequest): Promise<WriteResult> {
-    const remembered = this.recent.take(tenantId, collection, recordId);
-    if (remembered) {
-      const { collection: info, row } = remembered;
-      const planned = planOrNull(() =>
-        planEdit(tenantId, info, row, recordId, edit, by, preconditions, check),
-      );
-      const result = planned?.write && (await this.writeAt(tenantId, collection, info, planned, row.version));
-      if (result) return result;
+    try {
+      return await this.editSeries(key, requests.slice(0, 1));
+    } catch (error) {
+      return [{ error }];
     }
-    const read = await this.reads.read({ tenantId, collection, recordId });
-    if (!read) throw collectionNotFound(collection);
-    if (read.version !== null) {
-      const info = collectionOf(read);
-      const planned = planEdit(tenantId, info, read as RecordRow, recordId, edit, by, preconditions, check);
-      if (planned.write === null) return planned.unchanged;
-      const result = await this.writeAt(tenantId, collection, info, planned, read.version);
-      if (result) return result;
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await withTenant(this.db, tenantId, (tx) =>
-          this.editLocked(tx, tenantId, collection, recordId, edit, by, preconditions, check),
-        );
-      } catch (error) {
-        // Two creates of one new id: the loser retries once and then sees (and locks) the winner's row.
-        if (!(error instanceof CreatedConcurrently) || attempt > 0) throw error;
-      }
-    }
-  }
-
-  /** The optimistic write: undefined when the record moved past `version` (or the delete policy changed). */
-  private async writeAt(
-    tenantId: string,
-    collection: string,
-    info: CollectionInfo,
-    planned: PlannedWrite,
-    version: number,
-  ): Promise<WriteResult | undefined> {
-    const written = await this.writes.write({
-      write: planned.write,
-      version,
-      deletePolicy: info.deletePolicy,
-    });
-    return written && this.written(tenantId, collection, info, planned, written);
-  }
-
-  /** The answer to a write that went through; its state is remembered for the record's next edit. */
-  private written(
-    tenantId: string,
-    collection: string,
-    info: CollectionInfo,
-    planned: PlannedWrite,
-    written: Written,
-  ): WriteResult {
-    const row = planned.rowAfter(written);
-    this.recent.remember(tenantId, collection, { collection: info, row }, planned.weight);
-    return { created: planned.created, changed: true, version: written.version, meta: toMeta(row) };
-  }
-
-  /** edit under the row lock: concurrent writers of one record queue, each sees the last. */
-  private async editLocked(
-    tx: Queryable,
-    tenantId: string,
-    collection: string,
-    recordId: string,
-    edit: Edit,
-    by: string | null,
-    preconditions: Preconditions,
-    check: RecordValidator | undefined,
-  ): Promise<WriteResult> {
-    const [locked] = await tx.query<LockedRow>(sql.lockRecord(tenantId, collection, recordId));
-    if (!locked) throw collectionNotFound(collection);
-    const info = collectionOf(locked);
-    const row = locked.version === null ? undefined : (locked as RecordRow);
-    const planned = planEdit(tenantId, info, row, recordId, edit, by, preconditions, check);
-    if (planned.write === null) return planned.unchanged;
-    // An update of the locked row is certain to write and is the transaction's last statement: its
-    // COMMIT goes with it. An insert may find the id taken meanwhile, and then must roll back.
-    const [written] = row
-      ? await tx.queryLast<Written>(sql.updateRecord(planned.write))
-      : await tx.query<Written>(sql.insertRecord(planned.write));
-    if (!written) throw new CreatedConcurrently();
-    return this.written(tenantId, collection, info, planned, written);
   }
 
   private async collection(tx: Queryable, tenantId: string, name: string): Promise<CollectionInfo> {
@@ -303,19 +184,6 @@ export class RecordService {
     if (!row) throw collectionNotFound(name);
     return { id: row.id, idField: row.id_field, deletePolicy: row.delete_policy };
   }
-}
-
-/**
- * lockRecord's and readRecordsAsTenant's row: the collection, and the record's columns (all NULL when
- * there is none).
- */
-type LockedRow = { collection_id: string; id_field: string; delete_policy: 'delete' | 'keep' } & (
-  | RecordRow
-  | { [K in keyof RecordRow]: null }
-);
-
-function collectionOf(row: LockedRow): CollectionInfo {
-  return { id: row.collection_id, idField: row.id_field, deletePolicy: row.delete_policy };
 }
 
 interface VersionRow {
@@ -343,12 +211,4 @@ function collectionNotFound(name: string): AppError {
 
 function recordNotFound(recordId: string): AppError {
   return new AppError('record_not_found', `No record ${JSON.stringify(recordId)}`);
-}
-
-async function decided<T>(run: () => Promise<T>): Promise<Decided<T>> {
-  try {
-    return { value: await run() };
-  } catch (error) {
-    return { error };
-  }
 }

@@ -18,7 +18,8 @@ export const readEffectivesAsTenant = (tenantId: string, reads: string): Stateme
   values: [tenantId, reads],
 });
 
-const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete,
+/** A record row's columns, the data as the effective value (`r`: records). */
+export const RECORD_COLUMNS = `r.record_id, r.source, r.upstream_gone, r.overrides, r.manual_delete,
   effective_value(r.data, r.source) AS data, r.version,
   r.change_id, r.updated_at`;
 
@@ -29,83 +30,6 @@ export const readRecord = (tenantId: string, collection: string, recordId: strin
            LEFT JOIN records r ON r.tenant_id = c.tenant_id AND r.collection_id = c.id AND r.record_id = $3
           WHERE c.tenant_id = $1 AND c.name = $2`,
   values: [tenantId, collection, recordId],
-});
-
-/**
- * The collection's settings and its record `recordId`, locked for a write: concurrent writers of one
- * record queue here and each sees the last. No row: no such collection; a NULL version: no record yet.
- */
-export const lockRecord = (tenantId: string, collection: string, recordId: string): Statement => ({
-  text: `SELECT c.id AS collection_id, c.id_field, c.delete_policy, r.*
-           FROM collections c
-           LEFT JOIN LATERAL (
-             SELECT ${RECORD_COLUMNS} FROM records r
-              WHERE r.tenant_id = c.tenant_id AND r.collection_id = c.id AND r.record_id = $3
-              FOR UPDATE) r ON true
-          WHERE c.tenant_id = $1 AND c.name = $2`,
-  values: [tenantId, collection, recordId],
-});
-
-/**
- * lockRecord without the lock for each of several reads of one tenant's records, in one statement that
- * is its own tenant transaction (src/db/functions.sql): the reads of optimistic edits, written back with
- * updateRecordsAsTenant. `reads` is their JSON array, as src/features/records/batched-reads.ts builds it;
- * `i` says whose row is whose. Run it on the pool.
- */
-export const readRecordsAsTenant = (tenantId: string, reads: string): Statement => ({
-  text: `SELECT i, collection_id, id_field, delete_policy, record_id, source, upstream_gone, overrides, manual_delete,
-                data, version, change_id, updated_at
-           FROM read_records_as_tenant($1, $2::jsonb)`,
-  values: [tenantId, reads],
-});
-
-export interface RecordWrite {
-  tenantId: string;
-  collectionId: string;
-  recordId: string;
-  apiKeyId: string | null;
-  overrides: string;
-  manualDelete: string | null;
-  data: string | null;
-}
-
-// The change row and the record write go in one statement: one round trip, and the change id is
-// drawn after the row lock was taken (so a record's versions get increasing change ids).
-const NEW_CHANGE = `WITH ch AS (
-    INSERT INTO changes (tenant_id, id, kind, api_key_id) VALUES ($1, nextval('change_seq'), 'api', $4)
-    RETURNING id, at)`;
-
-export const updateRecord = (w: RecordWrite): Statement => ({
-  text: `${NEW_CHANGE}
-         UPDATE records r SET overrides = $5::jsonb, manual_delete = $6::jsonb, data = $7::jsonb,
-                version = r.version + 1, change_id = ch.id, updated_at = ch.at
-           FROM ch
-          WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = $3
-         RETURNING r.version, r.updated_at`,
-  values: [w.tenantId, w.collectionId, w.recordId, w.apiKeyId, w.overrides, w.manualDelete, w.data],
-});
-
-/**
- * updateRecord, with its change, for each of several edits of one tenant's records, in one statement
- * that is its own tenant transaction (src/db/functions.sql); `edits` is their JSON array, as
- * src/features/records/edit-writes.ts builds it. An edit is written only if its record is still at the
- * version it was planned from and its collection still has the delete policy it was planned with;
- * the rows say which were written (`i`, the edit's index).
- */
-export const updateRecordsAsTenant = (tenantId: string, edits: string): Statement => ({
-  text: `SELECT i, version, updated_at FROM update_records_as_tenant($1, $2::jsonb)`,
-  values: [tenantId, edits],
-});
-
-/** A record made by hand; nothing is inserted when a concurrent writer made it first. */
-export const insertRecord = (w: RecordWrite): Statement => ({
-  text: `${NEW_CHANGE}
-         INSERT INTO records AS r (tenant_id, collection_id, record_id, source, overrides, manual_delete, data,
-                version, change_id, updated_at)
-         SELECT $1, $2, $3, NULL, $5::jsonb, $6::jsonb, $7::jsonb, 1, ch.id, ch.at FROM ch
-         ON CONFLICT (collection_id, record_id) DO NOTHING
-         RETURNING r.version, r.updated_at`,
-  values: [w.tenantId, w.collectionId, w.recordId, w.apiKeyId, w.overrides, w.manualDelete, w.data],
 });
 
 /** A page of effective values as text, in record id order (keyset: stable while others write). */

@@ -3,7 +3,7 @@ import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
 import { isUuid } from '../../lib/uuid.ts';
-import { type RecordMeta, toMeta } from '../records/edit-plans.ts';
+import { type RecordMeta, toMeta } from '../records/record-meta.ts';
 import { type DiffOptions, type DiffResult, diffSince } from './diff.ts';
 import { type RestoreResult, restoreSnapshot } from './restore.ts';
 import { DAY_MS, type PruneReport, pruneTenant } from './retention.ts';

@@ -1,6 +1,6 @@
-// What a manual edit does to a record's state, as pure functions over the locked row: the service
-// reads and writes, these decide. No I/O here.
-import { AppError } from '../../errors.ts';
+// What a manual edit does to a record's state, as pure functions: the store reads and writes, these
+// decide (plan-series.ts runs them). No I/O here.
+import { AppError } from '../../../errors.ts';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -17,7 +17,7 @@ import {
   overridesFor,
   takeSource,
   UNSAFE_JSON_MESSAGES,
-} from '../../json/index.ts';
+} from '../../../json/index.ts';
 
 export type ManualDelete = { by: string | null; at: string };
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
-import { EditWrites, type OptimisticWrite } from '../../src/features/records/edit-writes.ts';
+import { EditStore } from '../../src/features/records/edits/edit-store.ts';
+import type { NewState, StoredRecord } from '../../src/features/records/edits/plan-series.ts';
+import type { MetaRow } from '../../src/features/records/record-meta.ts';
 import { counted } from '../helpers/counted.ts';
 import {
   addTenantWithCollection,
@@ -10,8 +12,8 @@ import {
   type TestDatabase,
 } from '../helpers/database.ts';
 
-// Optimistic writes of concurrent edits go to the database together (src/features/records/edit-writes.ts,
-// src/db/functions.sql), each decided on its own.
+// Optimistic writes of concurrent edits go to the database together (src/features/records/edits/edit-store.ts,
+// write_series_as_tenant in src/db/functions.sql), each decided on its own.
 let t: TestDatabase;
 let tenants: string[];
 let collectionOf: Map<string, string>;
@@ -35,26 +37,36 @@ before(async () => {
 });
 after(() => t.close());
 
-function edit(
+/** A state of record `recordId` that sets `n`. */
+function state(recordId: string, n: unknown, apiKeyId: string | null = null): NewState {
+  return {
+    apiKeyId,
+    overrides: JSON.stringify({ '/n': { value: n, by: null, at: '2026-12-03T00:00:00.000Z' } }),
+    manualDelete: null,
+    data: JSON.stringify({ id: recordId, n }),
+  };
+}
+
+/** Writes `states` (by default one that sets `n`) on the record as read at `version`. */
+function write(
+  store: EditStore,
   tenantId: string,
   recordId: string,
   version: number,
   n: unknown,
-  apiKeyId: string | null = null,
+  options: { apiKeyId?: string | null; deletePolicy?: 'delete' | 'keep'; states?: NewState[] } = {},
 ) {
-  return {
-    write: {
-      tenantId,
-      collectionId: collectionOf.get(tenantId)!,
-      recordId,
-      apiKeyId,
-      overrides: JSON.stringify({ '/n': { value: n, by: null, at: '2026-12-03T00:00:00.000Z' } }),
-      manualDelete: null,
-      data: JSON.stringify({ id: recordId, n }),
+  const record: StoredRecord = {
+    collection: {
+      id: collectionOf.get(tenantId)!,
+      idField: 'id',
+      deletePolicy: options.deletePolicy ?? 'delete',
     },
-    version,
-    deletePolicy: 'delete',
-  } satisfies OptimisticWrite;
+    recordId,
+    row: { version } as MetaRow,
+  };
+  const states = options.states ?? [state(recordId, n, options.apiKeyId)];
+  return store.writeAtVersion(tenantId, record, { states, steps: [] });
 }
 
 async function stored(tenantId: string, recordId: string) {
@@ -69,14 +81,14 @@ async function stored(tenantId: string, recordId: string) {
 test('writes of one turn go as one statement, each decided on its own', async () => {
   const [a] = tenants as [string];
   const { db, statements } = counted(t.db);
-  const writes = new EditWrites(db);
+  const store = new EditStore(db);
   const results = await Promise.all([
-    writes.write(edit(a, 'r1', 1, 1)),
-    writes.write(edit(a, 'r2', 1, 2)),
-    writes.write(edit(a, 'r2', 1, 'second edit of r2, planned from the same version')),
-    writes.write(edit(a, 'r3', 7, 'stale version')),
-    writes.write({ ...edit(a, 'r4', 1, 'planned under another delete policy'), deletePolicy: 'keep' }),
-    writes.write(edit(a, 'missing', 1, 'no such record')),
+    write(store, a, 'r1', 1, 1),
+    write(store, a, 'r2', 1, 2),
+    write(store, a, 'r2', 1, 'second edit of r2, planned from the same version'),
+    write(store, a, 'r3', 7, 'stale version'),
+    write(store, a, 'r4', 1, 'planned under another delete policy', { deletePolicy: 'keep' }),
+    write(store, a, 'missing', 1, 'no such record'),
   ]);
   assert.equal(statements(), 1);
   assert.deepEqual(
@@ -106,13 +118,18 @@ test('writes of one turn go as one statement, each decided on its own', async ()
 test('one tenant a batch: the writes of two tenants in one turn go as two statements', async () => {
   const [a, b] = tenants as [string, string];
   const { db, statements } = counted(t.db);
-  const writes = new EditWrites(db);
+  const store = new EditStore(db);
+  const intoB: StoredRecord = {
+    collection: { id: collectionOf.get(b)!, idField: 'id', deletePolicy: 'delete' },
+    recordId: 'r6',
+    row: { version: 1 } as MetaRow,
+  };
   const results = await Promise.all([
-    writes.write(edit(a, 'r5', 1, 'a')),
-    writes.write(edit(b, 'r5', 1, 'b')),
-    writes.write(edit(a, 'r6', 1, 'a')),
+    write(store, a, 'r5', 1, 'a'),
+    write(store, b, 'r5', 1, 'b'),
+    write(store, a, 'r6', 1, 'a'),
     // Tenant a's write of tenant b's collection: its row is not tenant a's to write.
-    writes.write({ ...edit(b, 'r6', 1, 'a into b'), write: { ...edit(b, 'r6', 1, 'x').write, tenantId: a } }),
+    store.writeAtVersion(a, intoB, { states: [state('r6', 'a into b')], steps: [] }),
   ]);
   assert.equal(statements(), 2);
   assert.deepEqual(
@@ -127,11 +144,11 @@ test('one tenant a batch: the writes of two tenants in one turn go as two statem
 test('a batch the database refuses is tried one write at a time: only the bad write fails', async () => {
   const [a] = tenants as [string];
   const { db, statements } = counted(t.db);
-  const writes = new EditWrites(db);
+  const store = new EditStore(db);
   const results = await Promise.allSettled([
-    writes.write(edit(a, 'r7', 1, 7)),
-    writes.write(edit(a, 'r8', 1, 8, 'not-a-uuid')),
-    writes.write(edit(a, 'r9', 1, 9)),
+    write(store, a, 'r7', 1, 7),
+    write(store, a, 'r8', 1, 8, { apiKeyId: 'not-a-uuid' }),
+    write(store, a, 'r9', 1, 9),
   ]);
   assert.equal(statements(), 4);
   assert.equal(results[0]!.status, 'fulfilled');
@@ -148,11 +165,11 @@ test('a record another transaction holds locked is passed over at once, not wait
   const [a] = tenants as [string];
   const other = postgres(t.url!, { max: 1, onnotice: () => {} });
   try {
-    const writes = new EditWrites(t.db);
+    const store = new EditStore(t.db);
     const results = await other.begin(async (tx) => {
       await tx.unsafe(`SELECT 1 FROM records WHERE tenant_id = $1 AND record_id = 'r10' FOR UPDATE`, [a]);
       // Were it waited for, this would wait for the transaction that waits for it: a deadlock.
-      return Promise.all([writes.write(edit(a, 'r10', 1, 10)), writes.write(edit(a, 'r11', 1, 11))]);
+      return Promise.all([write(store, a, 'r10', 1, 10), write(store, a, 'r11', 1, 11)]);
     });
     assert.deepEqual(
       results.map((written) => written?.version),
@@ -164,16 +181,16 @@ test('a record another transaction holds locked is passed over at once, not wait
   }
 });
 
-test('a write with next states writes each after it as its own version, change and key', async () => {
+test('a series writes each of its states as its own version, change and key', async () => {
   const [a] = tenants as [string];
   const { db, statements } = counted(t.db);
-  const writes = new EditWrites(db);
+  const store = new EditStore(db);
   const keys = ['00000000-0000-4000-8000-000000000001', null, '00000000-0000-4000-8000-000000000003'];
-  const [first, second, third] = keys.map((key, n) => edit(a, 'r12', 1, n, key).write);
+  const states = keys.map((key, n) => state('r12', n, key));
   const [written, stale] = await Promise.all([
-    writes.write({ ...edit(a, 'r12', 1, 0), write: first!, next: [second!, third!] }),
-    // Planned from a version the record is not at: neither it nor its next state is written.
-    writes.write({ ...edit(a, 'r13', 4, 0), next: [edit(a, 'r13', 5, 1).write] }),
+    write(store, a, 'r12', 1, 0, { states }),
+    // Planned from a version the record is not at: none of its states is written.
+    write(store, a, 'r13', 4, 0, { states: [state('r13', 0), state('r13', 1)] }),
   ]);
   assert.equal(statements(), 1);
   assert.equal(written?.version, 4);

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Database, Statement } from '../../src/db/database.ts';
 import type { AppError } from '../../src/errors.ts';
-import { EditTurns } from '../../src/features/records/edit-turns.ts';
+import { RecordQueue } from '../../src/features/records/edits/record-queue.ts';
 import { RecordService } from '../../src/features/records/records.service.ts';
 import { addTenantWithCollection, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
-// Edits of one record in one process take turns (src/features/records/edit-turns.ts): the edits that
-// waited for one are planned one after the other and written in one call (successive-edits.ts,
-// src/db/functions.sql), each its own version, instead of contending for the row.
+// Edits of one record in one process queue and go in turns (src/features/records/edits/record-queue.ts):
+// the edits that waited for one are planned one after the other and written in one call
+// (edits/plan-series.ts, write_series_as_tenant in src/db/functions.sql), each its own version, instead
+// of contending for the row.
 let t: TestDatabase;
 let tenantId: string;
 let collectionId: string;
@@ -34,7 +35,7 @@ function watched(fail?: (text: string) => Error | undefined) {
   const query = (textOrStatement: string | Statement, values?: readonly unknown[]) => {
     const text = typeof textOrStatement === 'string' ? textOrStatement : textOrStatement.text;
     if (text.includes('read_records_as_tenant')) calls.reads++;
-    if (text.includes('update_records_as_tenant')) calls.writes++;
+    if (text.includes('write_series_as_tenant')) calls.writes++;
     const error = fail?.(text);
     if (error) return Promise.reject(error);
     return typeof textOrStatement === 'string'
@@ -70,7 +71,7 @@ async function history(recordId: string) {
   );
 }
 
-test('50 concurrent edits of one record: one read, a few calls, each its own version, none lost', async () => {
+test('50 concurrent edits of one record: two turns, each its own version, none lost', async () => {
   await addRecord('hot');
   const { db, calls } = watched();
   const records = new RecordService(db);
@@ -88,11 +89,12 @@ test('50 concurrent edits of one record: one read, a few calls, each its own ver
     results.map((result) => result.version),
     Array.from({ length: 50 }, (_, i) => i + 2),
   );
-  // The first edit reads the record and writes alone; the 49 that waited for it go in one call.
-  assert.equal(calls.reads, 1);
+  // The first edit reads the record and writes alone; the 49 that waited for it read once and go in
+  // one call.
+  assert.equal(calls.reads, 2);
   assert.equal(calls.writes, 2);
   assert.equal(calls.transactions, 0);
-  assert.equal(records.recordsInTurn, 0);
+  assert.equal(records.queuedRecords, 0);
   const now = await stored('hot');
   assert.equal(now.version, 51);
   for (let i = 0; i < 50; i++) assert.equal(now.data[`f${i}`], i);
@@ -111,7 +113,7 @@ test('in a series, each edit is decided against the state the ones before it lea
   await addRecord('series');
   const { db, calls } = watched();
   const records = new RecordService(db);
-  await records.edit(tenantId, 'items', 'series', merge({ a: 0 }), null); // version 2, remembered
+  await records.edit(tenantId, 'items', 'series', merge({ a: 0 }), null); // version 2
   calls.writes = 0;
   const edit = (change: Parameters<RecordService['edit']>[3], ifMatch?: string) =>
     records.edit(tenantId, 'items', 'series', change, null, { ifMatch });
@@ -147,11 +149,11 @@ test('in a series, each edit is decided against the state the ones before it lea
   );
 });
 
-test('a series planned from a state another writer moved on from is decided again, nothing lost', async () => {
+test('edits after another writer’s are planned from its state, nothing lost', async () => {
   await addRecord('moved');
   const mine = new RecordService(t.db);
   const other = new RecordService(t.db);
-  await mine.edit(tenantId, 'items', 'moved', merge({ mine: 0 }), null); // remembered at version 2
+  await mine.edit(tenantId, 'items', 'moved', merge({ mine: 0 }), null); // version 2
   await other.edit(tenantId, 'items', 'moved', merge({ theirs: 1 }), null); // version 3
   const results = await Promise.all(
     Array.from({ length: 6 }, (_, i) => mine.edit(tenantId, 'items', 'moved', merge({ [`f${i}`]: i }), null)),
@@ -178,7 +180,7 @@ test('a series whose call is lost fails every edit in it, and none is sent again
   let lose = false;
   const lost = Object.assign(new Error('connection lost'), { code: 'ECONNRESET' });
   const { db, calls } = watched((text) =>
-    lose && text.includes('update_records_as_tenant') ? lost : undefined,
+    lose && text.includes('write_series_as_tenant') ? lost : undefined,
   );
   const records = new RecordService(db);
   await records.edit(tenantId, 'items', 'lost', merge({ a: 0 }), null);
@@ -200,18 +202,39 @@ test('a series whose call is lost fails every edit in it, and none is sent again
 
 test('a turn that fails does not hold up the next; edits it left undecided wait for the next turn', async () => {
   const turns: string[][] = [];
-  const queue = new EditTurns<string, string>(async (requests) => {
+  const queue = new RecordQueue<string, string>();
+  const decide = async (requests: string[]) => {
     turns.push(requests);
     if (requests[0] === 'a') throw new Error('refused');
     // Decides only the first of each turn.
     return [{ value: `did ${requests[0]}` }];
-  });
-  const results = await Promise.allSettled(['a', 'b', 'c'].map((request) => queue.run('k', request)));
+  };
+  const results = await Promise.allSettled(['a', 'b', 'c'].map((request) => queue.run('k', request, decide)));
   assert.equal(results[0]!.status, 'rejected');
   assert.deepEqual(
     results.slice(1).map((result) => result.status === 'fulfilled' && result.value),
     ['did b', 'did c'],
   );
   assert.deepEqual(turns, [['a'], ['b', 'c'], ['c']]);
+  assert.equal(queue.size, 0);
+});
+
+test('a turn that throws fails every edit it took, and the record’s queue goes on', async () => {
+  const queue = new RecordQueue<string, string>();
+  let turns = 0;
+  const decide = async (requests: string[]) => {
+    turns++;
+    if (turns === 2) throw new Error(`lost ${requests.join('')}`);
+    return requests.map((request) => ({ value: `did ${request}` }));
+  };
+  const first = queue.run('k', 'a', decide); // its turn starts at once, alone
+  const rest = ['b', 'c'].map((request) => queue.run('k', request, decide)); // the next turn, together
+  assert.equal(await first, 'did a');
+  const results = await Promise.allSettled(rest);
+  assert.deepEqual(
+    results.map((result) => result.status === 'rejected' && (result.reason as Error).message),
+    ['lost bc', 'lost bc'],
+  );
+  assert.equal(await queue.run('k', 'd', decide), 'did d');
   assert.equal(queue.size, 0);
 });

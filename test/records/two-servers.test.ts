@@ -1,14 +1,12 @@
-// An edit of a record this server wrote last is planned from the state it remembers, without reading
-// the record first (src/features/records/recent-edits.ts). These tests pin that it saves the read, and
-// that a remembered state another writer has moved on from never decides anything: two RecordService
-// instances on one database stand for two server processes.
+// An edit reads the record and writes at the version read (src/features/records/edits/), two statements
+// on the pool; another process that wrote in between is met by the version check and the row lock. Two
+// RecordService instances on one database stand for two server processes.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import type { Database } from '../../src/db/database.ts';
 import { AppError } from '../../src/errors.ts';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
-import { RecentEdits } from '../../src/features/records/recent-edits.ts';
 import { RecordService } from '../../src/features/records/records.service.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -42,21 +40,21 @@ after(() => t.close());
 const patch = (service: RecordService, collection: string, id: string, body: object, ifMatch?: string) =>
   service.edit(tenantId, collection, id, { kind: 'merge-patch', patch: body }, null, { ifMatch });
 
-test('the next edit of a record this server wrote is one statement, and sees what it wrote', async () => {
+test('an edit of an existing record is a read and a write, and sees what was written before', async () => {
   await collections.put(tenantId, 'solo', {});
   const service = new RecordService(counted);
   await service.edit(tenantId, 'solo', 'r1', { kind: 'put', body: { id: 'r1', a: 1 } }, null);
   statements = 0;
   const second = await patch(service, 'solo', 'r1', { b: 2 });
-  assert.equal(statements, 1, 'one write, no read');
+  assert.equal(statements, 2, 'a read and a write');
   assert.deepEqual(second.meta.data, { id: 'r1', a: 1, b: 2 });
   const third = await patch(service, 'solo', 'r1', { a: null });
-  assert.equal(statements, 2);
+  assert.equal(statements, 4);
   assert.deepEqual(third.meta.data, { id: 'r1', b: 2 });
   assert.equal(third.version, 3);
 });
 
-test('an edit remembered by one server and overtaken by another is planned from the fresh record', async () => {
+test('an edit after another server’s is planned from the record that server left', async () => {
   await collections.put(tenantId, 'pair', {});
   const first = new RecordService(counted);
   const second = new RecordService(t.db);
@@ -66,7 +64,7 @@ test('an edit remembered by one server and overtaken by another is planned from 
   const result = await patch(first, 'pair', 'r1', { c: 3 });
   assert.deepEqual(result.meta.data, { id: 'r1', a: 1, b: 2, c: 3 }, 'the other server’s field kept');
   assert.equal(result.version, 3);
-  assert.equal(statements, 3, 'the write at the remembered version, then the read and the write');
+  assert.equal(statements, 2, 'the read and the write');
 });
 
 test('If-Match with the version another server wrote succeeds; a stale one fails on the fresh record', async () => {
@@ -75,7 +73,6 @@ test('If-Match with the version another server wrote succeeds; a stale one fails
   const second = new RecordService(t.db);
   await first.edit(tenantId, 'tags', 'r1', { kind: 'put', body: { id: 'r1', n: 0 } }, null);
   await patch(second, 'tags', 'r1', { n: 1 });
-  // The first server remembers version 1; the record is at 2.
   const ok = await patch(first, 'tags', 'r1', { n: 2 }, '"2"');
   assert.equal(ok.version, 3);
   await patch(second, 'tags', 'r1', { n: 3 });
@@ -85,7 +82,7 @@ test('If-Match with the version another server wrote succeeds; a stale one fails
   );
 });
 
-test('a remembered edit does not revert under a delete policy the collection no longer has', async () => {
+test('a revert follows the delete policy the collection has now', async () => {
   await collections.put(tenantId, 'policy', { deletePolicy: 'keep', maxDeleteRatio: 1 });
   const syncs = new SyncService(t.db, collections, { snapshotRetentionDays: 30 });
   const feed = async (rows: object[]) => {
@@ -111,57 +108,4 @@ test('a remembered edit does not revert under a delete policy the collection no 
   // Reverting the override brings back the source value only under policy keep: now it deletes.
   const reverted = await service.edit(tenantId, 'policy', 'r1', { kind: 'revert', path: undefined }, null);
   assert.equal(reverted.meta.data, null);
-});
-
-const rememberedRecord = (id: string) => ({
-  collection: { id: '1', idField: 'id', deletePolicy: 'delete' as const },
-  row: {
-    record_id: id,
-    source: null,
-    upstream_gone: false,
-    overrides: {},
-    manual_delete: null,
-    data: { id },
-    version: 1,
-    updated_at: new Date(),
-  },
-});
-
-test('the remembered states are bounded by count, oldest out first', () => {
-  const recent = new RecentEdits(2);
-  for (const id of ['a', 'b', 'c']) recent.remember(tenantId, 'c', rememberedRecord(id), 10);
-  assert.equal(recent.size, 2);
-  assert.equal(recent.take(tenantId, 'c', 'a'), undefined);
-  assert.equal(recent.take(tenantId, 'c', 'b')?.row.record_id, 'b');
-  assert.equal(recent.take(tenantId, 'c', 'b'), undefined, 'taken once');
-  assert.equal(recent.take(tenantId, 'other', 'c'), undefined, 'keyed by collection');
-  const off = new RecentEdits(0);
-  off.remember(tenantId, 'c', rememberedRecord('a'), 10);
-  assert.equal(off.size, 0);
-});
-
-test('the remembered states are bounded by size: big records are not kept, heavy ones push out old ones', () => {
-  const recent = new RecentEdits(100, 10_000);
-  recent.remember(tenantId, 'c', rememberedRecord('huge'), 101);
-  assert.equal(recent.size, 0, 'over 1/100 of the budget: not remembered');
-  for (let i = 0; i < 120; i++) recent.remember(tenantId, 'c', rememberedRecord(`r${i}`), 100);
-  assert.equal(recent.bytes, 10_000);
-  assert.equal(recent.size, 100);
-  assert.equal(recent.take(tenantId, 'c', 'r19'), undefined);
-  assert.ok(recent.take(tenantId, 'c', 'r20'));
-  assert.equal(recent.bytes, 9_900);
-  recent.remember(tenantId, 'c', rememberedRecord('r21'), 50); // replaces r21's entry
-  assert.equal(recent.bytes, 9_850);
-  assert.equal(recent.size, 99);
-});
-
-test('a big record is edited as before and not remembered', async () => {
-  await collections.put(tenantId, 'big', {});
-  const service = new RecordService(counted);
-  const text = 'x'.repeat(200_000); // over 1/100 of the default 8 MB budget
-  await service.edit(tenantId, 'big', 'r1', { kind: 'put', body: { id: 'r1', text } }, null);
-  statements = 0;
-  const result = await patch(service, 'big', 'r1', { n: 1 });
-  assert.deepEqual(result.meta.data, { id: 'r1', text, n: 1 });
-  assert.equal(statements, 2, 'read, then write');
 });
