@@ -73,7 +73,11 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ feed: ChangeFeed }> = asy
             yield `${page.entries.map((entry) => entryText(entry, includeData)).join('\n')}\n`;
           }
           if (!page.hasMore || aborted.signal.aborted) return;
-          page = await feed.read(tenantId, collection, page.nextCursor, { limit: STREAM_BATCH });
+          // Below the first read's xmin: the stream ends where the feed stood when it began.
+          page = await feed.read(tenantId, collection, page.nextCursor, {
+            limit: STREAM_BATCH,
+            upTo: first.upTo,
+          });
         }
       }
       reply.type('application/x-ndjson');
