@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { ChangeFeed } from '../../src/features/changes/changes.service.ts';
+import { ChangeNotifier } from '../../src/features/changes/notifier.ts';
 import { BACKEND } from '../helpers/database.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -98,6 +100,38 @@ test('NDJSON streams the same changes, one a line', async () => {
     .split('\n')
     .map((line) => JSON.parse(line));
   assert.deepEqual(lines, page.body.items);
+});
+
+test("a stream reads below its first read's xmin: a change cut into pages once, a later commit after", async () => {
+  const start = await readAll('/v1/changes', undefined);
+  await sync(
+    'other',
+    ['s1', 's2', 's3', 's4', 's5', 's6', 's7'].map((id) => ({ id, n: 1 })),
+  );
+  // What the NDJSON route does, with pages of 3: the first read waits for the change (a transaction
+  // open elsewhere in the cluster may hold it back), the next ones read below its xmin (upTo).
+  const feed = new ChangeFeed(server.db, new ChangeNotifier(server.db));
+  const first = await feed.read(tenantId, null, start.cursor, { limit: 3, waitMs: 30_000 });
+  const edit = await call('PATCH', '/v1/collections/other/records/s1', { body: { n: 2 } });
+  assert.equal(edit.status, 200, edit.text);
+  const items = first.entries.map((entry) => entry.item);
+  let page = first;
+  while (page.hasMore) {
+    page = await feed.read(tenantId, null, page.nextCursor, { limit: 3, upTo: first.upTo });
+    items.push(...page.entries.map((entry) => entry.item));
+  }
+  assert.deepEqual(
+    items.map(brief),
+    ['s1', 's2', 's3', 's4', 's5', 's6', 's7'].map((id) => `other/${id} create v1`),
+    'each record of the change once, in order; the edit, committed meanwhile, not in this stream',
+  );
+  assert.equal(new Set(items.map((item) => item.cursor)).size, 7);
+  const next = await readAll('/v1/changes', page.nextCursor, 2, 1);
+  assert.deepEqual(
+    next.items.map(brief),
+    ['other/s1 update v2'],
+    'the next read from its cursor serves the edit',
+  );
 });
 
 test('a collection feed names only its collection; an unknown one is 404', async () => {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { AppError } from '../../src/errors.ts';
 import { ChangeFeed } from '../../src/features/changes/changes.service.ts';
 import { ChangeNotifier } from '../../src/features/changes/notifier.ts';
+import { CollectionService } from '../../src/features/collections/collections.service.ts';
+import { SyncService } from '../../src/features/syncs/syncs.service.ts';
 import { DeliveryWorker } from '../../src/features/webhooks/delivery-worker.ts';
 import { postWebhook } from '../../src/features/webhooks/post.ts';
 import { WebhookService } from '../../src/features/webhooks/webhooks.service.ts';
@@ -261,6 +264,41 @@ test('410 from the receiver disables the endpoint and says why', async () => {
     do view = (await call('GET', `/v1/webhooks/${hook.id}`)).body;
     while (view.enabled);
     assert.match(view.disabledReason, /410/);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('a run that a crash left running sends sync.failed when recovery marks it failed', async () => {
+  const receiver = await startReceiver();
+  try {
+    const hook = await createWebhook({
+      url: receiver.url,
+      events: ['sync.failed'],
+      collections: ['products'],
+    });
+    receiver.setSecret(hook.secret);
+    const [collection] = await server.db.query<{ id: string }>(
+      `SELECT id FROM collections WHERE tenant_id = $1 AND name = 'products'`,
+      [tenantId],
+    );
+    // What a killed sync process leaves behind (test/sync/kill.test.ts): its run row, still running.
+    const dead = randomUUID();
+    await server.db.query(
+      `INSERT INTO sync_runs (tenant_id, id, collection_id, mode, status) VALUES ($1, $2, $3, 'full', 'running')`,
+      [tenantId, dead, collection!.id],
+    );
+    const syncs = new SyncService(server.db, new CollectionService(server.db), { snapshotRetentionDays: 30 });
+    assert.equal(await syncs.recoverInterruptedRuns(), 1);
+    await receiver.until(() => receiver.received.some((r) => r.type === 'sync.failed'));
+    const event = receiver.received.find((r) => r.type === 'sync.failed')!;
+    assert.ok(event.verified);
+    assert.equal(event.data.syncRunId, dead);
+    assert.equal(event.data.collection, 'products');
+    assert.deepEqual(
+      event.data.errors.map((e: Json) => e.code),
+      ['interrupted'],
+    );
   } finally {
     await receiver.close();
   }

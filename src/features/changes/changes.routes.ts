@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tenantOf } from '../../http/auth.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { ChangesPage, ChangesQuery, CollectionChangesParams } from './changes.schemas.ts';
-import { type ChangeFeed, entryText } from './changes.service.ts';
+import { type ChangeFeed, entryText, type FeedPage } from './changes.service.ts';
 
 /** Changes per statement when streaming NDJSON. */
 const STREAM_BATCH = 20_000;
@@ -66,14 +66,21 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ feed: ChangeFeed }> = asy
         waitMs,
         signal: aborted.signal,
       });
+      // Below the first read's xmin: the stream ends where the feed stood when it began. The next
+      // page is read while this one is written, so the database and the writing overlap.
+      const after = (page: FeedPage) =>
+        page.hasMore && !aborted.signal.aborted
+          ? feed.read(tenantId, collection, page.nextCursor, { limit: STREAM_BATCH, upTo: first.upTo })
+          : null;
       async function* lines(): AsyncGenerator<string> {
-        let page = first;
-        for (;;) {
+        let page: FeedPage | null = first;
+        while (page) {
+          const next = after(page);
+          next?.catch(() => {}); // awaited below; a stream closed meanwhile drops it
           if (page.entries.length > 0) {
             yield `${page.entries.map((entry) => entryText(entry, includeData)).join('\n')}\n`;
           }
-          if (!page.hasMore || aborted.signal.aborted) return;
-          page = await feed.read(tenantId, collection, page.nextCursor, { limit: STREAM_BATCH });
+          page = await next;
         }
       }
       reply.type('application/x-ndjson');

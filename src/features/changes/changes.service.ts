@@ -45,6 +45,11 @@ export interface FeedPage {
   nextCursor: string;
   /** More changes are committed and servable now (false: caught up). */
   hasMore: boolean;
+  /**
+   * The xmin this page was read below. A stream passes it to its next reads (`upTo`): the set of
+   * changes below it is final, so the stream ends where it was caught up when it began.
+   */
+  upTo: string;
 }
 
 interface FeedRow {
@@ -53,13 +58,10 @@ interface FeedRow {
   last_xid: string | null;
   last_change_id: string | null;
   pending: boolean;
+  /** On the head row: [[change id, at, kind, API key, sync run, snapshot], …] of the changes read. */
+  changes_text: string | null;
   xid: string | null;
   change_id: string | null;
-  at: Date | null;
-  kind: string | null;
-  api_key_id: string | null;
-  sync_run_id: string | null;
-  snapshot_id: string | null;
   collection_id: string | null;
   record_id: string | null;
   version: number | null;
@@ -115,7 +117,7 @@ export class ChangeFeed {
     tenantId: string,
     collection: string | null,
     cursorText: string | undefined,
-    options: { limit: number; waitMs?: number; signal?: AbortSignal },
+    options: { limit: number; waitMs?: number; signal?: AbortSignal; upTo?: string },
   ): Promise<FeedPage> {
     const deadline = Date.now() + (options.waitMs ?? 0);
     let cursor = decodeFeedCursor(cursorText);
@@ -129,7 +131,13 @@ export class ChangeFeed {
           wokenDone = true;
         });
       }
-      const { page, pending } = await this.readOnce(tenantId, collection, cursor, options.limit);
+      const { page, pending } = await this.readOnce(
+        tenantId,
+        collection,
+        cursor,
+        options.limit,
+        options.upTo,
+      );
       const left = deadline - Date.now();
       if (page.entries.length > 0 || !woken || left <= 0 || options.signal?.aborted) return page;
       cursor = decodeFeedCursor(page.nextCursor);
@@ -150,7 +158,8 @@ export class ChangeFeed {
     limit: number,
   ): Promise<FeedPage> {
     const run: Runner = (fn) => fn(tx);
-    return (await this.readOnce(tenantId, collection, decodeFeedCursor(cursorText), limit, run)).page;
+    return (await this.readOnce(tenantId, collection, decodeFeedCursor(cursorText), limit, undefined, run))
+      .page;
   }
 
   private async readOnce(
@@ -158,10 +167,11 @@ export class ChangeFeed {
     collection: string | null,
     from: FeedCursor,
     limit: number,
+    upTo: string | undefined,
     run: Runner = (fn) => readAsTenant(this.db, tenantId, fn),
   ): Promise<{ page: FeedPage; pending: boolean }> {
     const readAt = this.now().getTime();
-    const [{ names, horizon }, ...rest] = await this.readBatch(run, tenantId, collection, from, limit);
+    const [{ names, horizon }, ...rest] = await this.readBatch(run, tenantId, collection, from, limit, upTo);
     let rows = rest[0]!;
     if (from.seenAt !== null && horizon !== null && from.seenAt < horizon) {
       throw new AppError(
@@ -175,6 +185,7 @@ export class ChangeFeed {
     let served = 0;
     for (;;) {
       const head = rows[0]!;
+      const changes = sharedOf(head.changes_text);
       const feedRows = rows.filter((row) => row.change_id !== null);
       for (const row of feedRows) {
         position = {
@@ -185,11 +196,11 @@ export class ChangeFeed {
           seenAt,
           seen: seenSnapshotAt(from.seen, row.xid!),
         };
-        const entry = toEntry(row, names, position);
+        const entry = toEntry(row, changes.get(row.change_id!)!, names, position);
         if (entry) entries.push(entry);
       }
       served += feedRows.length;
-      if (served >= limit) return { page: pageOf(entries, position, true), pending: false };
+      if (served >= limit) return { page: pageOf(entries, position, true, head.xmin), pending: false };
       if (head.changes_read < CHANGE_BATCH) {
         // Caught up: every change that ended before this read's xmin was served.
         const end: FeedCursor = {
@@ -201,7 +212,7 @@ export class ChangeFeed {
           seen: seenSnapshotAt(from.seen, head.xmin),
         };
         const next = comparePositions(end, position) > 0 ? end : { ...position, seenAt: readAt };
-        return { page: pageOf(entries, next, false), pending: head.pending };
+        return { page: pageOf(entries, next, false, head.xmin), pending: head.pending };
       }
       position = {
         xid: head.last_xid!,
@@ -212,9 +223,12 @@ export class ChangeFeed {
         seen: seenSnapshotAt(from.seen, head.last_xid!),
       };
       const next = position;
-      rows = await run((tx) =>
-        tx.query<FeedRow>(sql.readFeed(tenantId, collection, next, CHANGE_BATCH, limit - served, next.seen)),
-      );
+      rows = await run((tx) => {
+        tx.query(sql.readSettings).catch(() => {}); // if it failed, so does the read, whose error is thrown
+        return tx.query<FeedRow>(
+          sql.readFeed(tenantId, collection, next, CHANGE_BATCH, limit - served, next.seen, head.xmin),
+        );
+      });
     }
   }
 
@@ -224,12 +238,15 @@ export class ChangeFeed {
     collection: string | null,
     from: FeedCursor,
     limit: number,
+    upTo: string | undefined,
   ) {
     return run(async (tx) => {
+      const settings = tx.query(sql.readSettings);
+      settings.catch(() => {}); // if it failed, so does the read, whose error is thrown
       const collections = tx.query<{ id: string; name: string }>(sql.listCollections(tenantId, collection));
       const horizon = tx.query<{ pruned_before: Date }>(sql.horizon(tenantId));
       const rows = tx.query<FeedRow>(
-        sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit, from.seen),
+        sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit, from.seen, upTo ?? null),
       );
       const list = await collections;
       if (collection !== null && list.length === 0) {
@@ -247,11 +264,36 @@ export class ChangeFeed {
   }
 }
 
-function pageOf(entries: ChangeEntry[], position: FeedCursor, hasMore: boolean): FeedPage {
-  return { entries, nextCursor: encodeFeedCursor(position), hasMore };
+function pageOf(entries: ChangeEntry[], position: FeedCursor, hasMore: boolean, upTo: string): FeedPage {
+  return { entries, nextCursor: encodeFeedCursor(position), hasMore, upTo };
 }
 
-function toEntry(row: FeedRow, names: Map<string, string>, position: FeedCursor): ChangeEntry | null {
+/** What every record change of one change shares. */
+interface ChangeShared {
+  at: string;
+  origin: ChangeOrigin;
+}
+
+/** The head row's changes_text as change id → what its record changes share. */
+function sharedOf(changesText: string | null): Map<string, ChangeShared> {
+  const shared = new Map<string, ChangeShared>();
+  const list = changesText === null ? [] : (JSON.parse(changesText) as (string | null)[][]);
+  for (const [id, at, kind, apiKeyId, syncRunId, snapshotId] of list) {
+    const origin: ChangeOrigin = { kind: kind === 'api' ? 'manual' : (kind ?? 'unknown') };
+    if (apiKeyId) origin.apiKeyId = apiKeyId;
+    if (syncRunId) origin.syncRunId = syncRunId;
+    if (snapshotId) origin.snapshotId = snapshotId;
+    shared.set(id!, { at: at!, origin });
+  }
+  return shared;
+}
+
+function toEntry(
+  row: FeedRow,
+  change: ChangeShared,
+  names: Map<string, string>,
+  position: FeedCursor,
+): ChangeEntry | null {
   const after = row.data_text;
   const before = row.version === 1 ? null : row.before_text;
   let op: ChangeItem['op'];
@@ -275,27 +317,35 @@ function toEntry(row: FeedRow, names: Map<string, string>, position: FeedCursor)
     recordId: row.record_id!,
     op,
     version: row.version!,
-    origin: originOf(row),
+    origin: change.origin,
     fields,
-    at: row.at!.toISOString(),
+    at: change.at,
     changeId: row.change_id!,
   };
   return { item, dataText: after };
 }
 
-function originOf(row: FeedRow): ChangeOrigin {
-  const origin: ChangeOrigin = { kind: row.kind === 'api' ? 'manual' : (row.kind ?? 'unknown') };
-  if (row.api_key_id) origin.apiKeyId = row.api_key_id;
-  if (row.sync_run_id) origin.syncRunId = row.sync_run_id;
-  if (row.snapshot_id) origin.snapshotId = row.snapshot_id;
-  return origin;
-}
+/** A change's origin as JSON, written once for all of its record changes (they share the object). */
+const originTexts = new WeakMap<ChangeOrigin, string>();
 
-/** One change as a line of JSON, its data spliced in as the text the database gave. */
+/**
+ * One change as a line of JSON, its data spliced in as the text the database gave. Written field by
+ * field, as JSON.stringify(item) would (same keys, same order): the cursor, op, time and change id
+ * need no escaping, and the origin is the change's, written once.
+ */
 export function entryText(entry: ChangeEntry, includeData: boolean): string {
-  const text = JSON.stringify(entry.item);
-  if (!includeData) return text;
-  return `${text.slice(0, -1)},"data":${entry.dataText ?? 'null'}}`;
+  const { item } = entry;
+  let origin = originTexts.get(item.origin);
+  if (origin === undefined) {
+    origin = JSON.stringify(item.origin);
+    originTexts.set(item.origin, origin);
+  }
+  const fields = item.fields.length === 1 && item.fields[0] === '' ? '[""]' : JSON.stringify(item.fields);
+  const text =
+    `{"cursor":"${item.cursor}","collection":${JSON.stringify(item.collection)},` +
+    `"recordId":${JSON.stringify(item.recordId)},"op":"${item.op}","version":${item.version},` +
+    `"origin":${origin},"fields":${fields},"at":"${item.at}","changeId":"${item.changeId}"`;
+  return includeData ? `${text},"data":${entry.dataText ?? 'null'}}` : `${text}}`;
 }
 
 function delay(ms: number): Promise<void> {

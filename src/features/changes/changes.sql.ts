@@ -44,14 +44,51 @@ export interface FeedPosition {
 export const LAST_COLLECTION = '9223372036854775807';
 
 /**
+ * Settings for the rest of a transaction that reads the feed: no JIT (compiling the feed statement
+ * cost more than running a page of it), and the room to sort a page in memory.
+ */
+export const readSettings = `SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`;
+
+/**
+ * The changes to serve after `after`, in (xid, change id) order: of this tenant, whose transaction
+ * ended before the snapshot's xmin `snap.xmin` (so none can commit behind them later), not already
+ * visible in the cursor's `seen` snapshot ($10). At most $7. An ordered subquery, so that the rows of
+ * the changes come out in this order too and a page stops reading once it is full.
+ */
+const CHANGES_AFTER = `SELECT c.id, c.xid, c.at, c.kind, c.api_key_id, c.sync_run_id, c.snapshot_id FROM changes c
+        WHERE c.tenant_id = $1 AND c.xid < (SELECT xmin FROM snap) AND (c.xid, c.id) >= ($3::xid8, $4::bigint)
+          AND ($10::text IS NULL OR NOT pg_visible_in_snapshot(c.xid, $10::pg_snapshot))
+        ORDER BY c.xid, c.id LIMIT $7`;
+
+/**
+ * One part of a change's rows in one collection (`part`: records, its current versions, or
+ * record_versions, its closed ones, whose change id column is `changeColumn`), in record id order
+ * along an index on (collection_id, change id, record_id): all of them, or, for the change and
+ * collection the cursor stopped in, those after its record id. Each page is one range of the index,
+ * however big the change.
+ */
+function changeRows(part: 'records' | 'record_versions', changeColumn: string): string {
+  const columns = `r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text`;
+  const change = `r.tenant_id = $1 AND r.collection_id = col.id AND r.${changeColumn} = ch.id`;
+  return `(SELECT ${columns} FROM ${part} r
+              WHERE NOT (ch.id = $4::bigint AND col.id <= $5::bigint) AND ${change}
+              ORDER BY r.record_id LIMIT $8)
+            UNION ALL
+            (SELECT ${columns} FROM ${part} r
+              WHERE ch.id = $4::bigint AND col.id = $5::bigint AND ${change} AND r.record_id > $6::text
+              ORDER BY r.record_id LIMIT $8)`;
+}
+
+/**
  * The record changes after `after`, in (xid, change id, collection id, record id) order, among the
- * changes whose transaction ended before this snapshot's xmin (so none can commit behind them later).
- * Reads the rows each writer already wrote: the change's current versions in records, its closed ones
- * in record_versions, each with the version before it (to diff) when there is one; of the tenant's
- * collections, or of the one named `collection`. At most
- * `changeLimit` changes and `limit` rows. Always one row at least: `xmin` (up to where this read
- * could see), `changes_read`, the last change read, and `pending` (committed changes wait behind a
- * transaction still open: the caller polls for them); the change columns are NULL when none follows.
+ * changes whose transaction ended before the snapshot's xmin (so none can commit behind them later),
+ * or before `upTo`, an xmin an earlier read of the same stream took. Reads the rows each writer
+ * already wrote: the change's current versions in records, its closed ones in record_versions, each
+ * with the version before it (to diff) when there is one; of the tenant's collections, or of the one
+ * named `collection`. At most `changeLimit` changes and `limit` rows. Always one row at least: `xmin`
+ * (up to where this read could see), `changes_read`, the last change read, and `pending` (committed
+ * changes wait behind a transaction still open: the caller polls for them); the change columns are
+ * NULL when none follows.
  */
 export function readFeed(
   tenantId: string,
@@ -60,60 +97,44 @@ export function readFeed(
   changeLimit: number,
   limit: number,
   seen: string | null = null,
+  upTo: string | null = null,
 ): Statement {
   return {
-    text: `WITH snap AS MATERIALIZED (SELECT ${XMIN} AS xmin),
-      cols AS MATERIALIZED (SELECT coalesce(array_agg(id), '{}') AS ids FROM collections
+    text: `WITH snap AS MATERIALIZED (SELECT coalesce($9::xid8, ${XMIN}) AS xmin),
+      cols AS MATERIALIZED (SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids FROM collections
         WHERE tenant_id = $1 AND ($2::text IS NULL OR name = $2)),
-      ch AS MATERIALIZED (
-        SELECT c.id, c.xid, c.at, c.kind, c.api_key_id, c.sync_run_id, c.snapshot_id FROM changes c
-        WHERE c.tenant_id = $1 AND c.xid < (SELECT xmin FROM snap) AND (c.xid, c.id) >= ($3::xid8, $4::bigint)
-          AND ($10::text IS NULL OR NOT pg_visible_in_snapshot(c.xid, $10::pg_snapshot))
-        ORDER BY c.xid, c.id LIMIT $7),
+      ch AS MATERIALIZED (${CHANGES_AFTER}),
       last AS (SELECT xid, id FROM ch ORDER BY xid DESC, id DESC LIMIT 1),
       pend AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM changes c WHERE c.tenant_id = $1
-        AND c.xid >= (SELECT xmin FROM snap)) AS pending),
-      feed AS (
-        SELECT ch.xid, ch.id AS change_id, ch.at, ch.kind, ch.api_key_id, ch.sync_run_id, ch.snapshot_id,
-          x.collection_id, x.record_id, x.version, x.data_text
-        FROM ch CROSS JOIN LATERAL unnest((SELECT ids FROM cols)::bigint[]) AS col(id)
-        CROSS JOIN LATERAL (
-          -- Per collection, each part walked in record id order with its own limit: a change of a
-          -- million rows is read page by page along an index, not sorted again for every page.
-          SELECT u.collection_id, u.record_id, u.version, u.data_text FROM (
-            -- A change read from its start: its rows through records_change, sorted (small changes;
-            -- the first page of a big one). A page that continues a change the last one cut ($9):
-            -- the primary key walked from the cursor (change_id + 0 keeps the planner off
-            -- records_change), so a change of a million rows is not sorted again for every page.
-            (SELECT r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text
-              FROM records r WHERE NOT (ch.id = $4::bigint AND $9::boolean)
-                AND r.tenant_id = $1 AND r.collection_id = col.id AND r.change_id = ch.id
-                AND (ch.id <> $4::bigint OR col.id > $5::bigint OR (col.id = $5::bigint AND r.record_id > $6::text))
-              ORDER BY r.record_id || '' LIMIT $8)
-            UNION ALL
-            (SELECT r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text
-              FROM records r WHERE ch.id = $4::bigint AND $9::boolean
-                AND r.tenant_id = $1 AND r.collection_id = col.id AND r.change_id + 0 = ch.id
-                AND (col.id > $5::bigint OR (col.id = $5::bigint AND r.record_id > $6::text))
-              ORDER BY r.record_id LIMIT $8)
-            UNION ALL
-            (SELECT v.collection_id, v.record_id, v.version, effective_value(v.data, v.source)::text
-              FROM record_versions v
-              WHERE v.tenant_id = $1 AND v.collection_id = col.id AND v.valid_from = ch.id
-                AND (ch.id <> $4::bigint OR col.id > $5::bigint OR (col.id = $5::bigint AND v.record_id > $6::text))
-              ORDER BY v.record_id LIMIT $8)) u
-          ORDER BY u.record_id LIMIT $8) x
-        ORDER BY ch.xid, ch.id, x.collection_id, x.record_id LIMIT $8)
-      SELECT s.xmin::text AS xmin, (SELECT count(*) FROM ch)::int AS changes_read,
+        AND c.xid >= (SELECT xmin FROM snap)) AS pending)
+      -- The head row first, then the feed rows as the ordered subquery yields them (no sort of the page).
+      SELECT 0 AS part, s.xmin::text AS xmin, (SELECT count(*) FROM ch)::int AS changes_read,
         (SELECT xid::text FROM last) AS last_xid, (SELECT id FROM last) AS last_change_id,
         (SELECT pending FROM pend) AS pending,
-        f.xid::text AS xid, f.change_id, f.at, f.kind, f.api_key_id, f.sync_run_id, f.snapshot_id,
-        f.collection_id, f.record_id, f.version, f.data_text,
+        -- What a change's rows share, once: [[id, at, kind, API key, sync run, snapshot], …], the time
+        -- as toISOString() writes it.
+        (SELECT json_agg(json_build_array(ch.id::text, to_char(ch.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          ch.kind, ch.api_key_id, ch.sync_run_id, ch.snapshot_id))::text FROM ch) AS changes_text,
+        NULL::xid8 AS xid, NULL::bigint AS change_id, NULL::bigint AS collection_id, NULL::text COLLATE "C" AS record_id,
+        NULL::int AS version, NULL::text AS data_text, NULL::text AS before_text
+      FROM snap s
+      UNION ALL
+      SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, f.xid, f.change_id, f.collection_id, f.record_id, f.version,
+        f.data_text,
         (SELECT effective_value(p.data, p.source)::text FROM record_versions p
           WHERE f.version > 1 AND p.tenant_id = $1 AND p.collection_id = f.collection_id
-            AND p.record_id = f.record_id AND p.version = f.version - 1) AS before_text
-      FROM snap s LEFT JOIN feed f ON true
-      ORDER BY f.xid, f.change_id, f.collection_id, f.record_id`,
+            AND p.record_id = f.record_id AND p.version = f.version - 1)
+      FROM (
+        SELECT ch.xid, ch.id AS change_id, x.collection_id, x.record_id, x.version, x.data_text
+        FROM (${CHANGES_AFTER}) ch CROSS JOIN LATERAL unnest((SELECT ids FROM cols)::bigint[]) AS col(id)
+        CROSS JOIN LATERAL (
+          SELECT u.collection_id, u.record_id, u.version, u.data_text FROM (
+            ${changeRows('records', 'change_id')}
+            UNION ALL
+            ${changeRows('record_versions', 'valid_from')}) u
+          ORDER BY u.record_id LIMIT $8) x
+        ORDER BY ch.xid, ch.id, x.collection_id, x.record_id LIMIT $8) f
+      ORDER BY part, xid, change_id, collection_id, record_id`,
     values: [
       tenantId,
       collection,
@@ -123,7 +144,7 @@ export function readFeed(
       after.recordId,
       changeLimit,
       limit,
-      after.recordId !== '' && after.collectionId !== LAST_COLLECTION,
+      upTo,
       seen,
     ],
   };

@@ -6,7 +6,7 @@ import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { compileRecordSchema } from '../collections/record-schema.ts';
 import { recordSyncRun } from '../metrics/metrics.ts';
-import { emitEvent } from '../webhooks/webhooks.sql.ts';
+import { emitEvent, emitRecoveredFailures } from '../webhooks/webhooks.sql.ts';
 import {
   type ApplyResult,
   applyStaged,
@@ -323,7 +323,12 @@ export class SyncService {
 
   /** Marks runs left 'running' by a process that is gone as failed (see docs/sync.md). */
   async recoverInterruptedRuns(): Promise<number> {
-    const rows = await this.db.transaction((tx) => tx.query(sql.failInterruptedRuns()));
+    const rows = await this.db.transaction(async (tx) => {
+      const recovered = await tx.query<{ id: string }>(sql.failInterruptedRuns());
+      // The process that died could not announce its failure: recovery does, in its transaction.
+      if (recovered.length > 0) await tx.query(emitRecoveredFailures(recovered.map((row) => row.id)));
+      return recovered;
+    });
     return rows.length;
   }
 

@@ -13,6 +13,23 @@ export function emitEvent(
   };
 }
 
+/**
+ * sync.failed for runs that recovery has just marked failed (left `running` by a process that died),
+ * in recovery's transaction, with the same payload as a failure recorded by the process itself.
+ */
+export function emitRecoveredFailures(runIds: string[]): Statement {
+  return {
+    text: `SELECT webhook_emit(r.tenant_id, 'sync.failed', c.name, jsonb_build_object(
+        'syncRunId', r.id, 'collection', c.name,
+        'errors', (SELECT coalesce(jsonb_agg(e.value ORDER BY e.n), '[]') FROM jsonb_array_elements(r.errors)
+          WITH ORDINALITY AS e(value, n) WHERE e.n <= 10)))
+      FROM sync_runs r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
+      WHERE r.id = ANY ($1::uuid[]) AND r.status = 'failed'
+      ORDER BY r.started_at`,
+    values: [runIds],
+  };
+}
+
 const COLUMNS = `id, url, events, collections, enabled, description, disabled_reason, failing_since,
   previous_secret_expires_at, created_at, updated_at`;
 
