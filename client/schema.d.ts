@@ -442,6 +442,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/syncs/{syncId}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo what one run changed, field by field, keeping what later changes rewrote
+         * @description Values, creations, deletions and revivals of the run go back, except fields a later change (a run, a manual edit, a restore, a revert) rewrote: those stay and are listed with what kept them. All or nothing, one change of origin `revert`, itself a run that can be reverted (which re-applies). dryRun=true reports the same and writes nothing. A run older than the history retention: 410.
+         */
+        post: operations["revertSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/collections/{collection}/conflicts": {
         parameters: {
             query?: never;
@@ -3300,6 +3320,128 @@ export interface operations {
             };
             /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revertSync: {
+        parameters: {
+            query?: {
+                /** @description report the same, write nothing */
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                syncId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the revert's own run (mode `revert`, itself revertable); null for a dry run */
+                        id: string | null;
+                        /** @description the run reverted */
+                        syncId: string;
+                        collection: string;
+                        dryRun: boolean;
+                        changeId: string | null;
+                        /** @description taken just before the revert */
+                        snapshotId: string | null;
+                        counts: {
+                            /** @description records the run wrote */
+                            records: number;
+                            /** @description records whose effective value the revert changes */
+                            reverted: number;
+                            /** @description records the revert writes, one version each (also those whose source value alone goes back) */
+                            written: number;
+                            /** @description deleted by the run, back now */
+                            revived: number;
+                            /** @description made or revived by the run, deleted now */
+                            deleted: number;
+                            /** @description fields a later change rewrote, left as they are */
+                            keptFields: number;
+                            keptRecords: number;
+                        };
+                        /** @description the first 1,000 kept fields, each with the last change after the run that rewrote it */
+                        kept: {
+                            recordId: string;
+                            /** @description JSON Pointer ('' = the whole record) */
+                            path: string;
+                            keptBy: {
+                                /** @enum {string} */
+                                kind: "sync" | "manual" | "restore" | "revert" | "unknown";
+                                changeId: string;
+                                at: string | null;
+                                syncRunId?: string;
+                                apiKeyId?: string;
+                                snapshotId?: string;
+                            };
+                        }[];
+                        keptTruncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: the state of the resource does not allow it now. The problem's `code` says which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error. The problem's `code` says which. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

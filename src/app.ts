@@ -24,6 +24,8 @@ import { RecordQueries } from './features/records/record-queries.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
 import { validationRoutes } from './features/records/validation.routes.ts';
+import { revertRoutes } from './features/revert/revert.routes.ts';
+import { RevertService } from './features/revert/revert.service.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { sourceRoutes } from './features/sources/sources.routes.ts';
@@ -166,6 +168,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       idleMs: config.bodyIdleMs,
       syncsPerTenant: config.syncsPerTenant,
     },
+  });
+  await app.register(revertRoutes, {
+    reverts: new RevertService(db, { snapshotRetentionDays: config.snapshotRetentionDays }),
   });
   await app.register(conflictRoutes, { conflicts: new ConflictService(db, collections) });
   // Runs left 'running' by a process that died are marked failed when a server or the CLI starts.

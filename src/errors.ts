@@ -38,6 +38,8 @@ export const ERROR_CATALOG = {
   delete_guard: { status: 409, title: 'The sync would delete more records than the delete guard allows' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with another request' },
   sync_not_found: { status: 404, title: 'Sync run not found' },
+  run_not_revertable: { status: 409, title: 'The sync run applied nothing that can be reverted' },
+  run_history_expired: { status: 410, title: 'The sync run is older than the history kept' },
   conflict_not_found: { status: 404, title: 'Conflict not found' },
   conflict_resolved: { status: 409, title: 'The conflict is already resolved' },
   id_field_locked: { status: 409, title: 'The id field of a collection that holds records cannot change' },
