@@ -81,4 +81,42 @@ export function registerSyncs(program: Command): void {
         }
       });
     });
+  syncs
+    .command('revert <syncId>')
+    .description(
+      'undo one run field by field; fields changed since (edits, runs, restores) stay and are listed',
+    )
+    .addOption(tenantOption())
+    .option('--dry-run', 'report what the revert would do, write nothing')
+    .addOption(jsonOption())
+    .action(async (syncId: string, options: { tenant: string; dryRun?: boolean; json?: boolean }) => {
+      await withClient(async (client) => {
+        const result = await client.call<RevertResult>({
+          method: 'POST',
+          path: `/v1/syncs/${encodeURIComponent(syncId)}/revert${options.dryRun ? '?dryRun=true' : ''}`,
+          tenant: options.tenant,
+        });
+        if (options.json) return printJson(result);
+        printFields({ revert: result.id ?? '(dry run)', of: result.syncId, ...result.counts });
+        if (result.kept.length > 0) {
+          process.stdout.write('\nkept (changed again since the run):\n');
+          printTable(
+            result.kept.map((k) => ({
+              record: k.recordId,
+              path: k.path,
+              by: k.keptBy.kind,
+              change: k.keptBy.changeId,
+            })),
+            ['record', 'path', 'by', 'change'],
+          );
+        }
+      });
+    });
+}
+
+interface RevertResult {
+  id: string | null;
+  syncId: string;
+  counts: Record<string, number>;
+  kept: Array<{ recordId: string; path: string; keptBy: { kind: string; changeId: string } }>;
 }
