@@ -81,6 +81,28 @@ export function registerSyncs(program: Command): void {
         }
       });
     });
+  for (const action of ['approve', 'reject'] as const) {
+    syncs
+      .command(`${action} <syncId>`)
+      .description(
+        action === 'approve'
+          ? 'apply a held run exactly as planned (refused when the collection changed since)'
+          : 'discard a held run and what it staged',
+      )
+      .addOption(tenantOption())
+      .addOption(jsonOption())
+      .action(async (syncId: string, options: { tenant: string; json?: boolean }) => {
+        await withClient(async (client) => {
+          const run = await client.call<SyncRun>({
+            method: 'POST',
+            path: `/v1/syncs/${encodeURIComponent(syncId)}/${action}`,
+            tenant: options.tenant,
+          });
+          if (options.json) return printJson(run);
+          printFields({ id: run.id, status: run.status, ...run.counts });
+        });
+      });
+  }
   syncs
     .command('revert <syncId>')
     .description(
