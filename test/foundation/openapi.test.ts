@@ -15,6 +15,8 @@ const BODYLESS = new Set([
   'retryWebhookDelivery',
   'testWebhook',
   'revertSync',
+  'approveSync',
+  'rejectSync',
 ]);
 
 let server: TestServer;

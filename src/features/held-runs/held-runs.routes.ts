@@ -29,7 +29,8 @@ export const heldRunRoutes: FastifyPluginAsyncTypebox<{ held: HeldRunService }> 
       schema: {
         operationId: 'rejectSync',
         summary: 'Discard a held run and its staged rows',
-        description: 'The run becomes `rejected`; nothing of it is applied. 409 run_not_held when it is not held.',
+        description:
+          'The run becomes `rejected`; nothing of it is applied. 409 run_not_held when it is not held.',
         tags: ['syncs'],
         params: SyncIdParams,
         response: { 200: SyncRunView, ...errorResponses(400, 401, 403, 404, 409) },
