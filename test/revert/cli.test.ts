@@ -155,3 +155,39 @@ test('a revert killed with SIGKILL applies all or nothing', async () => {
     assert.equal(JSON.parse(again.stdout).counts.reverted, 2999);
   }
 });
+
+test('a held sync exits 1 naming the run; syncs approve applies it, syncs reject discards one', async () => {
+  for (const args of [['collections', 'put', 'guarded', '--tenant', 'acme']]) {
+    const result = await runCli(args, env);
+    assert.equal(result.code, 0, result.stderr);
+  }
+  const write = (name: string, ids: number[]) => {
+    const file = join(folder, name);
+    writeFileSync(file, ids.map((id) => `${JSON.stringify({ id, v: name })}\n`).join(''));
+    return file;
+  };
+  const syncOf = (file: string) => runCli(['sync', 'guarded', file, '--tenant', 'acme'], env);
+  assert.equal((await syncOf(write('g1.ndjson', [1, 2, 3, 4]))).code, 0);
+  const held = await syncOf(write('g2.ndjson', [1]));
+  assert.equal(held.code, 1);
+  assert.equal(held.stderr.trim().split('\n').length, 1, held.stderr);
+  assert.match(held.stderr, /held/);
+  const heldId = /\/v1\/syncs\/([0-9a-f-]{36})\/approve/.exec(held.stderr)![1]!;
+
+  const approved = await runCli(['syncs', 'approve', heldId, '--tenant', 'acme', '--json'], env);
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.equal(JSON.parse(approved.stdout).status, 'succeeded');
+  assert.equal(JSON.parse(approved.stdout).counts.deleted, 3);
+
+  const again = await syncOf(write('g3.ndjson', [5, 6, 7, 8]));
+  assert.equal(again.code, 1);
+  const secondId = /\/v1\/syncs\/([0-9a-f-]{36})\/approve/.exec(again.stderr)![1]!;
+  const rejected = await runCli(['syncs', 'reject', secondId, '--tenant', 'acme'], env);
+  assert.equal(rejected.code, 0, rejected.stderr);
+  assert.match(rejected.stdout, /rejected/);
+  const list = await runCli(['syncs', 'list', 'guarded', '--tenant', 'acme', '--json'], env);
+  assert.deepEqual(
+    JSON.parse(list.stdout).map((run: { status: string }) => run.status),
+    ['rejected', 'succeeded', 'succeeded'],
+  );
+});
