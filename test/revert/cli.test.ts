@@ -191,3 +191,85 @@ test('a held sync exits 1 naming the run; syncs approve applies it, syncs reject
     ['rejected', 'succeeded', 'succeeded'],
   );
 });
+
+test('an approval killed with SIGKILL applies all or nothing; the run stays held until approved', async () => {
+  const result = await runCli(['collections', 'put', 'killed', '--tenant', 'acme'], env);
+  assert.equal(result.code, 0, result.stderr);
+  const write = (name: string, count: number) => {
+    const file = join(folder, name);
+    writeFileSync(
+      file,
+      Array.from({ length: count }, (_, i) => `${JSON.stringify({ id: i, v: name })}\n`).join(''),
+    );
+    return file;
+  };
+  assert.equal((await runCli(['sync', 'killed', write('h1.ndjson', 3000), '--tenant', 'acme'], env)).code, 0);
+  const held = await runCli(['sync', 'killed', write('h2.ndjson', 1000), '--tenant', 'acme'], env);
+  assert.equal(held.code, 1, held.stderr);
+  const heldId = /\/v1\/syncs\/([0-9a-f-]{36})\/approve/.exec(held.stderr)![1]!;
+  const live = () =>
+    inspect((db) =>
+      db.query<{ record_id: string; data: unknown; version: number }>(
+        `SELECT r.record_id, effective_value(r.data, r.source) AS data, r.version FROM records r
+         JOIN collections c ON c.id = r.collection_id WHERE c.name = 'killed' ORDER BY r.record_id`,
+      ),
+    );
+  const before = await live();
+
+  const holder = database ? openPostgres(database.url!) : null;
+  let release: (() => void) | null = null;
+  let locked: Promise<unknown> | null = null;
+  if (holder) {
+    // The approval deletes the held rows after it has written every record: locking them stops it there.
+    let ready!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
+    locked = holder.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM held_run_rows WHERE sync_run_id = $1 FOR UPDATE', [heldId]);
+      ready();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    await isLocked;
+  }
+  const child = spawn(process.execPath, [CLI, 'syncs', 'approve', heldId, '--tenant', 'acme'], {
+    env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+    stdio: 'ignore',
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
+  if (holder) {
+    for (;;) {
+      const [waiting] = await holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM held_run_rows%'`,
+      );
+      if (waiting!.n > 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } else {
+    while (!existsSync(join(env.SYNC_MANAGER_DATA_DIR!, '.lock'))) await new Promise((r) => setImmediate(r));
+  }
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL');
+  (release as (() => void) | null)?.();
+  await locked;
+  await holder?.close();
+
+  const after = await live();
+  const [run] = await inspect((db) =>
+    db.query<{ status: string }>('SELECT status FROM sync_runs WHERE id = $1', [heldId]),
+  );
+  if (holder || run!.status === 'held') {
+    assert.deepEqual(after, before, 'the killed approval changed nothing');
+    assert.equal(run!.status, 'held');
+    const approved = await runCli(['syncs', 'approve', heldId, '--tenant', 'acme', '--json'], env);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(JSON.parse(approved.stdout).counts.deleted, 2000);
+  } else {
+    assert.equal(run!.status, 'succeeded');
+    assert.equal(after.filter((row) => row.data !== null).length, 1000);
+  }
+});
