@@ -30,6 +30,11 @@ test('maxChangeRatio holds a run that updates too many records: nothing applied,
     'changes',
     items(10, () => 1),
   );
+  // An endpoint that wants sync.held: the event is written in the held run's transaction (the outbox).
+  await ctx.server.db.query(
+    `INSERT INTO webhooks (tenant_id, url, events, secret) VALUES ($1, 'https://hooks.example.test/', ARRAY['sync.held'], 'whsec_test')`,
+    [tenantId],
+  );
   const before = await stored(ctx, tenantId, 'changes');
   const held = await sync(ctx, 'changes', [...items(10, (i) => (i < 5 ? 2 : 1)), item(99, 1)]);
   assert.equal(held.status, 409, held.text);
@@ -44,6 +49,14 @@ test('maxChangeRatio holds a run that updates too many records: nothing applied,
     /update 5 of 10 records \(50\.0%\), more than maxChangeRatio 0\.2/,
   );
   assert.deepEqual(await stored(ctx, tenantId, 'changes'), before, 'a held run applies nothing');
+  const events = await ctx.server.db.query<{
+    type: string;
+    payload: { syncRunId: string; reasons: unknown[] };
+  }>('SELECT type, payload FROM webhook_events WHERE tenant_id = $1', [tenantId]);
+  assert.deepEqual(
+    events.map((e) => [e.type, e.payload.syncRunId, e.payload.reasons.length]),
+    [['sync.held', held.body.syncId, 1]],
+  );
 
   const run = await call(ctx, held.body.syncId, '');
   assert.equal(run.body.status, 'held');
