@@ -442,6 +442,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/syncs/{syncId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a held run exactly as it was planned (its staged rows, not the feed again)
+         * @description All or nothing. 409 collection_changed when any record of the collection was written since the run was planned (sync again); 409 run_not_held when it is not held (applied, rejected or expired).
+         */
+        post: operations["approveSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/syncs/{syncId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discard a held run and its staged rows
+         * @description The run becomes `rejected`; nothing of it is applied. 409 run_not_held when it is not held.
+         */
+        post: operations["rejectSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/syncs/{syncId}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo what one run changed, field by field, keeping what later changes rewrote
+         * @description Values, creations, deletions and revivals of the run go back, except fields a later change (a run, a manual edit, a restore, a revert) rewrote: those stay and are listed with what kept them. All or nothing, one change of origin `revert`, itself a run that can be reverted (which re-applies). dryRun=true reports the same and writes nothing. A run older than the history retention: 410.
+         */
+        post: operations["revertSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/collections/{collection}/conflicts": {
         parameters: {
             query?: never;
@@ -1427,6 +1487,14 @@ export interface operations {
                             deletePolicy: string;
                             conflictPolicy: string;
                             maxDeleteRatio: number;
+                            /** @description hold a run that updates more than this share of records */
+                            maxChangeRatio?: number;
+                            /** @description JSON Pointer → share: hold a run that changes that field in more than that share of records */
+                            maxFieldChangeRatio?: {
+                                [key: string]: number;
+                            };
+                            /** @description JSON Pointers every feed record must carry: a record without one is a feed error */
+                            requiredFields?: string[];
                             schema: {
                                 [key: string]: unknown;
                             } | null;
@@ -1510,6 +1578,14 @@ export interface operations {
                         deletePolicy: string;
                         conflictPolicy: string;
                         maxDeleteRatio: number;
+                        /** @description hold a run that updates more than this share of records */
+                        maxChangeRatio?: number;
+                        /** @description JSON Pointer → share: hold a run that changes that field in more than that share of records */
+                        maxFieldChangeRatio?: {
+                            [key: string]: number;
+                        };
+                        /** @description JSON Pointers every feed record must carry: a record without one is a feed error */
+                        requiredFields?: string[];
                         schema: {
                             [key: string]: unknown;
                         } | null;
@@ -1603,6 +1679,14 @@ export interface operations {
                     /** @enum {string} */
                     conflictPolicy?: "keep-manual" | "take-source";
                     maxDeleteRatio?: number;
+                    /** @description hold a run that updates more than this share of records */
+                    maxChangeRatio?: number;
+                    /** @description JSON Pointer → share: hold a run that changes that field in more than that share of records */
+                    maxFieldChangeRatio?: {
+                        [key: string]: number;
+                    };
+                    /** @description JSON Pointers every feed record must carry: a record without one is a feed error */
+                    requiredFields?: string[];
                     /** @description a JSON Schema (2020-12) every record must fit (docs/querying.md); null: none */
                     schema?: {
                         [key: string]: unknown;
@@ -1625,6 +1709,14 @@ export interface operations {
                         deletePolicy: string;
                         conflictPolicy: string;
                         maxDeleteRatio: number;
+                        /** @description hold a run that updates more than this share of records */
+                        maxChangeRatio?: number;
+                        /** @description JSON Pointer → share: hold a run that changes that field in more than that share of records */
+                        maxFieldChangeRatio?: {
+                            [key: string]: number;
+                        };
+                        /** @description JSON Pointers every feed record must carry: a record without one is a feed error */
+                        requiredFields?: string[];
                         schema: {
                             [key: string]: unknown;
                         } | null;
@@ -1664,6 +1756,14 @@ export interface operations {
                         deletePolicy: string;
                         conflictPolicy: string;
                         maxDeleteRatio: number;
+                        /** @description hold a run that updates more than this share of records */
+                        maxChangeRatio?: number;
+                        /** @description JSON Pointer → share: hold a run that changes that field in more than that share of records */
+                        maxFieldChangeRatio?: {
+                            [key: string]: number;
+                        };
+                        /** @description JSON Pointers every feed record must carry: a record without one is a feed error */
+                        requiredFields?: string[];
                         schema: {
                             [key: string]: unknown;
                         } | null;
@@ -2934,7 +3034,7 @@ export interface operations {
                             dryRun: boolean;
                             forced: boolean;
                             /** @enum {string} */
-                            status: "running" | "succeeded" | "failed" | "planned";
+                            status: "running" | "succeeded" | "failed" | "planned" | "held" | "rejected" | "expired";
                             counts: {
                                 created?: number;
                                 updated?: number;
@@ -2959,6 +3059,10 @@ export interface operations {
                             };
                             startedAt: string;
                             finishedAt: string | null;
+                            /** @description a held run: when it expires unless approved or rejected */
+                            heldUntil?: string;
+                            /** @description a revert (mode `revert`): the run it undid */
+                            revertOf?: string;
                             plan?: {
                                 create: string[];
                                 update: string[];
@@ -3085,7 +3189,7 @@ export interface operations {
                         dryRun: boolean;
                         forced: boolean;
                         /** @enum {string} */
-                        status: "running" | "succeeded" | "failed" | "planned";
+                        status: "running" | "succeeded" | "failed" | "planned" | "held" | "rejected" | "expired";
                         counts: {
                             created?: number;
                             updated?: number;
@@ -3110,6 +3214,10 @@ export interface operations {
                         };
                         startedAt: string;
                         finishedAt: string | null;
+                        /** @description a held run: when it expires unless approved or rejected */
+                        heldUntil?: string;
+                        /** @description a revert (mode `revert`): the run it undid */
+                        revertOf?: string;
                         plan?: {
                             create: string[];
                             update: string[];
@@ -3236,7 +3344,7 @@ export interface operations {
                         dryRun: boolean;
                         forced: boolean;
                         /** @enum {string} */
-                        status: "running" | "succeeded" | "failed" | "planned";
+                        status: "running" | "succeeded" | "failed" | "planned" | "held" | "rejected" | "expired";
                         counts: {
                             created?: number;
                             updated?: number;
@@ -3261,6 +3369,10 @@ export interface operations {
                         };
                         startedAt: string;
                         finishedAt: string | null;
+                        /** @description a held run: when it expires unless approved or rejected */
+                        heldUntil?: string;
+                        /** @description a revert (mode `revert`): the run it undid */
+                        revertOf?: string;
                         plan?: {
                             create: string[];
                             update: string[];
@@ -3300,6 +3412,348 @@ export interface operations {
             };
             /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveSync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                syncId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        collection: string;
+                        mode: string;
+                        dryRun: boolean;
+                        forced: boolean;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "planned" | "held" | "rejected" | "expired";
+                        counts: {
+                            created?: number;
+                            updated?: number;
+                            unchanged?: number;
+                            deleted?: number;
+                            conflicts?: number;
+                            revived?: number;
+                            overridesRetired?: number;
+                            rows?: number;
+                            skipped?: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        snapshotId: string | null;
+                        changeId: string | null;
+                        errors: unknown[];
+                        timings: {
+                            [key: string]: number;
+                        };
+                        origin: {
+                            [key: string]: unknown;
+                        };
+                        startedAt: string;
+                        finishedAt: string | null;
+                        /** @description a held run: when it expires unless approved or rejected */
+                        heldUntil?: string;
+                        /** @description a revert (mode `revert`): the run it undid */
+                        revertOf?: string;
+                        plan?: {
+                            create: string[];
+                            update: string[];
+                            delete: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: the state of the resource does not allow it now. The problem's `code` says which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectSync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                syncId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        collection: string;
+                        mode: string;
+                        dryRun: boolean;
+                        forced: boolean;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "planned" | "held" | "rejected" | "expired";
+                        counts: {
+                            created?: number;
+                            updated?: number;
+                            unchanged?: number;
+                            deleted?: number;
+                            conflicts?: number;
+                            revived?: number;
+                            overridesRetired?: number;
+                            rows?: number;
+                            skipped?: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        snapshotId: string | null;
+                        changeId: string | null;
+                        errors: unknown[];
+                        timings: {
+                            [key: string]: number;
+                        };
+                        origin: {
+                            [key: string]: unknown;
+                        };
+                        startedAt: string;
+                        finishedAt: string | null;
+                        /** @description a held run: when it expires unless approved or rejected */
+                        heldUntil?: string;
+                        /** @description a revert (mode `revert`): the run it undid */
+                        revertOf?: string;
+                        plan?: {
+                            create: string[];
+                            update: string[];
+                            delete: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: the state of the resource does not allow it now. The problem's `code` says which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revertSync: {
+        parameters: {
+            query?: {
+                /** @description report the same, write nothing */
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                syncId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the revert's own run (mode `revert`, itself revertable); null for a dry run */
+                        id: string | null;
+                        /** @description the run reverted */
+                        syncId: string;
+                        collection: string;
+                        dryRun: boolean;
+                        changeId: string | null;
+                        /** @description taken just before the revert */
+                        snapshotId: string | null;
+                        counts: {
+                            /** @description records the run wrote */
+                            records: number;
+                            /** @description records whose effective value the revert changes */
+                            reverted: number;
+                            /** @description records the revert writes, one version each (also those whose source value alone goes back) */
+                            written: number;
+                            /** @description deleted by the run, back now */
+                            revived: number;
+                            /** @description made or revived by the run, deleted now */
+                            deleted: number;
+                            /** @description fields a later change rewrote, left as they are */
+                            keptFields: number;
+                            keptRecords: number;
+                        };
+                        /** @description the first 1,000 kept fields, each with the last change after the run that rewrote it */
+                        kept: {
+                            recordId: string;
+                            /** @description JSON Pointer ('' = the whole record) */
+                            path: string;
+                            keptBy: {
+                                /** @enum {string} */
+                                kind: "sync" | "manual" | "restore" | "revert" | "unknown";
+                                changeId: string;
+                                at: string | null;
+                                syncRunId?: string;
+                                apiKeyId?: string;
+                                snapshotId?: string;
+                            };
+                        }[];
+                        keptTruncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: the state of the resource does not allow it now. The problem's `code` says which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error. The problem's `code` says which. */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,11 +19,15 @@ import { consoleRoutes, defaultConsoleDir } from './features/console/console.rou
 import { sessionRoutes } from './features/console/session.routes.ts';
 import { SessionService } from './features/console/sessions.service.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { heldRunRoutes } from './features/held-runs/held-runs.routes.ts';
+import { HeldRunService } from './features/held-runs/held-runs.service.ts';
 import { metricsRoutes, registerMetrics } from './features/metrics/metrics.routes.ts';
 import { RecordQueries } from './features/records/record-queries.ts';
 import { recordRoutes } from './features/records/records.routes.ts';
 import { RecordService } from './features/records/records.service.ts';
 import { validationRoutes } from './features/records/validation.routes.ts';
+import { revertRoutes } from './features/revert/revert.routes.ts';
+import { RevertService } from './features/revert/revert.service.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { sourceRoutes } from './features/sources/sources.routes.ts';
@@ -156,7 +160,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sources: new SourceService(db, collections, { allowPrivate: config.allowPrivateFeedUrls }),
   });
   await app.register(snapshotRoutes, { snapshots });
-  const syncs = new SyncService(db, collections, { snapshotRetentionDays: config.snapshotRetentionDays });
+  const syncs = new SyncService(db, collections, {
+    snapshotRetentionDays: config.snapshotRetentionDays,
+    heldRunDays: config.heldRunDays,
+  });
   await app.register(syncRoutes, {
     syncs,
     bodyLimit: config.syncBodyLimit,
@@ -167,10 +174,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       syncsPerTenant: config.syncsPerTenant,
     },
   });
+  const held = new HeldRunService(db, collections, syncs, {
+    snapshotRetentionDays: config.snapshotRetentionDays,
+  });
+  await app.register(heldRunRoutes, { held });
+  await app.register(revertRoutes, {
+    reverts: new RevertService(db, { snapshotRetentionDays: config.snapshotRetentionDays }),
+  });
   await app.register(conflictRoutes, { conflicts: new ConflictService(db, collections) });
   // Runs left 'running' by a process that died are marked failed when a server or the CLI starts.
   app.addHook('onReady', async () => {
     await syncs.recoverInterruptedRuns();
+    await held.expire();
   });
   app.addHook('onClose', async () => syncs.close());
   const notifier = new ChangeNotifier(db);

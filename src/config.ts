@@ -10,6 +10,8 @@ export interface Config {
   port: number;
   adminKey: string | undefined;
   snapshotRetentionDays: number;
+  /** Days a held run waits for approval before it expires and its staged rows go. */
+  heldRunDays: number;
   importDir: string | undefined;
   logLevel: string;
   /** Feed URLs on loopback/private addresses are refused unless this is set (they are tenant input). */
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     port: integer(env, 'PORT', 8080, 0, 65535),
     adminKey: nonEmpty(env.SYNC_MANAGER_ADMIN_KEY),
     snapshotRetentionDays: integer(env, 'SNAPSHOT_RETENTION_DAYS', 30, 0, 36500),
+    heldRunDays: integer(env, 'SYNC_MANAGER_HELD_RUN_DAYS', 7, 1, 3650),
     importDir: optionalPath(env.SYNC_MANAGER_IMPORT_DIR),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     allowPrivateFeedUrls: env.SYNC_MANAGER_ALLOW_PRIVATE_URLS === 'true',

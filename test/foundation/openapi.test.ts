@@ -9,7 +9,15 @@ type Json = any;
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 /** Operations that take no request body (actions named by their path). */
-const BODYLESS = new Set(['runSource', 'pruneSnapshots', 'retryWebhookDelivery', 'testWebhook']);
+const BODYLESS = new Set([
+  'runSource',
+  'pruneSnapshots',
+  'retryWebhookDelivery',
+  'testWebhook',
+  'revertSync',
+  'approveSync',
+  'rejectSync',
+]);
 
 let server: TestServer;
 let document: Json;

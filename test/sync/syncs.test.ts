@@ -220,7 +220,7 @@ describe('full and partial modes, deletes', () => {
     const run = await fixture.server.request('GET', `/v1/syncs/${tooMany.body.syncId}`, {
       key: fixture.ctx.key,
     });
-    assert.equal(run.body.status, 'failed');
+    assert.equal(run.body.status, 'held', 'a tripped delete guard holds the run (docs/run-safety.md)');
     assert.equal(run.body.errors[0].code, 'delete_guard');
     const forced = await sync(fixture.ctx, 'guard', items(4), 'force=true');
     assert.equal(forced.status, 200, forced.text);

@@ -81,4 +81,64 @@ export function registerSyncs(program: Command): void {
         }
       });
     });
+  for (const action of ['approve', 'reject'] as const) {
+    syncs
+      .command(`${action} <syncId>`)
+      .description(
+        action === 'approve'
+          ? 'apply a held run exactly as planned (refused when the collection changed since)'
+          : 'discard a held run and what it staged',
+      )
+      .addOption(tenantOption())
+      .addOption(jsonOption())
+      .action(async (syncId: string, options: { tenant: string; json?: boolean }) => {
+        await withClient(async (client) => {
+          const run = await client.call<SyncRun>({
+            method: 'POST',
+            path: `/v1/syncs/${encodeURIComponent(syncId)}/${action}`,
+            tenant: options.tenant,
+          });
+          if (options.json) return printJson(run);
+          printFields({ id: run.id, status: run.status, ...run.counts });
+        });
+      });
+  }
+  syncs
+    .command('revert <syncId>')
+    .description(
+      'undo one run field by field; fields changed since (edits, runs, restores) stay and are listed',
+    )
+    .addOption(tenantOption())
+    .option('--dry-run', 'report what the revert would do, write nothing')
+    .addOption(jsonOption())
+    .action(async (syncId: string, options: { tenant: string; dryRun?: boolean; json?: boolean }) => {
+      await withClient(async (client) => {
+        const result = await client.call<RevertResult>({
+          method: 'POST',
+          path: `/v1/syncs/${encodeURIComponent(syncId)}/revert${options.dryRun ? '?dryRun=true' : ''}`,
+          tenant: options.tenant,
+        });
+        if (options.json) return printJson(result);
+        printFields({ revert: result.id ?? '(dry run)', of: result.syncId, ...result.counts });
+        if (result.kept.length > 0) {
+          process.stdout.write('\nkept (changed again since the run):\n');
+          printTable(
+            result.kept.map((k) => ({
+              record: k.recordId,
+              path: k.path,
+              by: k.keptBy.kind,
+              change: k.keptBy.changeId,
+            })),
+            ['record', 'path', 'by', 'change'],
+          );
+        }
+      });
+    });
+}
+
+interface RevertResult {
+  id: string | null;
+  syncId: string;
+  counts: Record<string, number>;
+  kept: Array<{ recordId: string; path: string; keptBy: { kind: string; changeId: string } }>;
 }

@@ -8,6 +8,7 @@ import * as sql from './auto-import.sql.ts';
 import type { FeedSync, FeedSyncResult } from './feed-sync.ts';
 import {
   type DroppedFile,
+  HELD,
   isUnchanged,
   listDroppedFiles,
   moveToFailed,
@@ -246,6 +247,14 @@ export class FolderImporter {
       syncId,
       ...details,
     };
+    if (details.syncStatus === 'held') {
+      const target = await moveToFailed(file, report, new Date(), HELD);
+      log.warn(
+        { code: details.code, syncId, movedTo: target },
+        'auto-import: held for approval; moved to .held',
+      );
+      return 'failed';
+    }
     const target = await moveToFailed(file, report);
     log.warn({ code: details.code, syncId, movedTo: target }, 'auto-import: refused; moved to .failed');
     return 'failed';

@@ -19,7 +19,7 @@ export interface FeedSyncInput {
 /** The part of a sync run the importers act on. */
 export interface FeedSyncResult {
   id: string;
-  status: 'succeeded' | 'failed' | 'planned';
+  status: 'succeeded' | 'failed' | 'planned' | 'held' | 'rejected' | 'expired';
   counts: Record<string, number>;
   errors: unknown[];
 }

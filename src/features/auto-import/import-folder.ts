@@ -17,6 +17,8 @@ import { join } from 'node:path';
  */
 export const PROCESSED = '.processed';
 export const FAILED = '.failed';
+/** A file whose sync tripped a guard: held for approval (docs/run-safety.md), its reasons beside it. */
+export const HELD = '.held';
 
 export interface DroppedFile {
   /** The tenant folder's name: the tenant's slug (the tenant may not exist). */
@@ -132,8 +134,13 @@ export async function moveToProcessed(file: DroppedFile, at = new Date()): Promi
  * Writes `.failed/<time>-<name>.error.json` (written to a temporary name, then renamed, so a reader
  * never sees half a report), then moves the file beside it. Returns the new path of the file.
  */
-export async function moveToFailed(file: DroppedFile, report: object, at = new Date()): Promise<string> {
-  const dir = join(file.path, '..', FAILED);
+export async function moveToFailed(
+  file: DroppedFile,
+  report: object,
+  at = new Date(),
+  folder = FAILED,
+): Promise<string> {
+  const dir = join(file.path, '..', folder);
   await mkdir(dir, { recursive: true });
   const target = join(dir, `${timePrefix(at)}-${file.name}`);
   const temporary = join(dir, `.${randomUUID()}.tmp`);

@@ -12,6 +12,25 @@ export const CollectionSettingsBody = Type.Object(
     deletePolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('keep')])),
     conflictPolicy: Type.Optional(Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')])),
     maxDeleteRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    maxChangeRatio: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'hold a run that updates more than this share of records',
+      }),
+    ),
+    maxFieldChangeRatio: Type.Optional(
+      Type.Record(Type.String({ maxLength: 512 }), Type.Number({ minimum: 0, maximum: 1 }), {
+        description:
+          'JSON Pointer → share: hold a run that changes that field in more than that share of records',
+      }),
+    ),
+    requiredFields: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+        maxItems: 64,
+        description: 'JSON Pointers every feed record must carry: a record without one is a feed error',
+      }),
+    ),
     schema: Type.Optional(
       Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
         description: 'a JSON Schema (2020-12) every record must fit (docs/querying.md); null: none',
@@ -38,6 +57,25 @@ export const CollectionView = Type.Object({
   deletePolicy: Type.String(),
   conflictPolicy: Type.String(),
   maxDeleteRatio: Type.Number(),
+  maxChangeRatio: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'hold a run that updates more than this share of records',
+    }),
+  ),
+  maxFieldChangeRatio: Type.Optional(
+    Type.Record(Type.String({ maxLength: 512 }), Type.Number({ minimum: 0, maximum: 1 }), {
+      description:
+        'JSON Pointer → share: hold a run that changes that field in more than that share of records',
+    }),
+  ),
+  requiredFields: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+      maxItems: 64,
+      description: 'JSON Pointers every feed record must carry: a record without one is a feed error',
+    }),
+  ),
   schema: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   indexes: Type.Array(Type.String()),
   indexStates: Type.Array(

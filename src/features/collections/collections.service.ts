@@ -1,8 +1,9 @@
 import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
+import { parsePointer } from '../../json/index.ts';
 import { parseFieldPath } from '../records/record-filter.ts';
-import type { CollectionSettings } from './collections.sql.ts';
+import type { CollectionSettings, RunGuards } from './collections.sql.ts';
 import * as sql from './collections.sql.ts';
 import { type CollectionSchemas, compileRecordSchema } from './record-schema.ts';
 
@@ -37,6 +38,7 @@ interface CollectionRow {
   max_delete_ratio: number;
   record_schema: object | null;
   indexes: string[];
+  guards: CollectionSettings['guards'] | null;
   index_states?: IndexState[];
   created_at: Date;
   updated_at: Date;
@@ -54,6 +56,7 @@ export const DEFAULT_SETTINGS: CollectionSettings = {
   maxDeleteRatio: 0.5,
   schema: null,
   indexes: [],
+  guards: {},
 };
 
 /** Declared indexes per collection, at most. */
@@ -70,8 +73,10 @@ export class CollectionService {
   ) {}
 
   /** Creates the collection or replaces its settings (omitted settings take their defaults). */
-  async put(tenantId: string, name: string, settings: Partial<CollectionSettings>) {
-    const full = { ...DEFAULT_SETTINGS, ...settings };
+  async put(tenantId: string, name: string, settings: Partial<CollectionSettings> & RunGuards) {
+    const { maxChangeRatio, maxFieldChangeRatio, requiredFields, ...rest } = settings;
+    const full = { ...DEFAULT_SETTINGS, ...rest };
+    full.guards = checkGuards({ maxChangeRatio, maxFieldChangeRatio, requiredFields });
     // Checked before anything is written: an invalid schema or index field changes nothing.
     if (full.schema !== null) compileRecordSchema(full.schema);
     full.indexes = checkIndexFields(full.indexes);
@@ -136,6 +141,7 @@ function toCollection(row: CollectionRow): Collection {
     maxDeleteRatio: Number(row.max_delete_ratio),
     schema: row.record_schema ?? null,
     indexes: row.indexes ?? [],
+    guards: row.guards ?? {},
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -144,6 +150,7 @@ function toCollection(row: CollectionRow): Collection {
 function withCounts(row: CollectionRow): CollectionWithCounts {
   return {
     ...toCollection(row),
+    ...(row.guards ?? {}),
     indexStates: row.index_states ?? [],
     counts: {
       records: row.record_count ?? 0,
@@ -186,4 +193,24 @@ async function refuseIdFieldChange(tx: Queryable, tenantId: string, name: string
       `collection "${name}" holds records keyed by "${current.id_field}"; its id field cannot become "${idField}"`,
     );
   }
+}
+
+/** The run guards as set (absent ones left out), their pointers checked. */
+function checkGuards(guards: RunGuards): RunGuards {
+  const checked: RunGuards = {};
+  const pointers = [...Object.keys(guards.maxFieldChangeRatio ?? {}), ...(guards.requiredFields ?? [])];
+  for (const pointer of pointers) {
+    try {
+      if (parsePointer(pointer).length === 0) throw new Error('the whole record is not a field');
+    } catch (error) {
+      throw new AppError(
+        'validation_failed',
+        `guard field ${JSON.stringify(pointer)}: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (guards.maxChangeRatio !== undefined) checked.maxChangeRatio = guards.maxChangeRatio;
+  if (guards.maxFieldChangeRatio !== undefined) checked.maxFieldChangeRatio = guards.maxFieldChangeRatio;
+  if (guards.requiredFields !== undefined) checked.requiredFields = [...new Set(guards.requiredFields)];
+  return checked;
 }

@@ -8,10 +8,18 @@ export interface CollectionSettings {
   schema: object | null;
   /** Fields declared for filtering and sorting, each with an index of its own. */
   indexes: string[];
+  /** Run guards beyond maxDeleteRatio (docs/run-safety.md); each optional. */
+  guards: RunGuards;
+}
+
+export interface RunGuards {
+  maxChangeRatio?: number;
+  maxFieldChangeRatio?: Record<string, number>;
+  requiredFields?: string[];
 }
 
 const COLUMNS = `c.id, c.name, c.id_field, c.delete_policy, c.conflict_policy, c.max_delete_ratio,
-  c.record_schema, c.indexes, c.created_at, c.updated_at`;
+  c.record_schema, c.indexes, c.guards, c.created_at, c.updated_at`;
 
 const COUNTS = `
   (SELECT COALESCE(json_agg(json_build_object('field', i.field, 'state', i.state, 'error', i.error)
@@ -30,10 +38,10 @@ const COUNTS = `
 /** Creates or updates; `inserted` tells which (xmax = 0 only on a fresh insert). */
 export const upsertCollection = (tenantId: string, name: string, s: CollectionSettings) => ({
   text: `INSERT INTO collections AS c (tenant_id, name, id_field, delete_policy, conflict_policy, max_delete_ratio,
-           record_schema, indexes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)
+           record_schema, indexes, guards)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb)
          ON CONFLICT (tenant_id, name) DO UPDATE SET id_field = $3, delete_policy = $4, conflict_policy = $5,
-           max_delete_ratio = $6, record_schema = $7::jsonb, indexes = $8::jsonb, updated_at = now()
+           max_delete_ratio = $6, record_schema = $7::jsonb, indexes = $8::jsonb, guards = $9::jsonb, updated_at = now()
          RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
   values: [
     tenantId,
@@ -44,6 +52,7 @@ export const upsertCollection = (tenantId: string, name: string, s: CollectionSe
     s.maxDeleteRatio,
     s.schema === null ? null : JSON.stringify(s.schema),
     JSON.stringify(s.indexes),
+    JSON.stringify(s.guards),
   ],
 });
 

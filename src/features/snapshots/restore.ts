@@ -93,13 +93,14 @@ export async function restoreSnapshot(
  * was based on (the rule a sync applies, `rebaseOverrides`). For the records written since S: open
  * conflicts that no longer stand are closed; standing ones are open, reopened if they were resolved
  * since, with the values the restored state shows. Records not written since S are as they were.
+ * A revert (src/features/revert/) settles the records it wrote the same way.
  */
-async function settleConflicts(
+export async function settleConflicts(
   tx: Queryable,
   tenantId: string,
   collectionId: string,
   at: string,
-  options: RestoreOptions,
+  options: Pick<RestoreOptions, 'now' | 'apiKeyId'>,
 ): Promise<{ closedConflicts: number; reopenedConflicts: number }> {
   const records = await tx.query<{ record_id: string; source: JsonObject | null; overrides: OverrideSet }>(
     sql.overriddenSince(tenantId, collectionId, at),

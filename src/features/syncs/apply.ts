@@ -6,6 +6,7 @@ import type { JsonObject, OverrideSet } from '../../json/index.ts';
 import { once } from '../../lib/once.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import type { Collection } from '../collections/collections.service.ts';
+import { type GuardReason, guardReasons } from './guards.ts';
 import type { StagedFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
 
@@ -34,6 +35,8 @@ export type ApplyResult = {
   plan: SyncPlan | null;
   /** Set when applying would trip the delete guard (dry runs report it instead of refusing). */
   guard: string | null;
+  /** The guards this run trips (unless forced): it is held, nothing written (docs/run-safety.md). */
+  held: GuardReason[];
   snapshotId: string | null;
   changeId: string | null;
   timings: Record<string, number>;
@@ -111,7 +114,20 @@ export async function applyStaged(
   lap('planMs');
 
   const guard = deleteGuard(full, staged.rows, live, counts.deleted, collection.maxDeleteRatio);
-  if (guard && !input.force && !dryRun) throw new DeleteGuardTripped(guard, counts);
+  const held = input.force
+    ? []
+    : await guardReasons(tx, {
+        tenantId,
+        collectionId: cid,
+        guards: collection.guards,
+        deleteGuard: guard,
+        updated: counts.updated,
+        live,
+      });
+  if (held.length > 0 && !dryRun) {
+    const [sample] = await tx.query<SyncPlan>(sql.samplePlan(tenantId, cid, full, PLAN_SAMPLE));
+    return { counts, plan: sample!, guard, held, snapshotId, changeId, timings };
+  }
 
   if (p.to_merge > 0) {
     const merged = await mergeOverridden(tx, tenantId, collection, runId, dryRun);
@@ -147,7 +163,7 @@ export async function applyStaged(
     const [sample] = await tx.query<SyncPlan>(sql.samplePlan(tenantId, cid, full, PLAN_SAMPLE));
     plan = sample!;
   }
-  return { counts, plan, guard, snapshotId, changeId, timings };
+  return { counts, plan, guard, held, snapshotId, changeId, timings };
 }
 
 function deleteGuard(

@@ -45,6 +45,9 @@ export const SyncRunView = Type.Object({
     Type.Literal('succeeded'),
     Type.Literal('failed'),
     Type.Literal('planned'),
+    Type.Literal('held'),
+    Type.Literal('rejected'),
+    Type.Literal('expired'),
   ]),
   counts: Counts,
   snapshotId: Type.Union([Type.String(), Type.Null()]),
@@ -54,6 +57,10 @@ export const SyncRunView = Type.Object({
   origin: Type.Record(Type.String(), Type.Unknown()),
   startedAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
+  heldUntil: Type.Optional(
+    Type.String({ description: 'a held run: when it expires unless approved or rejected' }),
+  ),
+  revertOf: Type.Optional(Type.String({ description: 'a revert (mode `revert`): the run it undid' })),
   plan: Type.Optional(
     Type.Object({
       create: Type.Array(Type.String()),

@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { compileRecordSchema } from '../collections/record-schema.ts';
+import { holdRun } from '../held-runs/held-runs.service.ts';
 import { recordSyncRun } from '../metrics/metrics.ts';
 import { emitEvent, emitRecoveredFailures } from '../webhooks/webhooks.sql.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type SyncMode,
   type SyncPlan,
 } from './apply.ts';
+import { heldError, requiredFieldsCheck } from './guards.ts';
 import { FeedInvalid, stageFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
 
@@ -47,7 +49,7 @@ export type SyncRunView = {
   mode: SyncMode;
   dryRun: boolean;
   forced: boolean;
-  status: 'running' | 'succeeded' | 'failed' | 'planned';
+  status: 'running' | 'succeeded' | 'failed' | 'planned' | 'held' | 'rejected' | 'expired';
   counts: Partial<SyncCounts>;
   snapshotId: string | null;
   changeId: string | null;
@@ -57,6 +59,10 @@ export type SyncRunView = {
   startedAt: string;
   finishedAt: string | null;
   plan?: SyncPlan;
+  /** A held run: when it expires unless approved or rejected. */
+  heldUntil?: string;
+  /** A revert (mode `revert`): the run it undid. */
+  revertOf?: string;
 };
 
 export type SyncOutcome = { status: number; run: SyncRunView; replayed: boolean };
@@ -77,6 +83,9 @@ type RunRow = {
   started_at: Date;
   finished_at: Date | null;
   started_key: string;
+  hold: { plan?: SyncPlan } | null;
+  held_until: Date | null;
+  reverts_run_id: string | null;
 };
 
 /** Thrown inside the apply transaction to roll it back and answer with the stored response. */
@@ -100,7 +109,7 @@ export class SyncService {
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
-    private readonly options: { snapshotRetentionDays: number },
+    private readonly options: { snapshotRetentionDays: number; heldRunDays?: number },
   ) {}
 
   /**
@@ -120,7 +129,10 @@ export class SyncService {
     });
     const scope = `sync:${collection.id}`;
     // Compiled once per run (cached by the schema's text across runs).
-    const validate = collection.schema === null ? undefined : compileRecordSchema(collection.schema);
+    const validate = requiredFieldsCheck(
+      collection.guards.requiredFields,
+      collection.schema === null ? undefined : compileRecordSchema(collection.schema),
+    );
     let skipped: { count: number; errors: unknown[] } = { count: 0, errors: [] };
     const started = performance.now();
     let staged = 0;
@@ -202,10 +214,33 @@ export class SyncService {
             stageDbWaitMs: feed.dbWaitMs,
             ...applied.timings,
           };
+          if (applied.held.length > 0 && !request.dryRun) {
+            // A guard tripped: nothing applied, the plan and its staged rows kept (docs/run-safety.md).
+            await holdRun(tx, {
+              tenantId,
+              runId,
+              collection,
+              mode: request.mode,
+              applied,
+              staged: feed,
+              heldRunDays: this.options.heldRunDays ?? 7,
+            });
+          }
+          const heldNow = applied.held.length > 0 && !request.dryRun;
           if (request.idempotency) {
             const view = this.viewOf(runId, collection.name, request, applied, started);
-            await tx.query(sql.storeIdempotentResponse(tenantId, scope, request.idempotency.key, 200, view));
+            if (heldNow) view.status = 'held';
+            await tx.query(
+              sql.storeIdempotentResponse(
+                tenantId,
+                scope,
+                request.idempotency.key,
+                heldNow ? 409 : 200,
+                view,
+              ),
+            );
           }
+          if (heldNow) return applied;
           if (request.dryRun) throw new DryRunDone(applied);
           // The outbox, in the apply's transaction: a rolled-back sync announces nothing.
           const event = {
@@ -244,9 +279,13 @@ export class SyncService {
     } finally {
       releaseTurn?.();
     }
+    if (result.held.length > 0 && !request.dryRun) {
+      recordSyncRun('held', staged, (performance.now() - started) / 1000);
+      throw heldError(runId, result);
+    }
     const totalMs = Math.round(performance.now() - started);
     const timings = { ...result.timings, totalMs };
-    const errors: unknown[] = result.guard ? [{ code: 'delete_guard', message: result.guard }] : [];
+    const errors: unknown[] = guardErrors(result);
     // Rows left out for the schema (invalidRecords=skip): counted and listed in the run.
     if (validate && request.invalidRecords === 'skip') {
       result.counts = { ...result.counts, skipped: skipped.count };
@@ -406,7 +445,7 @@ export class SyncService {
       counts: applied.counts,
       snapshotId: applied.snapshotId,
       changeId: applied.changeId,
-      errors: applied.guard ? [{ code: 'delete_guard', message: applied.guard }] : [],
+      errors: guardErrors(applied),
       timings: { ...applied.timings, totalMs: Math.round(performance.now() - started) },
       origin: request.origin,
       startedAt: new Date(now.getTime() - (performance.now() - started)).toISOString(),
@@ -513,5 +552,14 @@ function toView(row: RunRow): SyncRunView {
     origin: row.origin,
     startedAt: row.started_at.toISOString(),
     finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+    ...(row.hold?.plan ? { plan: row.hold.plan } : {}),
+    ...(row.held_until ? { heldUntil: row.held_until.toISOString() } : {}),
+    ...(row.reverts_run_id ? { revertOf: row.reverts_run_id } : {}),
   };
+}
+
+/** What a dry run reports of the guards the run would trip. */
+function guardErrors(result: ApplyResult): unknown[] {
+  if (result.held.length > 0) return result.held;
+  return result.guard ? [{ code: 'delete_guard', message: result.guard }] : [];
 }

@@ -7,7 +7,8 @@ import { HASH_CHARS } from '../../sync/stored-index.ts';
 
 // started_key: the start time to the microsecond, as text, for exact cursors (a Date keeps milliseconds).
 const RUN_COLUMNS = `r.id, c.name AS collection, r.mode, r.dry_run, r.forced, r.status, r.counts, r.errors,
-  r.timings, r.snapshot_id, r.change_id, r.origin, r.started_at, r.finished_at,
+  r.timings, r.snapshot_id, r.change_id, r.origin, r.started_at, r.finished_at, r.hold, r.held_until,
+  r.reverts_run_id,
   to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
 
 export function insertRun(
