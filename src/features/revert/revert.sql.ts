@@ -4,9 +4,20 @@ import type { Statement } from '../../db/database.ts';
 // (index records_change) and those whose version C was closed since (index record_versions_change).
 // The version before C is the one C closed: the version number before (every write moves it by one and
 // closes the one before, docs/internals.md) and valid_to = C, so one primary-key probe per record.
-// Joined on valid_to alone, a plan made on stale statistics probed the index of valid_to, every version
-// C closed once per record (O(n²): 55 s for a 10,000-record run). A gap in the versions reads as a
-// missing version before, which refuses the revert rather than take the record for one the run made.
+// The probe walks the primary key backwards from the record's version (ORDER BY version DESC LIMIT 1,
+// which no other index serves): as a plain join, or with version equality, a plan made on stale
+// statistics rescanned the collection's versions through record_versions_valid_to once per record
+// (O(n²)). A gap in the versions reads as a missing version before, which refuses the revert rather
+// than take the record for one the run made.
+
+/** The version `version - 1` of `alias`'s record, if C closed it: one primary-key probe. */
+const versionBefore = (alias: string) => `LEFT JOIN LATERAL (
+    SELECT v.record_id, v.version, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete,
+           v.data, v.valid_to
+      FROM record_versions v
+     WHERE v.tenant_id = $1 AND v.collection_id = $2 AND v.record_id = ${alias}.record_id
+       AND v.version < ${alias}.version
+     ORDER BY v.version DESC LIMIT 1) b ON b.version = ${alias}.version - 1 AND b.valid_to = $3`;
 
 /** The run, its collection, and whether its change is older than the retention window (days). */
 export function findRun(tenantId: string, runId: string, retentionDays: number): Statement {
@@ -40,8 +51,7 @@ const UNTOUCHED = `SELECT r.record_id, r.version, r.data IS NULL AS was_deleted,
     b.source, b.source_hash, coalesce(b.upstream_gone, false) AS upstream_gone,
     coalesce(b.overrides, '{}'::jsonb) AS overrides, b.manual_delete, b.data
   FROM records r
-  LEFT JOIN record_versions b ON b.tenant_id = $1 AND b.collection_id = $2 AND b.record_id = r.record_id
-    AND b.version = r.version - 1 AND b.valid_to + 0 = $3
+  ${versionBefore('r')}
   WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id = $3`;
 
 /**
@@ -98,8 +108,7 @@ export function selectRewritten(
         ${state('a')}, ${state('b')}, ${state('n')}
       FROM record_versions a
       JOIN records n ON n.tenant_id = $1 AND n.collection_id = $2 AND n.record_id = a.record_id
-      LEFT JOIN record_versions b ON b.tenant_id = $1 AND b.collection_id = $2 AND b.record_id = a.record_id
-        AND b.version = a.version - 1 AND b.valid_to + 0 = $3
+      ${versionBefore('a')}
       WHERE a.tenant_id = $1 AND a.collection_id = $2 AND a.valid_from = $3
         AND ($4::text IS NULL OR a.record_id > $4::text)
       ORDER BY a.record_id LIMIT $5`,
