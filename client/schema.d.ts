@@ -198,6 +198,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{collection}/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The collection's named sources: the fields each owns, priorities, schedules
+         * @description Always includes `default` (owning every field at priority 0 unless stored otherwise).
+         */
+        get: operations["listCollectionSources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection}/sources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One named source of the collection
+         * @description Its fields, priority, ignoreEmpty and schedule (header names only).
+         */
+        get: operations["getCollectionSource"];
+        /**
+         * Create or replace a named source: the fields it owns, its priority, optionally a schedule
+         * @description A sync names its source (`?source=`); it writes only the fields the source owns. `url` and `schedule` go together (a scheduled fetch, as …/source); without them the source is fed by pushed syncs.
+         */
+        put: operations["putCollectionSource"];
+        post?: never;
+        /**
+         * Remove a named source (the values it gave records stay until they are next synced)
+         * @description Its settings and schedule go; `default` then owns every field again if it was stored.
+         */
+        delete: operations["deleteCollectionSource"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sources": {
         parameters: {
             query?: never;
@@ -1807,6 +1855,368 @@ export interface operations {
             };
         };
     };
+    listCollectionSources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            name: string;
+                            fields: string[];
+                            priority: number;
+                            ignoreEmpty: boolean;
+                            url: string | null;
+                            schedule: string | null;
+                            mode: string | null;
+                            headerNames: string[];
+                            nextRunAt: string | null;
+                            lastRun: {
+                                at: string;
+                                status: string;
+                                error: string | null;
+                            } | null;
+                            /** @description false for the implicit `default` of a collection that never stored one */
+                            stored: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCollectionSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        fields: string[];
+                        priority: number;
+                        ignoreEmpty: boolean;
+                        url: string | null;
+                        schedule: string | null;
+                        mode: string | null;
+                        headerNames: string[];
+                        nextRunAt: string | null;
+                        lastRun: {
+                            at: string;
+                            status: string;
+                            error: string | null;
+                        } | null;
+                        /** @description false for the implicit `default` of a collection that never stored one */
+                        stored: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putCollectionSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description JSON Pointers this source owns; "/" (the default) owns every field */
+                    fields?: string[];
+                    /** @description where two sources own one field, the higher priority wins (default 0) */
+                    priority?: number;
+                    /** @description a null or "" from this source counts as not having the field (default false) */
+                    ignoreEmpty?: boolean;
+                    /** @description http or https; public addresses only unless the operator allows private ones */
+                    url?: string;
+                    /** @description cron expression in UTC: 5 fields, 6 with seconds first, or a preset such as @hourly */
+                    schedule?: string;
+                    /**
+                     * @default full
+                     * @enum {string}
+                     */
+                    mode?: "full" | "partial";
+                    /** @description extra request headers, e.g. an upstream Authorization; never shown back, and not sent after a redirect to another origin. Names are RFC 9110 tokens, values printable ASCII */
+                    headers?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        fields: string[];
+                        priority: number;
+                        ignoreEmpty: boolean;
+                        url: string | null;
+                        schedule: string | null;
+                        mode: string | null;
+                        headerNames: string[];
+                        nextRunAt: string | null;
+                        lastRun: {
+                            at: string;
+                            status: string;
+                            error: string | null;
+                        } | null;
+                        /** @description false for the implicit `default` of a collection that never stored one */
+                        stored: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        fields: string[];
+                        priority: number;
+                        ignoreEmpty: boolean;
+                        url: string | null;
+                        schedule: string | null;
+                        mode: string | null;
+                        headerNames: string[];
+                        nextRunAt: string | null;
+                        lastRun: {
+                            at: string;
+                            status: string;
+                            error: string | null;
+                        } | null;
+                        /** @description false for the implicit `default` of a collection that never stored one */
+                        stored: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type. The problem's `code` says which. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCollectionSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSources: {
         parameters: {
             query?: {
@@ -1829,6 +2239,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             collection: string;
+                            /** @description the named source; the routes of …/source act on `default` */
+                            name: string;
                             url: string;
                             schedule: string;
                             mode: string;
@@ -1896,6 +2308,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -1988,6 +2402,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -2011,6 +2427,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -2161,6 +2579,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -2930,6 +3350,8 @@ export interface operations {
                         items: {
                             id: string;
                             collection: string;
+                            /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                            source: string | null;
                             mode: string;
                             dryRun: boolean;
                             forced: boolean;
@@ -2945,6 +3367,8 @@ export interface operations {
                                 overridesRetired?: number;
                                 rows?: number;
                                 skipped?: number;
+                                /** @description fields of the feed the source does not own, left out (several sources only) */
+                                ignoredFields?: number;
                             } & {
                                 [key: string]: unknown;
                             };
@@ -3014,6 +3438,8 @@ export interface operations {
             query?: {
                 mode?: "full" | "partial";
                 dryRun?: boolean;
+                /** @description the collection's named source this feed is for (default `default`); it writes only that source's fields */
+                source?: string;
                 force?: boolean;
                 /** @description rows the collection's schema refuses: 'refuse' the feed (default) or 'skip' them, listed in the run */
                 invalidRecords?: "refuse" | "skip";
@@ -3081,6 +3507,8 @@ export interface operations {
                     "application/json": {
                         id: string;
                         collection: string;
+                        /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                        source: string | null;
                         mode: string;
                         dryRun: boolean;
                         forced: boolean;
@@ -3096,6 +3524,8 @@ export interface operations {
                             overridesRetired?: number;
                             rows?: number;
                             skipped?: number;
+                            /** @description fields of the feed the source does not own, left out (several sources only) */
+                            ignoredFields?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -3232,6 +3662,8 @@ export interface operations {
                     "application/json": {
                         id: string;
                         collection: string;
+                        /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                        source: string | null;
                         mode: string;
                         dryRun: boolean;
                         forced: boolean;
@@ -3247,6 +3679,8 @@ export interface operations {
                             overridesRetired?: number;
                             rows?: number;
                             skipped?: number;
+                            /** @description fields of the feed the source does not own, left out (several sources only) */
+                            ignoredFields?: number;
                         } & {
                             [key: string]: unknown;
                         };

@@ -26,6 +26,8 @@ import { RecordService } from './features/records/records.service.ts';
 import { validationRoutes } from './features/records/validation.routes.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
+import { namedSourceRoutes } from './features/sources/named-sources.routes.ts';
+import { NamedSourceService } from './features/sources/named-sources.service.ts';
 import { sourceRoutes } from './features/sources/sources.routes.ts';
 import { SourceService } from './features/sources/sources.service.ts';
 import { syncRoutes } from './features/syncs/syncs.routes.ts';
@@ -152,6 +154,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });
+  await app.register(namedSourceRoutes, {
+    namedSources: new NamedSourceService(db, collections, { allowPrivate: config.allowPrivateFeedUrls }),
+  });
   await app.register(sourceRoutes, {
     sources: new SourceService(db, collections, { allowPrivate: config.allowPrivateFeedUrls }),
   });

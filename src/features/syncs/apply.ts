@@ -150,7 +150,7 @@ export async function applyStaged(
   return { counts, plan, guard, snapshotId, changeId, timings };
 }
 
-function deleteGuard(
+export function deleteGuard(
   full: boolean,
   rows: number,
   live: number,

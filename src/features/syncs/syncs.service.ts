@@ -6,6 +6,11 @@ import type { FeedFormat } from '../../sync/feed/index.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { compileRecordSchema } from '../collections/record-schema.ts';
 import { recordSyncRun } from '../metrics/metrics.ts';
+import {
+  isSingleSource,
+  loadSourceDefinitions,
+  namedSourceNotFound,
+} from '../sources/named-sources.service.ts';
 import { emitEvent } from '../webhooks/webhooks.sql.ts';
 import {
   type ApplyResult,
@@ -15,6 +20,7 @@ import {
   type SyncMode,
   type SyncPlan,
 } from './apply.ts';
+import { applySourceFeed, sourceProjector } from './source-sync.ts';
 import { FeedInvalid, stageFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
 
@@ -28,6 +34,8 @@ export type SyncOrigin = {
 export type SyncRequest = {
   tenantId: string;
   collection: string;
+  /** The collection's named source the feed is for (docs/sources.md); `default` when absent. */
+  source?: string;
   mode: SyncMode;
   dryRun: boolean;
   force: boolean;
@@ -44,6 +52,8 @@ export type SyncRequest = {
 export type SyncRunView = {
   id: string;
   collection: string;
+  /** The named source the run wrote for; null when the collection's one source owns everything. */
+  source: string | null;
   mode: SyncMode;
   dryRun: boolean;
   forced: boolean;
@@ -64,6 +74,7 @@ export type SyncOutcome = { status: number; run: SyncRunView; replayed: boolean 
 type RunRow = {
   id: string;
   collection: string;
+  source_name: string | null;
   mode: SyncMode;
   dry_run: boolean;
   forced: boolean;
@@ -111,10 +122,25 @@ export class SyncService {
   async run(request: SyncRequest): Promise<SyncOutcome> {
     const { tenantId } = request;
     const runId = randomUUID();
+    const sourceName = request.source ?? 'default';
     const collection = await withTenant(this.db, tenantId, async (tx) => {
       const found = await this.collections.require(tx, tenantId, request.collection);
+      const sources = await loadSourceDefinitions(tx, tenantId, found.id);
+      if (!sources.some((source) => source.name === sourceName)) {
+        throw namedSourceNotFound(request.collection, sourceName);
+      }
+      const named = isSingleSource(sources) ? null : sourceName;
       await tx.query(
-        sql.insertRun(tenantId, runId, found.id, request.mode, request.dryRun, request.force, request.origin),
+        sql.insertRun(
+          tenantId,
+          runId,
+          found.id,
+          request.mode,
+          request.dryRun,
+          request.force,
+          request.origin,
+          named,
+        ),
       );
       return found;
     });
@@ -147,7 +173,14 @@ export class SyncService {
             changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
           }
           const t0 = performance.now();
+          // Read again under the lock: the sources decide which path this sync takes.
+          const sources = await loadSourceDefinitions(tx, tenantId, collection.id);
+          const source = sources.find((candidate) => candidate.name === sourceName);
+          if (!source) throw namedSourceNotFound(request.collection, sourceName);
+          const single = isSingleSource(sources);
+          const projector = single ? null : sourceProjector(source, collection.idField);
           const feed = await stageFeed(tx, request.feed, {
+            ...(projector ? { source: { name: source.name, project: projector.project } } : {}),
             tenantId,
             collectionId: collection.id,
             full: request.mode === 'full',
@@ -184,7 +217,7 @@ export class SyncService {
               throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
             }
           }
-          const applied = await applyStaged(tx, {
+          const applyInput = {
             tenantId,
             runId,
             collection,
@@ -194,7 +227,15 @@ export class SyncService {
             staged: feed,
             snapshotId,
             changeId,
-          });
+          };
+          const applied = projector
+            ? await applySourceFeed(tx, {
+                ...applyInput,
+                source,
+                sources,
+                ignoredFields: projector.ignoredFields,
+              })
+            : await applyStaged(tx, applyInput);
           applied.timings = {
             lockWaitMs: lockMs,
             indexMs: feed.indexMs,
@@ -394,6 +435,7 @@ export class SyncService {
     const view: SyncRunView = {
       id: runId,
       collection,
+      source: request.source ?? null,
       mode: request.mode,
       dryRun: request.dryRun,
       forced: request.force,
@@ -496,6 +538,7 @@ function toView(row: RunRow): SyncRunView {
   return {
     id: row.id,
     collection: row.collection,
+    source: row.source_name,
     mode: row.mode,
     dryRun: row.dry_run,
     forced: row.forced,

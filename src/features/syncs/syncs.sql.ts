@@ -7,7 +7,7 @@ import { HASH_CHARS } from '../../sync/stored-index.ts';
 
 // started_key: the start time to the microsecond, as text, for exact cursors (a Date keeps milliseconds).
 const RUN_COLUMNS = `r.id, c.name AS collection, r.mode, r.dry_run, r.forced, r.status, r.counts, r.errors,
-  r.timings, r.snapshot_id, r.change_id, r.origin, r.started_at, r.finished_at,
+  r.timings, r.snapshot_id, r.change_id, r.origin, r.started_at, r.finished_at, r.source_name,
   to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
 
 export function insertRun(
@@ -18,11 +18,12 @@ export function insertRun(
   dryRun: boolean,
   forced: boolean,
   origin: unknown,
+  sourceName: string | null = null,
 ): Statement {
   return {
-    text: `INSERT INTO sync_runs (tenant_id, id, collection_id, mode, dry_run, forced, status, origin)
-      VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb)`,
-    values: [tenantId, runId, collectionId, mode, dryRun, forced, JSON.stringify(origin)],
+    text: `INSERT INTO sync_runs (tenant_id, id, collection_id, mode, dry_run, forced, status, origin, source_name)
+      VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb, $8)`,
+    values: [tenantId, runId, collectionId, mode, dryRun, forced, JSON.stringify(origin), sourceName],
   };
 }
 
@@ -340,7 +341,7 @@ export function updatePlain(tenantId: string, collectionId: string, changeId: st
           JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
           WHERE NOT f.deleted AND ${CHANGED} AND r.overrides = '{}'::jsonb)
       UPDATE records r SET source = n.doc, source_hash = n.hash,
-        data = CASE WHEN r.manual_delete IS NULL THEN 'true'::jsonb END,
+        data = CASE WHEN r.manual_delete IS NULL THEN 'true'::jsonb END, source_parts = NULL,
         upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
       FROM n
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = n.record_id`,
@@ -368,7 +369,7 @@ export function selectToMerge(
 export function updateMerged(tenantId: string, collectionId: string, changeId: string): Statement {
   return {
     text: `UPDATE records r SET source = m.source::jsonb, source_hash = f.hash, overrides = m.overrides::jsonb,
-        data = m.data::jsonb, upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
+        data = m.data::jsonb, source_parts = NULL, upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
       FROM sync_merged m JOIN sync_feed f ON f.record_id = m.record_id
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = m.record_id`,
     values: [tenantId, collectionId, changeId],
