@@ -818,6 +818,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{collection}/records/{id}/blame": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who set each field of a record, and when: a source and its sync run, an API key, a restore
+         * @description For every leaf of the effective value: its value, the change that set it (the oldest version, walking back from now, in which it already had that value) and who made that change.
+         */
+        get: operations["blameRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/collections/{collection}/validate": {
         parameters: {
             query?: never;
@@ -5690,6 +5710,88 @@ export interface operations {
                         [key: string]: unknown;
                     }[];
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    blameRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        leaves: {
+                            /** @description JSON Pointer of a leaf (a value that is not an object) */
+                            path: string;
+                            value: unknown;
+                            setBy: {
+                                /** @description source (a sync) | api (an edit with an API key) | restore | another change kind */
+                                kind: string;
+                                /** @description the named source whose value this is */
+                                source?: string;
+                                syncRunId?: string | null;
+                                apiKeyId?: string | null;
+                                snapshotId?: string | null;
+                            };
+                            at: string | null;
+                            changeId: string;
+                            version: number;
+                            /** @description false when the leaf had this value already in the oldest version read (500): it was set earlier */
+                            complete: boolean;
+                        }[];
+                    };
                 };
             };
             /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */

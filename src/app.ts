@@ -6,6 +6,8 @@ import type { Database } from './db/database.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { backupRoutes } from './features/backups/backups.routes.ts';
+import { blameRoutes } from './features/blame/blame.routes.ts';
+import { BlameService } from './features/blame/blame.service.ts';
 import { changeRoutes } from './features/changes/changes.routes.ts';
 import { ChangeFeed } from './features/changes/changes.service.ts';
 import { ChangeNotifier } from './features/changes/notifier.ts';
@@ -192,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes, { webhooks });
   const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
   await app.register(recordRoutes, { records, snapshots, queries, feed });
+  await app.register(blameRoutes, { blame: new BlameService(db, collections) });
   await app.register(validationRoutes, { db });
   await app.register(sessionRoutes, { sessions, lifetimeSeconds: config.sessionLifetimeSeconds });
   await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
