@@ -131,6 +131,12 @@ export async function applySourceFeed(
 
   const decide = (row: PageRow) => {
     const parts = row.stored ? storedParts(row) : {};
+    // Staged without the index (a small feed): a row equal to the source's stored part changes nothing.
+    const mine = Object.hasOwn(parts, source.name) ? parts[source.name] : undefined;
+    if (!row.deleted && row.hash !== null && mine?.h === row.hash && !row.upstream_gone) {
+      counts.unchanged++;
+      return;
+    }
     if (row.deleted) delete parts[source.name];
     else parts[source.name] = { h: row.hash, v: JSON.parse(row.doc!) as JsonObject };
     const partsText = JSON.stringify(parts);

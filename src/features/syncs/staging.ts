@@ -90,18 +90,26 @@ export async function stageFeed(
      * `project` makes of it (the fields the source owns).
      */
     source?: { name: string; project: (record: FeedRecord) => string };
+    /**
+     * A small feed into a large collection (index-strategy.ts): no stored index is read; every row is
+     * staged and the database's plan tells new, changed and unchanged apart.
+     */
+    skipIndex?: boolean;
   },
 ): Promise<StagedFeed & { indexMs: number; dbWaitMs: number }> {
   await tx.query(sql.createStaging);
   await tx.query(sql.createGoneStaging);
   const t0 = performance.now();
   const own = options.source;
-  const stored = await loadStoredIndex(
-    tx,
-    own
-      ? copySourceIndex(options.tenantId, options.collectionId, own.name)
-      : sql.copyStoredIndex(options.tenantId, options.collectionId),
-  );
+  const stored = options.skipIndex
+    ? new StoredIndex()
+    : await loadStoredIndex(
+        tx,
+        own
+          ? copySourceIndex(options.tenantId, options.collectionId, own.name)
+          : sql.copyStoredIndex(options.tenantId, options.collectionId),
+      );
+  const insertNew = options.changeId !== null && !options.skipIndex;
   const indexMs = Math.round(performance.now() - t0);
 
   const writer = new ChunkWriter(tx, options.tenantId, options.collectionId, options.changeId);
@@ -129,7 +137,7 @@ export async function stageFeed(
         if (record.known === 'unchanged') unchanged++;
         else if (record.tombstone) writer.stage(record, true);
         else if (own) writer.stage({ ...record, text: own.project(record) }, false);
-        else if (record.known === undefined && options.changeId !== null) writer.insert(record);
+        else if (record.known === undefined && insertNew) writer.insert(record);
         else writer.stage(record, false);
       }
       seen += step.value.records.length;

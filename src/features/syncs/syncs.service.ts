@@ -20,6 +20,7 @@ import {
   type SyncMode,
   type SyncPlan,
 } from './apply.ts';
+import { skipsStoredIndex } from './index-strategy.ts';
 import { applySourceFeed, sourceProjector } from './source-sync.ts';
 import { FeedInvalid, stageFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
@@ -45,6 +46,8 @@ export type SyncRequest = {
   /** With a key: the same key and body replay the first result; another body is refused. */
   idempotency?: { key: string; requestHash: () => string };
   onProgress?: (rows: number) => void;
+  /** The feed's size when known before it is read (a spooled body): small feeds may skip the index. */
+  feedBytes?: number;
   /** 'skip': rows the collection's schema refuses are left out and listed in the run; default 'refuse'. */
   invalidRecords?: 'refuse' | 'skip';
 };
@@ -179,7 +182,14 @@ export class SyncService {
           if (!source) throw namedSourceNotFound(request.collection, sourceName);
           const single = isSingleSource(sources);
           const projector = single ? null : sourceProjector(source, collection.idField);
+          const skipIndex = await skipsStoredIndex(tx, {
+            tenantId,
+            collectionId: collection.id,
+            partial: request.mode === 'partial',
+            feedBytes: request.feedBytes,
+          });
           const feed = await stageFeed(tx, request.feed, {
+            skipIndex,
             ...(projector ? { source: { name: source.name, project: projector.project } } : {}),
             tenantId,
             collectionId: collection.id,
@@ -239,6 +249,7 @@ export class SyncService {
           applied.timings = {
             lockWaitMs: lockMs,
             indexMs: feed.indexMs,
+            ...(skipIndex ? { indexSkipped: 1 } : {}),
             stageMs,
             stageDbWaitMs: feed.dbWaitMs,
             ...applied.timings,
