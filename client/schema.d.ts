@@ -1493,7 +1493,10 @@ export interface operations {
                             name: string;
                             idField: string;
                             deletePolicy: string;
-                            conflictPolicy: string;
+                            conflictPolicy: string | {
+                                [key: string]: string;
+                            };
+                            overlap: string;
                             maxDeleteRatio: number;
                             schema: {
                                 [key: string]: unknown;
@@ -1576,7 +1579,10 @@ export interface operations {
                         name: string;
                         idField: string;
                         deletePolicy: string;
-                        conflictPolicy: string;
+                        conflictPolicy: string | {
+                            [key: string]: string;
+                        };
+                        overlap: string;
                         maxDeleteRatio: number;
                         schema: {
                             [key: string]: unknown;
@@ -1668,8 +1674,15 @@ export interface operations {
                     idField?: string;
                     /** @enum {string} */
                     deletePolicy?: "delete" | "keep";
-                    /** @enum {string} */
-                    conflictPolicy?: "keep-manual" | "take-source";
+                    /** @description one policy, or a map from JSON Pointer to policy: { "/price": "take-source", "/": "keep-manual" } (the longest matching pointer wins) */
+                    conflictPolicy?: ("keep-manual" | "take-source") | {
+                        [key: string]: "keep-manual" | "take-source";
+                    };
+                    /**
+                     * @description two sources with different values for a field they both own: the higher priority wins (priority, the default), or wins and opens a conflict of kind source (conflict)
+                     * @enum {string}
+                     */
+                    overlap?: "priority" | "conflict";
                     maxDeleteRatio?: number;
                     /** @description a JSON Schema (2020-12) every record must fit (docs/querying.md); null: none */
                     schema?: {
@@ -1691,7 +1704,10 @@ export interface operations {
                         name: string;
                         idField: string;
                         deletePolicy: string;
-                        conflictPolicy: string;
+                        conflictPolicy: string | {
+                            [key: string]: string;
+                        };
+                        overlap: string;
                         maxDeleteRatio: number;
                         schema: {
                             [key: string]: unknown;
@@ -1730,7 +1746,10 @@ export interface operations {
                         name: string;
                         idField: string;
                         deletePolicy: string;
-                        conflictPolicy: string;
+                        conflictPolicy: string | {
+                            [key: string]: string;
+                        };
+                        overlap: string;
                         maxDeleteRatio: number;
                         schema: {
                             [key: string]: unknown;
@@ -3799,6 +3818,12 @@ export interface operations {
                             syncId: string | null;
                             createdAt: string;
                             resolvedAt: string | null;
+                            /** @description override: upstream moved under a manual value; source: two sources disagree on a field both own (overlap: conflict), the higher priority shown */
+                            kind: string;
+                            /** @description the source that moved (override) or won (source); null with one source */
+                            source: string | null;
+                            /** @description kind source: the lower-priority source, whose value is manualValue */
+                            otherSource: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -3887,6 +3912,12 @@ export interface operations {
                         syncId: string | null;
                         createdAt: string;
                         resolvedAt: string | null;
+                        /** @description override: upstream moved under a manual value; source: two sources disagree on a field both own (overlap: conflict), the higher priority shown */
+                        kind: string;
+                        /** @description the source that moved (override) or won (source); null with one source */
+                        source: string | null;
+                        /** @description kind source: the lower-priority source, whose value is manualValue */
+                        otherSource: string | null;
                     };
                 };
             };

@@ -29,9 +29,11 @@ ALTER TABLE collections ADD COLUMN overlap text NOT NULL DEFAULT 'priority'
 ALTER TABLE records ADD COLUMN source_parts jsonb;
 ALTER TABLE record_versions ADD COLUMN source_parts jsonb;
 
--- A conflict between two sources names them; a conflict under an override names the source.
+-- A conflict between two sources (kind source) names both: source_name won, other_source lost, and
+-- manual_value holds the losing value; a conflict under an override names the source that moved.
 ALTER TABLE conflicts ADD COLUMN kind text NOT NULL DEFAULT 'override' CHECK (kind IN ('override', 'source'));
 ALTER TABLE conflicts ADD COLUMN source_name text;
+ALTER TABLE conflicts ADD COLUMN other_source text;  -- kind source: the lower-priority source whose value lost
 
 CREATE OR REPLACE FUNCTION records_keep_history() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -45,3 +47,7 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
+
+-- Per-field conflict policy: a map from JSON Pointer to policy (the longest matching pointer wins);
+-- NULL when the collection has one policy, conflict_policy (which holds the map's "/" otherwise).
+ALTER TABLE collections ADD COLUMN conflict_policies jsonb;

@@ -50,7 +50,11 @@ export function lockNamedRecords(tenantId: string, collectionId: string): Statem
   };
 }
 
-const STORED_COLUMNS = `r.record_id IS NOT NULL AS stored, r.source, r.source_hash, r.source_parts,
+// The merged source value is read only where it is needed (overrides to rebase, or no parts yet): with
+// parts it is their merge, and reading it too doubled what each page carried.
+const STORED_COLUMNS = `r.record_id IS NOT NULL AS stored, r.source IS NOT NULL AS from_upstream,
+  CASE WHEN r.source_parts IS NULL OR r.overrides <> '{}'::jsonb THEN r.source END AS source,
+  r.source_hash, r.source_parts,
   coalesce(r.upstream_gone, false) AS upstream_gone, coalesce(r.overrides, '{}'::jsonb) AS overrides,
   r.manual_delete, r.data IS NOT NULL AS live`;
 

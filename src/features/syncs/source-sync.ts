@@ -1,7 +1,7 @@
 import { chunkRows, copyRow } from '../../db/copy/copy-text.ts';
 import type { Queryable } from '../../db/database.ts';
 import { asOwner } from '../../db/tenant-scope.ts';
-import type { JsonObject, OverrideSet } from '../../json/index.ts';
+import { type JsonObject, jsonEqual, type OverrideSet } from '../../json/index.ts';
 import type { FeedRecord } from '../../sync/feed/index.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import {
@@ -10,6 +10,7 @@ import {
   ownedTree,
   projectOwned,
   type SourceDefinition,
+  type SourceOverlap,
   type SourceParts,
   storedParts,
 } from '../../sync/merge-sources.ts';
@@ -57,6 +58,9 @@ type PageRow = {
   deleted: boolean;
   doc: string | null;
   stored: boolean;
+  /** False for a record made by hand (no source value). */
+  from_upstream: boolean;
+  /** Only where needed: no parts yet, or overrides to rebase (see selectFeedPage). */
   source: JsonObject | null;
   source_hash: string | null;
   source_parts: SourceParts | null;
@@ -123,6 +127,8 @@ export async function applySourceFeed(
 
   const lines: string[] = [];
   const conflicts: (MergeConflict & { record_id: string })[] = [];
+  const sourceConflicts: { record_id: string; overlap: SourceOverlap }[] = [];
+  const overlapConflicts = collection.overlap === 'conflict';
   const settled: { record_id: string; path: string }[] = [];
   const plan = { create: [] as string[], update: [] as string[], delete: [] as string[] };
   const note = (kind: keyof typeof plan, id: string) => {
@@ -144,9 +150,8 @@ export async function applySourceFeed(
     if (!anyPart) {
       if (!row.stored) return; // a tombstone for a record never stored
       // No source has it any more: gone upstream. A tombstone deletes; absence follows the policy.
-      const remove =
-        row.live && (row.hash === null ? deletePolicy === 'delete' : true) && row.source !== null;
-      if (row.source === null) return; // made by hand: never deleted by a sync
+      const remove = row.live && (row.hash === null ? deletePolicy === 'delete' : true);
+      if (!row.from_upstream) return; // made by hand: never deleted by a sync
       if (remove) {
         counts.deleted++;
         note('delete', row.record_id);
@@ -154,7 +159,23 @@ export async function applySourceFeed(
       lines.push(copyRow([row.record_id, remove ? 'gone-delete' : 'gone-keep', null, partsText, null, null]));
       return;
     }
-    const merged = mergeParts(parts, ordered).value;
+    const mergedParts = mergeParts(parts, ordered);
+    const merged = mergedParts.value;
+    if (overlapConflicts && mergedParts.overlaps.length > 0) {
+      // Only a disagreement this sync made: one already there (same values) was decided before.
+      const before = row.stored ? mergeParts(storedParts(row), ordered).overlaps : [];
+      for (const overlap of mergedParts.overlaps) {
+        const known = before.some(
+          (old) =>
+            old.path === overlap.path &&
+            old.winner === overlap.winner &&
+            old.loser === overlap.loser &&
+            jsonEqual(old.winnerValue, overlap.winnerValue) &&
+            jsonEqual(old.loserValue, overlap.loserValue),
+        );
+        if (!known) sourceConflicts.push({ record_id: row.record_id, overlap });
+      }
+    }
     if (!row.stored) {
       counts.created++;
       note('create', row.record_id);
@@ -164,7 +185,7 @@ export async function applySourceFeed(
     const revived = !row.live && row.manual_delete === null && row.upstream_gone;
     let overrides = row.overrides;
     let data: string | null = row.manual_delete ? null : 'true';
-    if (Object.keys(overrides).length > 0 || row.source === null) {
+    if (Object.keys(overrides).length > 0 || !row.from_upstream) {
       const result = mergeRecord(
         { source: row.source, overrides, manualDelete: row.manual_delete },
         merged,
@@ -214,6 +235,7 @@ export async function applySourceFeed(
       lines.length = 0;
     }
   }
+  counts.conflicts += sourceConflicts.length;
   lap('mergeMs');
 
   const guard = deleteGuard(full, staged.rows, staged.live, counts.deleted, collection.maxDeleteRatio);
@@ -227,15 +249,29 @@ export async function applySourceFeed(
       await tx.query(own.updateSourceRows(tenantId, cid, changeId));
     if (settled.length > 0) await tx.query(sql.closeConflicts(tenantId, cid, settled));
     const toRecord = conflicts.filter((c) => c.changedInThisSync || c.status === 'open');
-    if (toRecord.length > 0) {
-      const rowsOut = toRecord.map((c) => ({
+    if (toRecord.length + sourceConflicts.length > 0) {
+      const rowsOut: Record<string, unknown>[] = toRecord.map((c) => ({
         record_id: c.record_id,
         path: c.path,
         manual_value: c.manualValue,
         source_value: c.sourceValue,
         previous_source_value: c.previousSourceValue,
         status: c.status,
+        source_name: source.name,
       }));
+      for (const { record_id, overlap } of sourceConflicts) {
+        rowsOut.push({
+          record_id,
+          path: overlap.path,
+          manual_value: overlap.loserValue,
+          source_value: overlap.winnerValue,
+          previous_source_value: null,
+          status: 'open',
+          kind: 'source',
+          source_name: overlap.winner,
+          other_source: overlap.loser,
+        });
+      }
       await tx.query(sql.upsertConflicts(tenantId, cid, input.runId, rowsOut));
     }
     const grown = counts.created - counts.revived;

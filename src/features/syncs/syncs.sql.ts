@@ -426,21 +426,27 @@ export function upsertConflicts(
 ): Statement {
   return {
     text: `WITH input AS (
-        SELECT * FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, path text, manual_value jsonb,
-          source_value jsonb, previous_source_value jsonb, status text)
+        SELECT x.record_id, x.path, x.manual_value, x.source_value, x.previous_source_value, x.status,
+          coalesce(x.kind, 'override') AS kind, x.source_name, x.other_source
+        FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, path text, manual_value jsonb,
+          source_value jsonb, previous_source_value jsonb, status text, kind text, source_name text, other_source text)
       ), refreshed AS (
-        UPDATE conflicts c SET source_value = i.source_value, sync_run_id = $3
+        UPDATE conflicts c SET source_value = i.source_value, manual_value = CASE WHEN i.kind = 'source'
+            THEN i.manual_value ELSE c.manual_value END, source_name = i.source_name, other_source = i.other_source,
+          sync_run_id = $3
         FROM input i
         WHERE i.status = 'open' AND c.tenant_id = $1 AND c.collection_id = $2 AND c.record_id = i.record_id
-          AND c.path = i.path AND c.status = 'open'
-        RETURNING c.record_id, c.path
+          AND c.path = i.path AND c.status = 'open' AND c.kind = i.kind
+        RETURNING c.record_id, c.path, c.kind
       )
       INSERT INTO conflicts (tenant_id, collection_id, record_id, path, manual_value, source_value,
-        previous_source_value, status, resolution, sync_run_id, resolved_at)
+        previous_source_value, status, resolution, sync_run_id, resolved_at, kind, source_name, other_source)
       SELECT $1, $2, i.record_id, i.path, i.manual_value, i.source_value, i.previous_source_value, i.status,
-        CASE WHEN i.status = 'resolved' THEN 'take-source' END, $3, CASE WHEN i.status = 'resolved' THEN now() END
+        CASE WHEN i.status = 'resolved' THEN 'take-source' END, $3, CASE WHEN i.status = 'resolved' THEN now() END,
+        i.kind, i.source_name, i.other_source
       FROM input i
-      WHERE NOT EXISTS (SELECT 1 FROM refreshed x WHERE x.record_id = i.record_id AND x.path = i.path)`,
+      WHERE NOT EXISTS (SELECT 1 FROM refreshed x WHERE x.record_id = i.record_id AND x.path = i.path
+        AND x.kind = i.kind)`,
     values: [tenantId, collectionId, runId, JSON.stringify(conflicts)],
   };
 }
@@ -450,7 +456,7 @@ export function closeConflicts(tenantId: string, collectionId: string, settled: 
   return {
     text: `UPDATE conflicts c SET status = 'resolved', resolved_at = now()
       FROM jsonb_to_recordset($3::jsonb) AS x(record_id text, path text)
-      WHERE c.tenant_id = $1 AND c.collection_id = $2 AND c.status = 'open'
+      WHERE c.tenant_id = $1 AND c.collection_id = $2 AND c.status = 'open' AND c.kind = 'override'
         AND c.record_id = x.record_id AND c.path = x.path`,
     values: [tenantId, collectionId, JSON.stringify(settled)],
   };
