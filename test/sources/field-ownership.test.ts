@@ -141,4 +141,15 @@ describe('several sources on one collection', () => {
     const again = await ctx.server.request('DELETE', '/v1/collections/cat/sources/scraper', { key: ctx.key });
     assert.equal(again.status, 404);
   });
+
+  test('an Idempotency-Key names the source too: the same body for another source is another request', async () => {
+    const { ctx } = fixture;
+    const headers = { 'idempotency-key': 'stock-1' };
+    const body = [{ id: 'p1', stock: 5, name: 'x', price: 1 }];
+    const first = await sync(ctx, 'cat', body, 'source=supplier&mode=partial', headers);
+    assert.equal(first.status, 200, first.text);
+    const other = await sync(ctx, 'cat', body, 'source=erp&mode=partial', headers);
+    assert.equal(other.status, 422, other.text);
+    assert.equal(other.body.code, 'idempotency_key_reused');
+  });
 });

@@ -206,7 +206,9 @@ export class SyncService {
           const stageMs = Math.round(performance.now() - t0);
           if (request.idempotency) {
             const skip = request.invalidRecords === 'skip' ? ':skip' : '';
-            const hash = `${request.mode}:${request.dryRun}:${request.force}${skip}:${request.idempotency.requestHash()}`;
+            // The same body sent for another source is another request.
+            const named = request.source === undefined ? '' : `:source=${request.source}`;
+            const hash = `${request.mode}:${request.dryRun}:${request.force}${skip}${named}:${request.idempotency.requestHash()}`;
             const claimed = await tx.query(
               sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash),
             );
