@@ -7,9 +7,10 @@
 //   [--url postgres://root@127.0.0.1:5432/test] [--skip-pglite] [--skip-postgres]
 //   [--dir folder] (feeds and PGlite go there, and stay; a temporary folder, removed at the end, if not given)
 //   [--ids sequential|uuid] (ids p0, p1, … as by default, or random-looking UUIDs)
+//   [--skip-sources] (leave out the cases of several sources and of the small partial feed)
 import { spawnSync } from 'node:child_process';
 import { hash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import { copyRow } from '../src/db/copy/copy-text.ts';
 import type { Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { CollectionService } from '../src/features/collections/collections.service.ts';
+import { NamedSourceService } from '../src/features/sources/named-sources.service.ts';
 import { SyncService } from '../src/features/syncs/syncs.service.ts';
 import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { type FeedFormat, readFeedFromFile } from '../src/sync/feed/index.ts';
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     rss: { type: 'string' },
     ids: { type: 'string', default: 'sequential' },
+    'skip-sources': { type: 'boolean', default: false },
   },
 });
 if (args.ids !== 'sequential' && args.ids !== 'uuid') throw new Error('--ids takes sequential or uuid');
@@ -148,8 +151,40 @@ async function setup(db: Database): Promise<{ tenantId: string; syncs: SyncServi
     `INSERT INTO tenants (slug, name) VALUES ('bench', 'bench') RETURNING id`,
   );
   const collections = new CollectionService(db);
-  for (const name of ['nd', 'js', 'floor']) await collections.put(tenant!.id, name, { maxDeleteRatio: 1 });
+  for (const name of ['nd', 'js', 'floor', 'three'])
+    await collections.put(tenant!.id, name, { maxDeleteRatio: 1 });
+  const sources = new NamedSourceService(db, collections, { allowPrivate: false });
+  for (const [name, fields] of Object.entries(THIRDS)) {
+    await sources.put(tenant!.id, 'three', name, { fields, priority: 0, ignoreEmpty: false, schedule: null });
+  }
   return { tenantId: tenant!.id, syncs: new SyncService(db, collections, { snapshotRetentionDays: 30 }) };
+}
+
+/** Three sources of the collection `three`, each owning a third of a bench record's fields. */
+const THIRDS: Record<string, string[]> = {
+  erp: ['/name', '/price'],
+  supplier: ['/stock', '/tags'],
+  scraper: ['/description'],
+};
+
+/** Source `name`'s feed: each record with the fields that source owns. */
+async function writeSourceFeed(path: string, n: number, name: string): Promise<void> {
+  const keys = THIRDS[name]!.map((pointer) => pointer.slice(1));
+  const out = createWriteStream(path);
+  let parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const whole = JSON.parse(record(i, false)) as Record<string, unknown>;
+    const part: Record<string, unknown> = { id: whole.id };
+    for (const key of keys) part[key] = whole[key];
+    parts.push(`${JSON.stringify(part)}\n`);
+    if (parts.length === 10_000) {
+      if (!out.write(parts.join('')))
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      parts = [];
+    }
+  }
+  out.write(parts.join(''));
+  await new Promise<void>((resolve) => out.end(resolve));
 }
 
 async function runSync(
@@ -157,11 +192,14 @@ async function runSync(
   collection: string,
   file: string,
   format: FeedFormat,
+  options: { source?: string; mode?: 'full' | 'partial'; feedBytes?: number } = {},
 ) {
   const outcome = await ctx.syncs.run({
     tenantId: ctx.tenantId,
     collection,
-    mode: 'full',
+    ...(options.source ? { source: options.source } : {}),
+    ...(options.feedBytes !== undefined ? { feedBytes: options.feedBytes } : {}),
+    mode: options.mode ?? 'full',
     dryRun: false,
     force: false,
     format,
@@ -234,6 +272,67 @@ async function bench(backend: string, db: Database, n: number): Promise<void> {
   await measure('sync: unchanged re-sync (NDJSON)', n, () => runSync(ctx, 'nd', nd, 'ndjson'));
   await measure('sync: unchanged re-sync (JSON array)', n, () => runSync(ctx, 'js', js, 'json'));
   await measure('sync: 1% changed, 0.5% new, 0.5% gone', n, () => runSync(ctx, 'nd', churn, 'ndjson'));
+  if (!args['skip-sources']) await benchSources(backend, db, n, ctx, measure);
+}
+
+/**
+ * Several sources (PRODUCT.md §13): three feeds of n records, each source owning a third of the
+ * fields: a first import and an unchanged re-sync of each. Then a partial feed of 1,000 records into
+ * the n-record collection `nd`, its server time (the run's totalMs), with the feed's size known (as a
+ * spooled request body is) and, for comparison, without (the stored index is read).
+ */
+async function benchSources(
+  backend: string,
+  db: Database,
+  n: number,
+  ctx: { tenantId: string; syncs: SyncService },
+  measure: (what: string, records: number, fn: () => Promise<unknown>) => Promise<Row>,
+): Promise<void> {
+  const feeds: Record<string, string> = {};
+  for (const name of Object.keys(THIRDS)) {
+    feeds[name] = join(dir, `source-${name}-${n}${ID_TAG}.ndjson`);
+    await writeSourceFeed(feeds[name]!, n, name);
+  }
+  for (const name of Object.keys(THIRDS)) {
+    await measure(`sources: first import, ${name} (1/3)`, n, () =>
+      runSync(ctx, 'three', feeds[name]!, 'ndjson', { source: name }),
+    );
+  }
+  for (const name of Object.keys(THIRDS)) {
+    await measure(`sources: unchanged re-sync, ${name}`, n, () =>
+      runSync(ctx, 'three', feeds[name]!, 'ndjson', { source: name }),
+    );
+  }
+  // Spread over the collection: 980 changed, 20 new; the second feed changes them back.
+  const step = Math.max(1, Math.floor(n / 1000));
+  const smallFeed = async (name: string, changed: boolean, offset: number) => {
+    const path = join(dir, `small-${name}${ID_TAG}.ndjson`);
+    const out = createWriteStream(path);
+    for (let k = 0; k < 1000; k++) out.write(`${record(k < 980 ? k * step : n + offset + k, changed)}\n`);
+    await new Promise<void>((resolve) => out.end(resolve));
+    return path;
+  };
+  const first = await smallFeed('a', true, 0);
+  const second = await smallFeed('b', false, 1000);
+  for (const [what, small, feedBytes] of [
+    ['partial: 1,000 into the collection', first, statSync(first).size],
+    ['partial: 1,000, stored index read', second, undefined],
+  ] as const) {
+    global.gc?.();
+    await settle(db);
+    const run = await runSync(ctx, 'nd', small, 'ndjson', { mode: 'partial', feedBytes });
+    const seconds = run.timings.totalMs! / 1000;
+    const row = {
+      what: `${what} (server ms)`,
+      backend,
+      records: 1000,
+      seconds,
+      rate: Math.round(1000 / seconds),
+      rssMb: peakRssMb(),
+    };
+    results.push(row);
+    printRow(row);
+  }
 }
 
 /**

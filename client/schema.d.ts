@@ -198,6 +198,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{collection}/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The collection's named sources: the fields each owns, priorities, schedules
+         * @description Always includes `default` (owning every field at priority 0 unless stored otherwise).
+         */
+        get: operations["listCollectionSources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection}/sources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One named source of the collection
+         * @description Its fields, priority, ignoreEmpty and schedule (header names only).
+         */
+        get: operations["getCollectionSource"];
+        /**
+         * Create or replace a named source: the fields it owns, its priority, optionally a schedule
+         * @description A sync names its source (`?source=`); it writes only the fields the source owns. `url` and `schedule` go together (a scheduled fetch, as …/source); without them the source is fed by pushed syncs.
+         */
+        put: operations["putCollectionSource"];
+        post?: never;
+        /**
+         * Remove a named source (the values it gave records stay until they are next synced)
+         * @description Its settings and schedule go; `default` then owns every field again if it was stored.
+         */
+        delete: operations["deleteCollectionSource"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sources": {
         parameters: {
             query?: never;
@@ -822,6 +870,26 @@ export interface paths {
          * @description The whole collection in record id order, streamed. NDJSON with format=ndjson or Accept: application/x-ndjson.
          */
         get: operations["exportRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/collections/{collection}/records/{id}/blame": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who set each field of a record, and when: a source and its sync run, an API key, a restore
+         * @description For every leaf of the effective value: its value, the change that set it (the oldest version, walking back from now, in which it already had that value) and who made that change.
+         */
+        get: operations["blameRecord"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1485,7 +1553,10 @@ export interface operations {
                             name: string;
                             idField: string;
                             deletePolicy: string;
-                            conflictPolicy: string;
+                            conflictPolicy: string | {
+                                [key: string]: string;
+                            };
+                            overlap: string;
                             maxDeleteRatio: number;
                             /** @description hold a run that updates more than this share of records */
                             maxChangeRatio?: number;
@@ -1576,7 +1647,10 @@ export interface operations {
                         name: string;
                         idField: string;
                         deletePolicy: string;
-                        conflictPolicy: string;
+                        conflictPolicy: string | {
+                            [key: string]: string;
+                        };
+                        overlap: string;
                         maxDeleteRatio: number;
                         /** @description hold a run that updates more than this share of records */
                         maxChangeRatio?: number;
@@ -1676,8 +1750,15 @@ export interface operations {
                     idField?: string;
                     /** @enum {string} */
                     deletePolicy?: "delete" | "keep";
-                    /** @enum {string} */
-                    conflictPolicy?: "keep-manual" | "take-source";
+                    /** @description one policy, or a map from JSON Pointer to policy: { "/price": "take-source", "/": "keep-manual" } (the longest matching pointer wins) */
+                    conflictPolicy?: ("keep-manual" | "take-source") | {
+                        [key: string]: "keep-manual" | "take-source";
+                    };
+                    /**
+                     * @description two sources with different values for a field they both own: the higher priority wins (priority, the default), or wins and opens a conflict of kind source (conflict)
+                     * @enum {string}
+                     */
+                    overlap?: "priority" | "conflict";
                     maxDeleteRatio?: number;
                     /** @description hold a run that updates more than this share of records */
                     maxChangeRatio?: number;
@@ -1707,7 +1788,10 @@ export interface operations {
                         name: string;
                         idField: string;
                         deletePolicy: string;
-                        conflictPolicy: string;
+                        conflictPolicy: string | {
+                            [key: string]: string;
+                        };
+                        overlap: string;
                         maxDeleteRatio: number;
                         /** @description hold a run that updates more than this share of records */
                         maxChangeRatio?: number;
@@ -1754,7 +1838,10 @@ export interface operations {
                         name: string;
                         idField: string;
                         deletePolicy: string;
-                        conflictPolicy: string;
+                        conflictPolicy: string | {
+                            [key: string]: string;
+                        };
+                        overlap: string;
                         maxDeleteRatio: number;
                         /** @description hold a run that updates more than this share of records */
                         maxChangeRatio?: number;
@@ -1907,6 +1994,368 @@ export interface operations {
             };
         };
     };
+    listCollectionSources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            name: string;
+                            fields: string[];
+                            priority: number;
+                            ignoreEmpty: boolean;
+                            url: string | null;
+                            schedule: string | null;
+                            mode: string | null;
+                            headerNames: string[];
+                            nextRunAt: string | null;
+                            lastRun: {
+                                at: string;
+                                status: string;
+                                error: string | null;
+                            } | null;
+                            /** @description false for the implicit `default` of a collection that never stored one */
+                            stored: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCollectionSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        fields: string[];
+                        priority: number;
+                        ignoreEmpty: boolean;
+                        url: string | null;
+                        schedule: string | null;
+                        mode: string | null;
+                        headerNames: string[];
+                        nextRunAt: string | null;
+                        lastRun: {
+                            at: string;
+                            status: string;
+                            error: string | null;
+                        } | null;
+                        /** @description false for the implicit `default` of a collection that never stored one */
+                        stored: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putCollectionSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description JSON Pointers this source owns; "/" (the default) owns every field */
+                    fields?: string[];
+                    /** @description where two sources own one field, the higher priority wins (default 0) */
+                    priority?: number;
+                    /** @description a null or "" from this source counts as not having the field (default false) */
+                    ignoreEmpty?: boolean;
+                    /** @description http or https; public addresses only unless the operator allows private ones */
+                    url?: string;
+                    /** @description cron expression in UTC: 5 fields, 6 with seconds first, or a preset such as @hourly */
+                    schedule?: string;
+                    /**
+                     * @default full
+                     * @enum {string}
+                     */
+                    mode?: "full" | "partial";
+                    /** @description extra request headers, e.g. an upstream Authorization; never shown back, and not sent after a redirect to another origin. Names are RFC 9110 tokens, values printable ASCII */
+                    headers?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        fields: string[];
+                        priority: number;
+                        ignoreEmpty: boolean;
+                        url: string | null;
+                        schedule: string | null;
+                        mode: string | null;
+                        headerNames: string[];
+                        nextRunAt: string | null;
+                        lastRun: {
+                            at: string;
+                            status: string;
+                            error: string | null;
+                        } | null;
+                        /** @description false for the implicit `default` of a collection that never stored one */
+                        stored: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        fields: string[];
+                        priority: number;
+                        ignoreEmpty: boolean;
+                        url: string | null;
+                        schedule: string | null;
+                        mode: string | null;
+                        headerNames: string[];
+                        nextRunAt: string | null;
+                        lastRun: {
+                            at: string;
+                            status: string;
+                            error: string | null;
+                        } | null;
+                        /** @description false for the implicit `default` of a collection that never stored one */
+                        stored: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type. The problem's `code` says which. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: well-formed, but refused (see `errors`). The problem's `code` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCollectionSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSources: {
         parameters: {
             query?: {
@@ -1929,6 +2378,8 @@ export interface operations {
                     "application/json": {
                         items: {
                             collection: string;
+                            /** @description the named source; the routes of …/source act on `default` */
+                            name: string;
                             url: string;
                             schedule: string;
                             mode: string;
@@ -1996,6 +2447,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -2088,6 +2541,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -2111,6 +2566,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -2261,6 +2718,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         collection: string;
+                        /** @description the named source; the routes of …/source act on `default` */
+                        name: string;
                         url: string;
                         schedule: string;
                         mode: string;
@@ -3030,6 +3489,8 @@ export interface operations {
                         items: {
                             id: string;
                             collection: string;
+                            /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                            source: string | null;
                             mode: string;
                             dryRun: boolean;
                             forced: boolean;
@@ -3045,6 +3506,8 @@ export interface operations {
                                 overridesRetired?: number;
                                 rows?: number;
                                 skipped?: number;
+                                /** @description fields of the feed the source does not own, left out (several sources only) */
+                                ignoredFields?: number;
                             } & {
                                 [key: string]: unknown;
                             };
@@ -3118,6 +3581,8 @@ export interface operations {
             query?: {
                 mode?: "full" | "partial";
                 dryRun?: boolean;
+                /** @description the collection's named source this feed is for (default `default`); it writes only that source's fields */
+                source?: string;
                 force?: boolean;
                 /** @description rows the collection's schema refuses: 'refuse' the feed (default) or 'skip' them, listed in the run */
                 invalidRecords?: "refuse" | "skip";
@@ -3185,6 +3650,8 @@ export interface operations {
                     "application/json": {
                         id: string;
                         collection: string;
+                        /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                        source: string | null;
                         mode: string;
                         dryRun: boolean;
                         forced: boolean;
@@ -3200,6 +3667,8 @@ export interface operations {
                             overridesRetired?: number;
                             rows?: number;
                             skipped?: number;
+                            /** @description fields of the feed the source does not own, left out (several sources only) */
+                            ignoredFields?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -3340,6 +3809,8 @@ export interface operations {
                     "application/json": {
                         id: string;
                         collection: string;
+                        /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                        source: string | null;
                         mode: string;
                         dryRun: boolean;
                         forced: boolean;
@@ -3355,6 +3826,8 @@ export interface operations {
                             overridesRetired?: number;
                             rows?: number;
                             skipped?: number;
+                            /** @description fields of the feed the source does not own, left out (several sources only) */
+                            ignoredFields?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -3441,6 +3914,8 @@ export interface operations {
                     "application/json": {
                         id: string;
                         collection: string;
+                        /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                        source: string | null;
                         mode: string;
                         dryRun: boolean;
                         forced: boolean;
@@ -3456,6 +3931,8 @@ export interface operations {
                             overridesRetired?: number;
                             rows?: number;
                             skipped?: number;
+                            /** @description fields of the feed the source does not own, left out (several sources only) */
+                            ignoredFields?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -3551,6 +4028,8 @@ export interface operations {
                     "application/json": {
                         id: string;
                         collection: string;
+                        /** @description the named source the run wrote for; null for a collection whose one source owns everything */
+                        source: string | null;
                         mode: string;
                         dryRun: boolean;
                         forced: boolean;
@@ -3566,6 +4045,8 @@ export interface operations {
                             overridesRetired?: number;
                             rows?: number;
                             skipped?: number;
+                            /** @description fields of the feed the source does not own, left out (several sources only) */
+                            ignoredFields?: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -3799,6 +4280,12 @@ export interface operations {
                             syncId: string | null;
                             createdAt: string;
                             resolvedAt: string | null;
+                            /** @description override: upstream moved under a manual value; source: two sources disagree on a field both own (overlap: conflict), the higher priority shown */
+                            kind: string;
+                            /** @description the source that moved (override) or won (source); null with one source */
+                            source: string | null;
+                            /** @description kind source: the lower-priority source, whose value is manualValue */
+                            otherSource: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -3887,6 +4374,12 @@ export interface operations {
                         syncId: string | null;
                         createdAt: string;
                         resolvedAt: string | null;
+                        /** @description override: upstream moved under a manual value; source: two sources disagree on a field both own (overlap: conflict), the higher priority shown */
+                        kind: string;
+                        /** @description the source that moved (override) or won (source); null with one source */
+                        source: string | null;
+                        /** @description kind source: the lower-priority source, whose value is manualValue */
+                        otherSource: string | null;
                     };
                 };
             };
@@ -5710,6 +6203,88 @@ export interface operations {
                         [key: string]: unknown;
                     }[];
                     "application/x-ndjson": string;
+                };
+            };
+            /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: no API key, or one that is unknown or revoked. The problem's `code` says which. */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: the API key lacks the scope. The problem's `code` says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: no such resource in this tenant. The problem's `code` says which. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    blameRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        leaves: {
+                            /** @description JSON Pointer of a leaf (a value that is not an object) */
+                            path: string;
+                            value: unknown;
+                            setBy: {
+                                /** @description source (a sync) | api (an edit with an API key) | restore | another change kind */
+                                kind: string;
+                                /** @description the named source whose value this is */
+                                source?: string;
+                                syncRunId?: string | null;
+                                apiKeyId?: string | null;
+                                snapshotId?: string | null;
+                            };
+                            at: string | null;
+                            changeId: string;
+                            version: number;
+                            /** @description false when the leaf had this value already in the oldest version read (500): it was set earlier */
+                            complete: boolean;
+                        }[];
+                    };
                 };
             };
             /** @description Bad Request: the parameters, query or body are not valid. The problem's `code` says which. */

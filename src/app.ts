@@ -6,6 +6,8 @@ import type { Database } from './db/database.ts';
 import { apiKeyRoutes } from './features/api-keys/api-keys.routes.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { backupRoutes } from './features/backups/backups.routes.ts';
+import { blameRoutes } from './features/blame/blame.routes.ts';
+import { BlameService } from './features/blame/blame.service.ts';
 import { changeRoutes } from './features/changes/changes.routes.ts';
 import { ChangeFeed } from './features/changes/changes.service.ts';
 import { ChangeNotifier } from './features/changes/notifier.ts';
@@ -30,6 +32,8 @@ import { revertRoutes } from './features/revert/revert.routes.ts';
 import { RevertService } from './features/revert/revert.service.ts';
 import { snapshotRoutes } from './features/snapshots/snapshots.routes.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
+import { namedSourceRoutes } from './features/sources/named-sources.routes.ts';
+import { NamedSourceService } from './features/sources/named-sources.service.ts';
 import { sourceRoutes } from './features/sources/sources.routes.ts';
 import { SourceService } from './features/sources/sources.service.ts';
 import { syncRoutes } from './features/syncs/syncs.routes.ts';
@@ -156,6 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tenantRoutes, { tenants });
   await app.register(apiKeyRoutes, { keys });
   await app.register(collectionRoutes, { collections });
+  await app.register(namedSourceRoutes, {
+    namedSources: new NamedSourceService(db, collections, { allowPrivate: config.allowPrivateFeedUrls }),
+  });
   await app.register(sourceRoutes, {
     sources: new SourceService(db, collections, { allowPrivate: config.allowPrivateFeedUrls }),
   });
@@ -202,6 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes, { webhooks });
   const queries = new RecordQueries(db, { unindexedQueryLimit: config.unindexedQueryLimit });
   await app.register(recordRoutes, { records, snapshots, queries, feed });
+  await app.register(blameRoutes, { blame: new BlameService(db, collections) });
   await app.register(validationRoutes, { db });
   await app.register(sessionRoutes, { sessions, lifetimeSeconds: config.sessionLifetimeSeconds });
   await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });

@@ -52,7 +52,7 @@ export const ERROR_CATALOG = {
   record_too_large: { status: 422, title: 'The record is larger than a record may be' },
   feed_url_refused: { status: 422, title: 'The feed URL points at an address the server will not fetch' },
   invalid_schedule: { status: 400, title: 'The schedule is not a valid cron expression' },
-  source_not_found: { status: 404, title: 'The collection has no scheduled source' },
+  source_not_found: { status: 404, title: 'The collection has no such source' },
   webhook_not_found: { status: 404, title: 'Webhook not found' },
   webhook_url_refused: {
     status: 422,

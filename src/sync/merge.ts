@@ -12,6 +12,30 @@ import {
 } from '../json/index.ts';
 
 export type ConflictPolicy = 'keep-manual' | 'take-source';
+/** A collection's setting: one policy, or a map from JSON Pointer to policy. */
+export type ConflictPolicySetting = ConflictPolicy | Record<string, ConflictPolicy>;
+
+/**
+ * The policy for a path: the setting itself, or the map's entry with the longest pointer that is the
+ * path or a parent of it ("/" and "" match every path); keep-manual when none matches.
+ *
+ * @example policyAt({ '/price': 'take-source', '/': 'keep-manual' }, '/price') // 'take-source'
+ * @example policyAt({ '/price': 'take-source', '/': 'keep-manual' }, '/prices') // 'keep-manual'
+ */
+export function policyAt(setting: ConflictPolicySetting, path: string): ConflictPolicy {
+  if (typeof setting === 'string') return setting;
+  let best: ConflictPolicy = 'keep-manual';
+  let bestLength = -1;
+  for (const [pointer, policy] of Object.entries(setting)) {
+    const prefix = pointer === '/' ? '' : pointer;
+    const matches = path === prefix || path.startsWith(`${prefix}/`);
+    if (matches && prefix.length > bestLength) {
+      best = policy;
+      bestLength = prefix.length;
+    }
+  }
+  return best;
+}
 
 /** The stored state of a record that the merge needs. */
 export type StoredRecord = {
@@ -55,25 +79,24 @@ export type MergeResult = {
 export function mergeRecord(
   stored: StoredRecord,
   newSource: JsonObject,
-  policy: ConflictPolicy,
+  setting: ConflictPolicySetting,
 ): MergeResult {
   const rebased = rebaseOverrides(stored.source, newSource, stored.overrides);
   let overrides = rebased.overrides;
-  const conflicts = rebased.conflicts.map((conflict) => toMergeConflict(conflict, policy));
-  if (policy === 'take-source') {
-    const dropped = conflicts
-      .filter((conflict) => conflict.changedInThisSync)
-      .map((conflict) => conflict.path);
-    overrides = takeSource(overrides, dropped);
-  }
+  const conflicts = rebased.conflicts.map((conflict) =>
+    toMergeConflict(conflict, policyAt(setting, conflict.path)),
+  );
+  const dropped = conflicts
+    .filter((conflict) => conflict.status === 'resolved' && conflict.changedInThisSync)
+    .map((conflict) => conflict.path);
+  if (dropped.length > 0) overrides = takeSource(overrides, dropped);
   const data = stored.manualDelete ? null : applyOverrides(newSource, overrides);
   return {
     source: newSource,
     overrides,
     data,
     // Under take-source a conflict that did not move in this sync was already settled earlier.
-    conflicts:
-      policy === 'take-source' ? conflicts.filter((conflict) => conflict.changedInThisSync) : conflicts,
+    conflicts: conflicts.filter((conflict) => conflict.status === 'open' || conflict.changedInThisSync),
     retired: rebased.retired,
   };
 }

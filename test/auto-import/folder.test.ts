@@ -168,6 +168,33 @@ test('a file name that is not a collection name goes to .failed', async () => {
   assert.equal(report.code, 'validation_failed');
 });
 
+test('<collection>.<source>.ndjson is a full sync of that source: it writes only the fields the source owns', async () => {
+  const put = await serve.call('PUT', '/v1/collections/catalog', { key: tenantKey, body: {} });
+  assert.ok(put.status < 300);
+  for (const [name, fields] of [
+    ['erp', ['/name']],
+    ['supplier', ['/stock']],
+  ] as const) {
+    const saved = await serve.call('PUT', `/v1/collections/catalog/sources/${name}`, {
+      key: tenantKey,
+      body: { fields },
+    });
+    assert.equal(saved.status, 201);
+  }
+  writeFileSync(join(tenantDir, 'catalog.erp.ndjson'), '{"id":"p1","name":"Chair","stock":9}\n');
+  await waitFor('the erp file in .processed', () =>
+    list(join(tenantDir, '.processed')).find((f) => f.endsWith('-catalog.erp.ndjson')),
+  );
+  writeFileSync(join(tenantDir, 'catalog.supplier.ndjson'), '{"id":"p1","stock":4}\n');
+  await waitFor('the supplier file in .processed', () =>
+    list(join(tenantDir, '.processed')).find((f) => f.endsWith('-catalog.supplier.ndjson')),
+  );
+  assert.deepEqual(
+    [...(await recordsOf('catalog'))],
+    [{ record_id: 'p1', data: { id: 'p1', name: 'Chair', stock: 4 } }],
+  );
+});
+
 test('a sync that committed but whose move failed is not run again: the next attempts only retry the move', async () => {
   const { id: betaId } = await serve.createTenant('beta');
   const betaDir = join(serve.importDir, 'beta');

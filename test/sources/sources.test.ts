@@ -210,3 +210,40 @@ test('a six-field cron schedule (every second) is fetched when due, at the sched
   assert.equal(runs.body.items[0].status, 'synced');
   assert.ok(runs.body.nextCursor);
 });
+
+test('a named source with a schedule is fetched by the scheduler and writes only its fields', async () => {
+  assert.equal((await serve.call('PUT', '/v1/collections/stocked', { key, body: {} })).status, 201);
+  const erp = await serve.call('PUT', '/v1/collections/stocked/sources/erp', {
+    key,
+    body: { fields: ['/name'], priority: 1 },
+  });
+  assert.equal(erp.status, 201);
+  const put = await serve.call('PUT', '/v1/collections/stocked/sources/supplier', {
+    key,
+    body: { fields: ['/stock'], url: `${upstream.url}/stock.json`, schedule: '0 0 * * *', mode: 'partial' },
+  });
+  assert.equal(put.status, 201, JSON.stringify(put.body));
+  assert.equal(put.body.url, `${upstream.url}/stock.json`);
+  upstream.etag = '"s1"';
+  upstream.body = JSON.stringify([{ id: 's1', stock: 3, name: 'not mine' }]);
+  // Due now: the next tick fetches it (…/source/run is the route of `default`).
+  await serve.db.query(
+    `UPDATE collection_sources SET next_run_at = now() WHERE tenant_id = $1 AND name = 'supplier'`,
+    [tenantId],
+  );
+  await serve.server.background.scheduler.tick();
+  const [run] = await serve.db.query<{ source_name: string; status: string; counts: Record<string, number> }>(
+    `SELECT r.source_name, r.status, r.counts FROM sync_runs r JOIN collections c ON c.tenant_id = r.tenant_id
+       AND c.id = r.collection_id WHERE r.tenant_id = $1 AND c.name = 'stocked'`,
+    [tenantId],
+  );
+  assert.deepEqual([run!.source_name, run!.status, run!.counts.ignoredFields], ['supplier', 'succeeded', 1]);
+  const record = await serve.call('GET', '/v1/collections/stocked/records/s1', { key });
+  assert.deepEqual(record.body, { id: 's1', stock: 3 });
+  const listed = await serve.call('GET', '/v1/sources', { key });
+  assert.ok(
+    listed.body.items.some(
+      (s: { collection: string; name: string }) => s.collection === 'stocked' && s.name === 'supplier',
+    ),
+  );
+});

@@ -16,10 +16,108 @@ function mode(value: string): string {
 
 const sourcePath = (collection: string) => `/v1/collections/${encodeURIComponent(collection)}/source`;
 
+/** `--field /price`, repeatable. */
+function field(value: string, previous: string[] = []): string[] {
+  if (value !== '/' && !value.startsWith('/'))
+    throw new InvalidArgumentError('a field is "/" or a JSON Pointer');
+  return [...previous, value];
+}
+
+function integer(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('an integer');
+  return Number(value);
+}
+
+const namedPath = (collection: string, name?: string) =>
+  `/v1/collections/${encodeURIComponent(collection)}/sources${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+
 export function registerSources(program: Command): void {
   const sources = program
     .command('sources')
-    .description('scheduled feed URLs: fetched with conditional GET and synced by `serve` on their schedule');
+    .description(
+      "a collection's named sources (the fields each owns) and scheduled feed URLs, fetched with conditional GET and synced by `serve`",
+    );
+  sources
+    .command('show <collection>')
+    .description("a collection's named sources: the fields each owns, priority, schedule")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--json', 'print JSON')
+    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        const { items } = await client.call<{ items: Record<string, unknown>[] }>({
+          method: 'GET',
+          path: namedPath(collection),
+          tenant: options.tenant,
+        });
+        if (options.json) return printJson(items);
+        const rows = items.map((item) => ({ ...item, fields: (item.fields as string[]).join(' ') }));
+        printTable(rows, ['name', 'fields', 'priority', 'ignoreEmpty', 'url', 'schedule', 'mode']);
+      });
+    });
+  sources
+    .command('define <collection> <name>')
+    .description('create or replace a named source: the fields it owns (default "/", everything)')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--field <pointer>', 'a JSON Pointer the source owns (repeatable)', field)
+    .option('--priority <n>', 'the higher wins a field two sources own (default 0)', integer)
+    .option('--ignore-empty', 'a null or "" from this source does not overwrite a value')
+    .option('--url <url>', 'a feed URL fetched on --schedule')
+    .option('--schedule <cron>', 'cron expression in UTC (with --url)')
+    .option('--mode <mode>', 'full | partial (default full)', mode)
+    .option('--header <header>', 'extra request header "Name: value" (repeatable)', header)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        collection: string,
+        name: string,
+        options: {
+          tenant: string;
+          field?: string[];
+          priority?: number;
+          ignoreEmpty?: boolean;
+          url?: string;
+          schedule?: string;
+          mode?: string;
+          header?: Record<string, string>;
+          json?: boolean;
+        },
+      ) => {
+        await withClient(async (client) => {
+          const body = {
+            ...(options.field ? { fields: options.field } : {}),
+            ...(options.priority !== undefined ? { priority: options.priority } : {}),
+            ...(options.ignoreEmpty ? { ignoreEmpty: true } : {}),
+            ...(options.url ? { url: options.url } : {}),
+            ...(options.schedule ? { schedule: options.schedule } : {}),
+            ...(options.mode ? { mode: options.mode } : {}),
+            ...(options.header ? { headers: options.header } : {}),
+          };
+          const saved = await client.call<{ fields: string[] }>({
+            method: 'PUT',
+            path: namedPath(collection, name),
+            tenant: options.tenant,
+            body,
+          });
+          if (options.json) printJson(saved);
+          else
+            process.stdout.write(
+              `source ${name} of ${collection} saved; it owns ${saved.fields.join(' ')}\n`,
+            );
+        });
+      },
+    );
+  sources
+    .command('remove <collection> <name>')
+    .description('remove a named source (its values stay in records until they are next synced)')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--json', 'print JSON')
+    .action(async (collection: string, name: string, options: { tenant: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        await client.call({ method: 'DELETE', path: namedPath(collection, name), tenant: options.tenant });
+        if (options.json) return printJson({ collection, name, deleted: true });
+        process.stdout.write(`source ${name} of ${collection} removed\n`);
+      });
+    });
   sources
     .command('list')
     .description("the tenant's scheduled sources")
@@ -33,7 +131,16 @@ export function registerSources(program: Command): void {
           const last = item.lastRun as { status: string; at: string } | null;
           return { ...item, lastStatus: last?.status, lastRunAt: last?.at };
         });
-        printTable(rows, ['collection', 'url', 'schedule', 'mode', 'nextRunAt', 'lastStatus', 'lastRunAt']);
+        printTable(rows, [
+          'collection',
+          'name',
+          'url',
+          'schedule',
+          'mode',
+          'nextRunAt',
+          'lastStatus',
+          'lastRunAt',
+        ]);
       });
     });
   sources

@@ -13,6 +13,7 @@ interface SyncOptions {
   tenant: string;
   format?: 'json' | 'ndjson';
   mode: 'full' | 'partial';
+  source?: string;
   dryRun?: boolean;
   force?: boolean;
   invalidRecords?: 'refuse' | 'skip';
@@ -51,6 +52,7 @@ export function registerSync(program: Command): void {
       oneOf(['json', 'ndjson'] as const),
     )
     .option('--mode <mode>', 'full | partial', oneOf(['full', 'partial'] as const), 'full')
+    .option('--source <name>', "the collection's named source this feed is for (default: default)")
     .option('--dry-run', 'plan only: print what would change, change nothing')
     .option('--force', 'apply even if the delete guard would refuse')
     .option(
@@ -64,6 +66,7 @@ export function registerSync(program: Command): void {
     .action(async (collection: string, source: string, options: SyncOptions) => {
       checkLocalFile(source);
       const query = new URLSearchParams({ mode: options.mode });
+      if (options.source) query.set('source', options.source);
       if (options.dryRun) query.set('dryRun', 'true');
       if (options.force) query.set('force', 'true');
       if (options.invalidRecords) query.set('invalidRecords', options.invalidRecords);

@@ -189,6 +189,7 @@ export class FolderImporter {
       result = await this.sync({
         tenantId: tenant.id,
         collection: parsed.collection,
+        ...(parsed.source ? { source: parsed.source } : {}),
         body,
         format: parsed.format,
         mode: 'full',

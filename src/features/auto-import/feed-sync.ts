@@ -9,6 +9,8 @@ export type FeedOrigin =
 export interface FeedSyncInput {
   tenantId: string;
   collection: string;
+  /** The collection's named source the feed is for (docs/sources.md); `default` when absent. */
+  source?: string;
   body: Readable;
   /** From the file's extension; undefined lets the engine sniff (scheduled feeds). */
   format: 'json' | 'ndjson' | undefined;
@@ -38,6 +40,7 @@ export function feedSyncThroughSyncService(syncs: SyncService): FeedSync {
     const outcome = await syncs.run({
       tenantId: input.tenantId,
       collection: input.collection,
+      ...(input.source ? { source: input.source } : {}),
       mode: input.mode,
       dryRun: false,
       force: false,

@@ -50,14 +50,21 @@ function kindOf(info: Stats): string | undefined {
   return 'not a regular file';
 }
 
-/** products.json → { collection: 'products', format: 'json' }; undefined when not an importable name. */
+/**
+ * products.json → { collection: 'products', format: 'json' }; products.erp.ndjson → the same with
+ * `source: 'erp'` (collection names hold no dot, so the first dot ends the collection's name);
+ * undefined when not an importable name.
+ */
 export function parseDroppedName(
   name: string,
-): { collection: string; format: 'json' | 'ndjson' } | undefined {
+): { collection: string; source?: string; format: 'json' | 'ndjson' } | undefined {
   if (name.startsWith('.')) return undefined;
   const match = /^(.+)\.(json|ndjson)$/i.exec(name);
   if (!match) return undefined;
-  return { collection: match[1]!, format: match[2]!.toLowerCase() as 'json' | 'ndjson' };
+  const format = match[2]!.toLowerCase() as 'json' | 'ndjson';
+  const named = /^([^.]+)\.([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(match[1]!);
+  if (named) return { collection: named[1]!, source: named[2]!, format };
+  return { collection: match[1]!, format };
 }
 
 /** Every importable file under the import folder, tenant folders and files in name order. */

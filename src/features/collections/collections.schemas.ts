@@ -3,6 +3,13 @@ import { Name } from '../../http/schemas.ts';
 
 export const CollectionParams = Type.Object({ collection: Name });
 
+const Policy = Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')]);
+const PolicyMap = Type.Record(Type.String({ pattern: '^(/.*)?$', maxLength: 1024 }), Policy, {
+  minProperties: 1,
+  maxProperties: 256,
+  additionalProperties: false,
+});
+
 /** A JSON member name to read record ids from (top-level only). */
 const IdField = Type.String({ minLength: 1, maxLength: 128 });
 
@@ -10,7 +17,18 @@ export const CollectionSettingsBody = Type.Object(
   {
     idField: Type.Optional(IdField),
     deletePolicy: Type.Optional(Type.Union([Type.Literal('delete'), Type.Literal('keep')])),
-    conflictPolicy: Type.Optional(Type.Union([Type.Literal('keep-manual'), Type.Literal('take-source')])),
+    conflictPolicy: Type.Optional(
+      Type.Union([Policy, PolicyMap], {
+        description:
+          'one policy, or a map from JSON Pointer to policy: { "/price": "take-source", "/": "keep-manual" } (the longest matching pointer wins)',
+      }),
+    ),
+    overlap: Type.Optional(
+      Type.Union([Type.Literal('priority'), Type.Literal('conflict')], {
+        description:
+          'two sources with different values for a field they both own: the higher priority wins (priority, the default), or wins and opens a conflict of kind source (conflict)',
+      }),
+    ),
     maxDeleteRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     maxChangeRatio: Type.Optional(
       Type.Number({
@@ -55,7 +73,8 @@ export const CollectionView = Type.Object({
   name: Type.String(),
   idField: Type.String(),
   deletePolicy: Type.String(),
-  conflictPolicy: Type.String(),
+  conflictPolicy: Type.Union([Type.String(), Type.Record(Type.String(), Type.String())]),
+  overlap: Type.String(),
   maxDeleteRatio: Type.Number(),
   maxChangeRatio: Type.Optional(
     Type.Number({

@@ -34,7 +34,9 @@ interface CollectionRow {
   name: string;
   id_field: string;
   delete_policy: CollectionSettings['deletePolicy'];
-  conflict_policy: CollectionSettings['conflictPolicy'];
+  conflict_policy: 'keep-manual' | 'take-source';
+  conflict_policies: Record<string, 'keep-manual' | 'take-source'> | null;
+  overlap: CollectionSettings['overlap'];
   max_delete_ratio: number;
   record_schema: object | null;
   indexes: string[];
@@ -53,6 +55,7 @@ export const DEFAULT_SETTINGS: CollectionSettings = {
   idField: 'id',
   deletePolicy: 'delete',
   conflictPolicy: 'keep-manual',
+  overlap: 'priority',
   maxDeleteRatio: 0.5,
   schema: null,
   indexes: [],
@@ -137,7 +140,8 @@ function toCollection(row: CollectionRow): Collection {
     name: row.name,
     idField: row.id_field,
     deletePolicy: row.delete_policy,
-    conflictPolicy: row.conflict_policy,
+    conflictPolicy: row.conflict_policies ?? row.conflict_policy,
+    overlap: row.overlap,
     maxDeleteRatio: Number(row.max_delete_ratio),
     schema: row.record_schema ?? null,
     indexes: row.indexes ?? [],

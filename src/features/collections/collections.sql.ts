@@ -1,8 +1,12 @@
 import type { Statement } from '../../db/database.ts';
+import type { ConflictPolicySetting } from '../../sync/merge.ts';
 export interface CollectionSettings {
   idField: string;
   deletePolicy: 'delete' | 'keep';
-  conflictPolicy: 'keep-manual' | 'take-source';
+  /** One policy, or a map from JSON Pointer to policy (the longest matching pointer wins). */
+  conflictPolicy: ConflictPolicySetting;
+  /** Two sources owning one field: the higher priority wins silently, or wins and opens a conflict. */
+  overlap: 'priority' | 'conflict';
   maxDeleteRatio: number;
   /** A JSON Schema (2020-12) every record must fit; null: none. */
   schema: object | null;
@@ -18,8 +22,8 @@ export interface RunGuards {
   requiredFields?: string[];
 }
 
-const COLUMNS = `c.id, c.name, c.id_field, c.delete_policy, c.conflict_policy, c.max_delete_ratio,
-  c.record_schema, c.indexes, c.guards, c.created_at, c.updated_at`;
+const COLUMNS = `c.id, c.name, c.id_field, c.delete_policy, c.conflict_policy, c.conflict_policies, c.overlap,
+  c.max_delete_ratio, c.record_schema, c.indexes, c.guards, c.created_at, c.updated_at`;
 
 const COUNTS = `
   (SELECT COALESCE(json_agg(json_build_object('field', i.field, 'state', i.state, 'error', i.error)
@@ -38,21 +42,24 @@ const COUNTS = `
 /** Creates or updates; `inserted` tells which (xmax = 0 only on a fresh insert). */
 export const upsertCollection = (tenantId: string, name: string, s: CollectionSettings) => ({
   text: `INSERT INTO collections AS c (tenant_id, name, id_field, delete_policy, conflict_policy, max_delete_ratio,
-           record_schema, indexes, guards)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb)
+           record_schema, indexes, guards, conflict_policies, overlap)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11)
          ON CONFLICT (tenant_id, name) DO UPDATE SET id_field = $3, delete_policy = $4, conflict_policy = $5,
-           max_delete_ratio = $6, record_schema = $7::jsonb, indexes = $8::jsonb, guards = $9::jsonb, updated_at = now()
+           max_delete_ratio = $6, record_schema = $7::jsonb, indexes = $8::jsonb, guards = $9::jsonb,
+           conflict_policies = $10::jsonb, overlap = $11, updated_at = now()
          RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
   values: [
     tenantId,
     name,
     s.idField,
     s.deletePolicy,
-    s.conflictPolicy,
+    typeof s.conflictPolicy === 'string' ? s.conflictPolicy : (s.conflictPolicy['/'] ?? 'keep-manual'),
     s.maxDeleteRatio,
     s.schema === null ? null : JSON.stringify(s.schema),
     JSON.stringify(s.indexes),
     JSON.stringify(s.guards),
+    typeof s.conflictPolicy === 'string' ? null : JSON.stringify(s.conflictPolicy),
+    s.overlap,
   ],
 });
 

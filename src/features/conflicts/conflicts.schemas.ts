@@ -31,4 +31,14 @@ export const ConflictView = Type.Object({
   syncId: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   resolvedAt: Type.Union([Type.String(), Type.Null()]),
+  kind: Type.String({
+    description:
+      'override: upstream moved under a manual value; source: two sources disagree on a field both own (overlap: conflict), the higher priority shown',
+  }),
+  source: Type.Union([Type.String(), Type.Null()], {
+    description: 'the source that moved (override) or won (source); null with one source',
+  }),
+  otherSource: Type.Union([Type.String(), Type.Null()], {
+    description: 'kind source: the lower-priority source, whose value is manualValue',
+  }),
 });

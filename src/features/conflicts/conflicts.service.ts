@@ -30,9 +30,18 @@ export type ConflictView = {
   syncId: string | null;
   createdAt: string;
   resolvedAt: string | null;
+  /** override: upstream moved under a manual value; source: two sources disagree on a field. */
+  kind: 'override' | 'source';
+  /** The source whose value moved (override) or won (source); null for a collection with one source. */
+  source: string | null;
+  /** Kind source: the lower-priority source, whose value is `manualValue`. */
+  otherSource: string | null;
 };
 
 type ConflictRow = {
+  kind: 'override' | 'source';
+  source_name: string | null;
+  other_source: string | null;
   id: string;
   record_id: string;
   path: string;
@@ -139,5 +148,8 @@ function toView(row: ConflictRow): ConflictView {
     syncId: row.sync_run_id,
     createdAt: row.created_at.toISOString(),
     resolvedAt: row.resolved_at ? row.resolved_at.toISOString() : null,
+    kind: row.kind,
+    source: row.source_name,
+    otherSource: row.other_source,
   };
 }

@@ -1,7 +1,7 @@
 import type { Statement } from '../../db/database.ts';
 
 const COLUMNS = `id, record_id, path, manual_value, source_value, previous_source_value, status, resolution,
-  sync_run_id, created_at, resolved_at`;
+  sync_run_id, created_at, resolved_at, kind, source_name, other_source`;
 
 /**
  * Oldest first, keyset on (created_at, id). `created_key` is created_at in UTC to the microsecond, as

@@ -150,10 +150,11 @@ const CHANGED_SINCE = `
   SELECT r.record_id, r.source, r.data, r.change_id,
          p.record_id IS NOT NULL AS existed, p.source AS p_source, p.source_hash AS p_source_hash,
          coalesce(p.upstream_gone, false) AS p_upstream_gone, coalesce(p.overrides, '{}'::jsonb) AS p_overrides,
-         p.manual_delete AS p_manual_delete, p.data AS p_data
+         p.manual_delete AS p_manual_delete, p.data AS p_data, p.source_parts AS p_source_parts
     FROM records r
     LEFT JOIN LATERAL (
-      SELECT v.record_id, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete, v.data
+      SELECT v.record_id, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete, v.data,
+             v.source_parts
         FROM record_versions v
        WHERE v.tenant_id = r.tenant_id AND v.collection_id = r.collection_id AND v.record_id = r.record_id
          AND v.valid_from < $3 AND v.valid_to + 0 >= $3
@@ -253,12 +254,13 @@ export const restoreCollection = (
 ): Statement => ({
   text: `UPDATE records r SET source = c.p_source, source_hash = c.p_source_hash, upstream_gone = c.p_upstream_gone,
                 overrides = c.p_overrides, manual_delete = c.p_manual_delete, data = c.p_data,
-                version = r.version + 1, change_id = $4, updated_at = $5
+                source_parts = c.p_source_parts, version = r.version + 1, change_id = $4, updated_at = $5
            FROM (${CHANGED_SINCE}) c
           WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = c.record_id AND r.change_id < $4
             AND (r.source IS DISTINCT FROM c.p_source OR r.source_hash IS DISTINCT FROM c.p_source_hash
               OR r.upstream_gone IS DISTINCT FROM c.p_upstream_gone OR r.overrides IS DISTINCT FROM c.p_overrides
               OR r.manual_delete IS DISTINCT FROM c.p_manual_delete
+              OR r.source_parts IS DISTINCT FROM c.p_source_parts
               OR effective_value(r.data, r.source) IS DISTINCT FROM effective_value(c.p_data, c.p_source))
          RETURNING (c.data IS NULL) AS was_deleted, (c.p_data IS NULL) AS is_deleted`,
   values: [tenantId, collectionId, at, changeId, updatedAt],

@@ -19,6 +19,8 @@ interface DueSource {
   tenant_id: string;
   collection_id: string;
   collection: string;
+  /** The named source (docs/sources.md); `default` for a collection's one scheduled source. */
+  name: string;
   url: string;
   schedule: string;
   mode: 'full' | 'partial';
@@ -67,7 +69,7 @@ export class SourceScheduler {
       } catch {
         next = new Date(Date.now() + 24 * 3600 * 1000); // unparseable (edited by hand): try tomorrow
       }
-      await tx.query(sql.advanceSource(due.tenant_id, due.collection_id, next));
+      await tx.query(sql.advanceSource(due.tenant_id, due.collection_id, due.name, next));
       return due;
     });
   }
@@ -111,6 +113,7 @@ export class SourceScheduler {
           const result = await this.sync({
             tenantId: source.tenant_id,
             collection: source.collection,
+            source: source.name,
             body: fetched.body,
             format: formatOf(fetched.contentType),
             mode: source.mode,
@@ -139,8 +142,8 @@ export class SourceScheduler {
       }
     }
     await withTenant(this.db, source.tenant_id, async (tx) => {
-      await tx.query(sql.insertRun(source.tenant_id, source.collection_id, run));
-      await tx.query(sql.recordOutcome(source.tenant_id, source.collection_id, run, validators));
+      await tx.query(sql.insertRun(source.tenant_id, source.collection_id, source.name, run));
+      await tx.query(sql.recordOutcome(source.tenant_id, source.collection_id, source.name, run, validators));
     });
     log.info(
       { status: run.status, httpStatus: run.httpStatus, error: run.error, syncId: run.syncRunId },

@@ -4,7 +4,7 @@ import { tenantOf } from '../../http/auth.ts';
 import { decodeCursor, toPage } from '../../http/pagination.ts';
 import { errorResponses, Page, PageQuery } from '../../http/schemas.ts';
 import { SourceBody, SourceParams, SourceRunView, SourceView } from './sources.schemas.ts';
-import type { SourceService } from './sources.service.ts';
+import { type SourceService, sourceCursorKey } from './sources.service.ts';
 
 export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }> = async (
   app,
@@ -26,7 +26,7 @@ export const sourceRoutes: FastifyPluginAsyncTypebox<{ sources: SourceService }>
     async (request) => {
       const limit = request.query.limit ?? 100;
       const rows = await sources.list(tenantOf(request), decodeCursor(request.query.cursor), limit + 1);
-      return toPage(rows, limit, (source) => source.collection);
+      return toPage(rows, limit, sourceCursorKey);
     },
   );
 

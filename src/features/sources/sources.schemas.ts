@@ -40,6 +40,7 @@ export const SourceBody = Type.Object(
 
 export const SourceView = Type.Object({
   collection: Type.String(),
+  name: Type.String({ description: 'the named source; the routes of …/source act on `default`' }),
   url: Type.String(),
   schedule: Type.String(),
   mode: Type.String(),

@@ -11,6 +11,8 @@ export type { SourceSettings };
 
 export interface SourceView {
   collection: string;
+  /** The named source (docs/sources.md); the routes of …/source act on `default`. */
+  name: string;
   url: string;
   schedule: string;
   mode: 'full' | 'partial';
@@ -35,6 +37,7 @@ export interface SourceRunView {
 
 interface SourceRow {
   collection: string;
+  name: string;
   url: string;
   schedule: string;
   mode: 'full' | 'partial';
@@ -75,11 +78,7 @@ export class SourceService {
     collection: string,
     settings: SourceSettings,
   ): Promise<{ created: boolean; source: SourceView }> {
-    for (const name of Object.keys(settings.headers)) {
-      if (RESERVED_HEADERS.has(name.toLowerCase())) {
-        throw new AppError('validation_failed', `The header "${name}" cannot be set on a feed request`);
-      }
-    }
+    assertHeadersAllowed(settings.headers);
     const next = nextRun(settings.schedule);
     // The collection first, so a caller who cannot see it learns nothing from the URL check (and
     // gets 404, not 422). The URL check resolves the host: not inside a transaction.
@@ -102,17 +101,23 @@ export class SourceService {
     return toView(row);
   }
 
-  async list(tenantId: string, afterName: string | null, limit: number): Promise<SourceView[]> {
+  /** `after`: the cursor key of the last source seen, `<collection>/<name>` (sourceCursorKey). */
+  async list(tenantId: string, after: string | null, limit: number): Promise<SourceView[]> {
+    const slash = after === null ? -1 : after.indexOf('/');
+    const key: [string, string] | null =
+      after === null ? null : slash < 0 ? [after, ''] : [after.slice(0, slash), after.slice(slash + 1)];
     const rows = await withTenant(this.db, tenantId, (tx) =>
-      tx.query<SourceRow>(sql.listSources(tenantId, afterName, limit)),
+      tx.query<SourceRow>(sql.listSources(tenantId, key, limit)),
     );
     return rows.map(toView);
   }
 
   async delete(tenantId: string, collection: string): Promise<void> {
     const rows = await withTenant(this.db, tenantId, async (tx) => {
-      await this.collections.require(tx, tenantId, collection);
-      return tx.query(sql.deleteSource(tenantId, collection));
+      const target = await this.collections.require(tx, tenantId, collection);
+      const cleared = await tx.query(sql.deleteSource(tenantId, collection));
+      await tx.query(sql.deletePlainDefault(tenantId, target.id));
+      return cleared;
     });
     if (rows.length === 0) throw notFound(collection);
   }
@@ -159,6 +164,19 @@ export class SourceService {
   }
 }
 
+/** Names and names only: names can hold no '/' (the Name pattern), so the key splits back. */
+export function sourceCursorKey(source: { collection: string; name: string }): string {
+  return `${source.collection}/${source.name}`;
+}
+
+export function assertHeadersAllowed(headers: Record<string, string>): void {
+  for (const name of Object.keys(headers)) {
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new AppError('validation_failed', `The header "${name}" cannot be set on a feed request`);
+    }
+  }
+}
+
 function notFound(collection: string): AppError {
   return new AppError('source_not_found', `The collection "${collection}" has no scheduled source`);
 }
@@ -166,6 +184,7 @@ function notFound(collection: string): AppError {
 function toView(row: SourceRow): SourceView {
   return {
     collection: row.collection,
+    name: row.name,
     url: row.url,
     schedule: row.schedule,
     mode: row.mode,

@@ -166,7 +166,7 @@ export async function applyStaged(
   return { counts, plan, guard, held, snapshotId, changeId, timings };
 }
 
-function deleteGuard(
+export function deleteGuard(
   full: boolean,
   rows: number,
   live: number,

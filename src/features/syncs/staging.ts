@@ -18,6 +18,7 @@ import {
   readFeed,
 } from '../../sync/feed/index.ts';
 import { StoredIndex } from '../../sync/stored-index.ts';
+import { copySourceIndex } from './source-sync.sql.ts';
 import * as sql from './syncs.sql.ts';
 
 /**
@@ -83,12 +84,32 @@ export async function stageFeed(
     /** The collection's schema, compiled once for the run, and whether rows it refuses are skipped. */
     validate?: ReadFeedOptions['validate'];
     skipInvalid?: boolean;
+    /**
+     * Several sources (src/features/syncs/source-sync.ts): the stored index is this source's hashes,
+     * new ids are staged (a new record's value is a merge), and each staged row's text is what
+     * `project` makes of it (the fields the source owns).
+     */
+    source?: { name: string; project: (record: FeedRecord) => string };
+    /**
+     * A small feed into a large collection (index-strategy.ts): no stored index is read; every row is
+     * staged and the database's plan tells new, changed and unchanged apart.
+     */
+    skipIndex?: boolean;
   },
 ): Promise<StagedFeed & { indexMs: number; dbWaitMs: number }> {
   await tx.query(sql.createStaging);
   await tx.query(sql.createGoneStaging);
   const t0 = performance.now();
-  const stored = await loadStoredIndex(tx, options.tenantId, options.collectionId);
+  const own = options.source;
+  const stored = options.skipIndex
+    ? new StoredIndex()
+    : await loadStoredIndex(
+        tx,
+        own
+          ? copySourceIndex(options.tenantId, options.collectionId, own.name)
+          : sql.copyStoredIndex(options.tenantId, options.collectionId),
+      );
+  const insertNew = options.changeId !== null && !options.skipIndex;
   const indexMs = Math.round(performance.now() - t0);
 
   const writer = new ChunkWriter(tx, options.tenantId, options.collectionId, options.changeId);
@@ -115,7 +136,8 @@ export async function stageFeed(
       for (const record of step.value.records) {
         if (record.known === 'unchanged') unchanged++;
         else if (record.tombstone) writer.stage(record, true);
-        else if (record.known === undefined && options.changeId !== null) writer.insert(record);
+        else if (own) writer.stage({ ...record, text: own.project(record) }, false);
+        else if (record.known === undefined && insertNew) writer.insert(record);
         else writer.stage(record, false);
       }
       seen += step.value.records.length;
@@ -144,11 +166,11 @@ export async function stageFeed(
 }
 
 /** Reads the collection's records in id order (the order the index keeps) as the server streams them. */
-async function loadStoredIndex(tx: Queryable, tenantId: string, collectionId: string): Promise<StoredIndex> {
+async function loadStoredIndex(tx: Queryable, copyStatement: string): Promise<StoredIndex> {
   const index = new StoredIndex();
   let rest: Buffer | null = null;
   await asOwner(tx, async () => {
-    for await (const chunk of tx.copyTo(sql.copyStoredIndex(tenantId, collectionId))) {
+    for await (const chunk of tx.copyTo(copyStatement)) {
       const bytes: Buffer =
         rest === null
           ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)

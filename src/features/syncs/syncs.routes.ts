@@ -117,6 +117,8 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
             tenantId,
             collection: request.params.collection,
             mode: request.query.mode ?? 'full',
+            ...(request.query.source !== undefined ? { source: request.query.source } : {}),
+            ...(spooled ? { feedBytes: spooled.bytes } : {}),
             dryRun: request.query.dryRun ?? false,
             force: request.query.force ?? false,
             invalidRecords: request.query.invalidRecords ?? 'refuse',

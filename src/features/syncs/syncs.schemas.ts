@@ -8,6 +8,14 @@ export const SyncQuery = Type.Object(
   {
     mode: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('partial')], { default: 'full' })),
     dryRun: Type.Optional(Type.Boolean({ default: false })),
+    source: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+        maxLength: 64,
+        description:
+          "the collection's named source this feed is for (default `default`); it writes only that source's fields",
+      }),
+    ),
     force: Type.Optional(Type.Boolean({ default: false })),
     invalidRecords: Type.Optional(
       Type.Union([Type.Literal('refuse'), Type.Literal('skip')], {
@@ -30,6 +38,11 @@ const Counts = Type.Object(
     overridesRetired: Type.Optional(Type.Integer()),
     rows: Type.Optional(Type.Integer()),
     skipped: Type.Optional(Type.Integer()),
+    ignoredFields: Type.Optional(
+      Type.Integer({
+        description: 'fields of the feed the source does not own, left out (several sources only)',
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -37,6 +50,9 @@ const Counts = Type.Object(
 export const SyncRunView = Type.Object({
   id: Type.String(),
   collection: Type.String(),
+  source: Type.Union([Type.String(), Type.Null()], {
+    description: 'the named source the run wrote for; null for a collection whose one source owns everything',
+  }),
   mode: Type.String(),
   dryRun: Type.Boolean(),
   forced: Type.Boolean(),

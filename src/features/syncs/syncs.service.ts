@@ -7,6 +7,11 @@ import type { CollectionService } from '../collections/collections.service.ts';
 import { compileRecordSchema } from '../collections/record-schema.ts';
 import { holdRun } from '../held-runs/held-runs.service.ts';
 import { recordSyncRun } from '../metrics/metrics.ts';
+import {
+  isSingleSource,
+  loadSourceDefinitions,
+  namedSourceNotFound,
+} from '../sources/named-sources.service.ts';
 import { emitEvent, emitRecoveredFailures } from '../webhooks/webhooks.sql.ts';
 import {
   type ApplyResult,
@@ -17,6 +22,8 @@ import {
   type SyncPlan,
 } from './apply.ts';
 import { heldError, requiredFieldsCheck } from './guards.ts';
+import { skipsStoredIndex } from './index-strategy.ts';
+import { applySourceFeed, sourceProjector } from './source-sync.ts';
 import { FeedInvalid, stageFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
 
@@ -30,6 +37,8 @@ export type SyncOrigin = {
 export type SyncRequest = {
   tenantId: string;
   collection: string;
+  /** The collection's named source the feed is for (docs/sources.md); `default` when absent. */
+  source?: string;
   mode: SyncMode;
   dryRun: boolean;
   force: boolean;
@@ -39,6 +48,8 @@ export type SyncRequest = {
   /** With a key: the same key and body replay the first result; another body is refused. */
   idempotency?: { key: string; requestHash: () => string };
   onProgress?: (rows: number) => void;
+  /** The feed's size when known before it is read (a spooled body): small feeds may skip the index. */
+  feedBytes?: number;
   /** 'skip': rows the collection's schema refuses are left out and listed in the run; default 'refuse'. */
   invalidRecords?: 'refuse' | 'skip';
 };
@@ -46,6 +57,8 @@ export type SyncRequest = {
 export type SyncRunView = {
   id: string;
   collection: string;
+  /** The named source the run wrote for; null when the collection's one source owns everything. */
+  source: string | null;
   mode: SyncMode;
   dryRun: boolean;
   forced: boolean;
@@ -70,6 +83,7 @@ export type SyncOutcome = { status: number; run: SyncRunView; replayed: boolean 
 type RunRow = {
   id: string;
   collection: string;
+  source_name: string | null;
   mode: SyncMode;
   dry_run: boolean;
   forced: boolean;
@@ -120,10 +134,25 @@ export class SyncService {
   async run(request: SyncRequest): Promise<SyncOutcome> {
     const { tenantId } = request;
     const runId = randomUUID();
+    const sourceName = request.source ?? 'default';
     const collection = await withTenant(this.db, tenantId, async (tx) => {
       const found = await this.collections.require(tx, tenantId, request.collection);
+      const sources = await loadSourceDefinitions(tx, tenantId, found.id);
+      if (!sources.some((source) => source.name === sourceName)) {
+        throw namedSourceNotFound(request.collection, sourceName);
+      }
+      const named = isSingleSource(sources) ? null : sourceName;
       await tx.query(
-        sql.insertRun(tenantId, runId, found.id, request.mode, request.dryRun, request.force, request.origin),
+        sql.insertRun(
+          tenantId,
+          runId,
+          found.id,
+          request.mode,
+          request.dryRun,
+          request.force,
+          request.origin,
+          named,
+        ),
       );
       return found;
     });
@@ -159,7 +188,21 @@ export class SyncService {
             changeId = (await tx.query<{ id: string }>(sql.nextChangeId))[0]!.id;
           }
           const t0 = performance.now();
+          // Read again under the lock: the sources decide which path this sync takes.
+          const sources = await loadSourceDefinitions(tx, tenantId, collection.id);
+          const source = sources.find((candidate) => candidate.name === sourceName);
+          if (!source) throw namedSourceNotFound(request.collection, sourceName);
+          const single = isSingleSource(sources);
+          const projector = single ? null : sourceProjector(source, collection.idField);
+          const skipIndex = await skipsStoredIndex(tx, {
+            tenantId,
+            collectionId: collection.id,
+            partial: request.mode === 'partial',
+            feedBytes: request.feedBytes,
+          });
           const feed = await stageFeed(tx, request.feed, {
+            skipIndex,
+            ...(projector ? { source: { name: source.name, project: projector.project } } : {}),
             tenantId,
             collectionId: collection.id,
             full: request.mode === 'full',
@@ -175,7 +218,9 @@ export class SyncService {
           const stageMs = Math.round(performance.now() - t0);
           if (request.idempotency) {
             const skip = request.invalidRecords === 'skip' ? ':skip' : '';
-            const hash = `${request.mode}:${request.dryRun}:${request.force}${skip}:${request.idempotency.requestHash()}`;
+            // The same body sent for another source is another request.
+            const named = request.source === undefined ? '' : `:source=${request.source}`;
+            const hash = `${request.mode}:${request.dryRun}:${request.force}${skip}${named}:${request.idempotency.requestHash()}`;
             const claimed = await tx.query(
               sql.claimIdempotencyKey(tenantId, scope, request.idempotency.key, hash),
             );
@@ -196,7 +241,7 @@ export class SyncService {
               throw new AppError('sync_in_progress', 'A request with this Idempotency-Key is still running');
             }
           }
-          const applied = await applyStaged(tx, {
+          const applyInput = {
             tenantId,
             runId,
             collection,
@@ -206,10 +251,19 @@ export class SyncService {
             staged: feed,
             snapshotId,
             changeId,
-          });
+          };
+          const applied = projector
+            ? await applySourceFeed(tx, {
+                ...applyInput,
+                source,
+                sources,
+                ignoredFields: projector.ignoredFields,
+              })
+            : await applyStaged(tx, applyInput);
           applied.timings = {
             lockWaitMs: lockMs,
             indexMs: feed.indexMs,
+            ...(skipIndex ? { indexSkipped: 1 } : {}),
             stageMs,
             stageDbWaitMs: feed.dbWaitMs,
             ...applied.timings,
@@ -438,6 +492,7 @@ export class SyncService {
     const view: SyncRunView = {
       id: runId,
       collection,
+      source: request.source ?? null,
       mode: request.mode,
       dryRun: request.dryRun,
       forced: request.force,
@@ -540,6 +595,7 @@ function toView(row: RunRow): SyncRunView {
   return {
     id: row.id,
     collection: row.collection,
+    source: row.source_name,
     mode: row.mode,
     dryRun: row.dry_run,
     forced: row.forced,

@@ -8,7 +8,7 @@ import { HASH_CHARS } from '../../sync/stored-index.ts';
 // started_key: the start time to the microsecond, as text, for exact cursors (a Date keeps milliseconds).
 const RUN_COLUMNS = `r.id, c.name AS collection, r.mode, r.dry_run, r.forced, r.status, r.counts, r.errors,
   r.timings, r.snapshot_id, r.change_id, r.origin, r.started_at, r.finished_at, r.hold, r.held_until,
-  r.reverts_run_id,
+  r.reverts_run_id, r.source_name,
   to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
 
 export function insertRun(
@@ -19,11 +19,12 @@ export function insertRun(
   dryRun: boolean,
   forced: boolean,
   origin: unknown,
+  sourceName: string | null = null,
 ): Statement {
   return {
-    text: `INSERT INTO sync_runs (tenant_id, id, collection_id, mode, dry_run, forced, status, origin)
-      VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb)`,
-    values: [tenantId, runId, collectionId, mode, dryRun, forced, JSON.stringify(origin)],
+    text: `INSERT INTO sync_runs (tenant_id, id, collection_id, mode, dry_run, forced, status, origin, source_name)
+      VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb, $8)`,
+    values: [tenantId, runId, collectionId, mode, dryRun, forced, JSON.stringify(origin), sourceName],
   };
 }
 
@@ -341,7 +342,7 @@ export function updatePlain(tenantId: string, collectionId: string, changeId: st
           JOIN records r ON r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = f.record_id
           WHERE NOT f.deleted AND ${CHANGED} AND r.overrides = '{}'::jsonb)
       UPDATE records r SET source = n.doc, source_hash = n.hash,
-        data = CASE WHEN r.manual_delete IS NULL THEN 'true'::jsonb END,
+        data = CASE WHEN r.manual_delete IS NULL THEN 'true'::jsonb END, source_parts = NULL,
         upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
       FROM n
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = n.record_id`,
@@ -369,7 +370,7 @@ export function selectToMerge(
 export function updateMerged(tenantId: string, collectionId: string, changeId: string): Statement {
   return {
     text: `UPDATE records r SET source = m.source::jsonb, source_hash = f.hash, overrides = m.overrides::jsonb,
-        data = m.data::jsonb, upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
+        data = m.data::jsonb, source_parts = NULL, upstream_gone = false, version = r.version + 1, change_id = $3, updated_at = now()
       FROM sync_merged m JOIN sync_feed f ON f.record_id = m.record_id
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = m.record_id`,
     values: [tenantId, collectionId, changeId],
@@ -426,21 +427,27 @@ export function upsertConflicts(
 ): Statement {
   return {
     text: `WITH input AS (
-        SELECT * FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, path text, manual_value jsonb,
-          source_value jsonb, previous_source_value jsonb, status text)
+        SELECT x.record_id, x.path, x.manual_value, x.source_value, x.previous_source_value, x.status,
+          coalesce(x.kind, 'override') AS kind, x.source_name, x.other_source
+        FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, path text, manual_value jsonb,
+          source_value jsonb, previous_source_value jsonb, status text, kind text, source_name text, other_source text)
       ), refreshed AS (
-        UPDATE conflicts c SET source_value = i.source_value, sync_run_id = $3
+        UPDATE conflicts c SET source_value = i.source_value, manual_value = CASE WHEN i.kind = 'source'
+            THEN i.manual_value ELSE c.manual_value END, source_name = i.source_name, other_source = i.other_source,
+          sync_run_id = $3
         FROM input i
         WHERE i.status = 'open' AND c.tenant_id = $1 AND c.collection_id = $2 AND c.record_id = i.record_id
-          AND c.path = i.path AND c.status = 'open'
-        RETURNING c.record_id, c.path
+          AND c.path = i.path AND c.status = 'open' AND c.kind = i.kind
+        RETURNING c.record_id, c.path, c.kind
       )
       INSERT INTO conflicts (tenant_id, collection_id, record_id, path, manual_value, source_value,
-        previous_source_value, status, resolution, sync_run_id, resolved_at)
+        previous_source_value, status, resolution, sync_run_id, resolved_at, kind, source_name, other_source)
       SELECT $1, $2, i.record_id, i.path, i.manual_value, i.source_value, i.previous_source_value, i.status,
-        CASE WHEN i.status = 'resolved' THEN 'take-source' END, $3, CASE WHEN i.status = 'resolved' THEN now() END
+        CASE WHEN i.status = 'resolved' THEN 'take-source' END, $3, CASE WHEN i.status = 'resolved' THEN now() END,
+        i.kind, i.source_name, i.other_source
       FROM input i
-      WHERE NOT EXISTS (SELECT 1 FROM refreshed x WHERE x.record_id = i.record_id AND x.path = i.path)`,
+      WHERE NOT EXISTS (SELECT 1 FROM refreshed x WHERE x.record_id = i.record_id AND x.path = i.path
+        AND x.kind = i.kind)`,
     values: [tenantId, collectionId, runId, JSON.stringify(conflicts)],
   };
 }
@@ -450,7 +457,7 @@ export function closeConflicts(tenantId: string, collectionId: string, settled: 
   return {
     text: `UPDATE conflicts c SET status = 'resolved', resolved_at = now()
       FROM jsonb_to_recordset($3::jsonb) AS x(record_id text, path text)
-      WHERE c.tenant_id = $1 AND c.collection_id = $2 AND c.status = 'open'
+      WHERE c.tenant_id = $1 AND c.collection_id = $2 AND c.status = 'open' AND c.kind = 'override'
         AND c.record_id = x.record_id AND c.path = x.path`,
     values: [tenantId, collectionId, JSON.stringify(settled)],
   };
