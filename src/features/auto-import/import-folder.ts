@@ -138,8 +138,9 @@ export async function moveToProcessed(file: DroppedFile, at = new Date()): Promi
 }
 
 /**
- * Writes `.failed/<time>-<name>.error.json` (written to a temporary name, then renamed, so a reader
- * never sees half a report), then moves the file beside it. Returns the new path of the file.
+ * Moves the file into `.failed/` as `<time>-<name>` and puts its report, `<time>-<name>.error.json`,
+ * beside it (written to a temporary name and renamed last: once a reader sees the report, the file is
+ * there too, and never half a report). Returns the new path of the file.
  */
 export async function moveToFailed(
   file: DroppedFile,
@@ -152,7 +153,7 @@ export async function moveToFailed(
   const target = join(dir, `${timePrefix(at)}-${file.name}`);
   const temporary = join(dir, `.${randomUUID()}.tmp`);
   await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
-  await rename(temporary, `${target}.error.json`);
   await rename(file.path, target);
+  await rename(temporary, `${target}.error.json`);
   return target;
 }

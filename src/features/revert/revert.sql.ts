@@ -13,7 +13,7 @@ import type { Statement } from '../../db/database.ts';
 /** The version `version - 1` of `alias`'s record, if C closed it: one primary-key probe. */
 const versionBefore = (alias: string) => `LEFT JOIN LATERAL (
     SELECT v.record_id, v.version, v.source, v.source_hash, v.upstream_gone, v.overrides, v.manual_delete,
-           v.data, v.valid_to
+           v.data, v.valid_to, v.source_parts
       FROM record_versions v
      WHERE v.tenant_id = $1 AND v.collection_id = $2 AND v.record_id = ${alias}.record_id
        AND v.version < ${alias}.version
@@ -49,7 +49,7 @@ export function lockTouched(tenantId: string, collectionId: string, changeId: st
 const UNTOUCHED = `SELECT r.record_id, r.version, r.data IS NULL AS was_deleted, b.record_id IS NOT NULL AS has_before,
     effective_value(r.data, r.source) IS DISTINCT FROM effective_value(b.data, b.source) AS visible,
     b.source, b.source_hash, coalesce(b.upstream_gone, false) AS upstream_gone,
-    coalesce(b.overrides, '{}'::jsonb) AS overrides, b.manual_delete, b.data
+    coalesce(b.overrides, '{}'::jsonb) AS overrides, b.manual_delete, b.data, b.source_parts
   FROM records r
   ${versionBefore('r')}
   WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.change_id = $3`;
@@ -83,8 +83,8 @@ export function revertUntouched(
     text: `WITH u AS MATERIALIZED (${UNTOUCHED})
       UPDATE records r SET source = u.source, source_hash = u.source_hash, upstream_gone = u.upstream_gone,
         overrides = u.overrides, manual_delete = u.manual_delete, data = u.data,
-        version = r.version + 1, change_id = $4, updated_at = now()
-      FROM u WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = u.record_id AND r.change_id = $3`,
+        source_parts = u.source_parts, version = r.version + 1, change_id = $4, updated_at = now()
+      FROM u WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = u.record_id AND r.change_id + 0 = $3`,
     values: [tenantId, collectionId, changeId, revertChangeId],
   };
 }
