@@ -197,3 +197,30 @@ test('approve after a manual edit is 409 collection_changed; reject and expiry r
   assert.equal(await heldRows(ctx, second.body.syncId), 0);
   assert.equal((await call(ctx, second.body.syncId, 'approve')).body.code, 'run_not_held');
 });
+
+test('a held sync retried with the same Idempotency-Key answers the same 409, marked as a replay', async () => {
+  const { ctx, tenantId } = fixture;
+  await makeCollection(ctx, 'retried', { maxChangeRatio: 0.2 });
+  await sync(
+    ctx,
+    'retried',
+    items(10, () => 1),
+  );
+  const feed = items(10, () => 3);
+  const headers = { 'idempotency-key': 'retry-held-1' };
+  const first = await sync(ctx, 'retried', feed, '', headers);
+  assert.equal(first.status, 409, first.text);
+  assert.equal(first.body.code, 'sync_held');
+  const again = await sync(ctx, 'retried', feed, '', headers);
+  assert.equal(again.status, 409, again.text);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(again.body.code, 'sync_held');
+  assert.equal(again.body.syncId, first.body.syncId);
+  assert.deepEqual(again.body.reasons, first.body.reasons);
+  const [runs] = await ctx.server.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM sync_runs r JOIN collections c ON c.id = r.collection_id
+      WHERE r.tenant_id = $1 AND c.name = 'retried'`,
+    [tenantId],
+  );
+  assert.equal(runs!.n, 2, 'the first sync and the held one; the replay made no run');
+});

@@ -111,6 +111,26 @@ export function requiredFieldsCheck(
  * The answer to a held run: 409 with the run's id, its reasons and plan. A tripped delete guard keeps
  * its old code (`delete_guard`), so clients written before held runs still see the refusal they knew.
  */
+/**
+ * The answer again for a replayed request (same Idempotency-Key) whose run was held: the same 409 the
+ * first request got, never a 200 a retrying client would take for an applied sync.
+ */
+export function heldReplayError(run: {
+  id: string;
+  status: string;
+  counts: unknown;
+  errors: unknown;
+  plan?: unknown;
+}): AppError {
+  const held = (Array.isArray(run.errors) ? run.errors : []) as GuardReason[];
+  const first = heldError(run.id, { held, counts: run.counts, plan: run.plan ?? null } as ApplyResult);
+  return new AppError(first.code, first.message, {
+    ...first.extensions,
+    syncStatus: run.status,
+    idempotentReplayed: true,
+  });
+}
+
 export function heldError(runId: string, result: ApplyResult): AppError {
   const deleteGuard = result.held.some((reason) => reason.code === 'delete_guard');
   const message = `${result.held.map((reason) => reason.message).join('; ')}. The run is held: approve it with POST /v1/syncs/${runId}/approve, reject it, or sync with force=true`;

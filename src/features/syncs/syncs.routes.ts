@@ -113,20 +113,30 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
           feed = limited(body, bodyLimit, hasher);
         }
         try {
-          const outcome = await syncs.run({
-            tenantId,
-            collection: request.params.collection,
-            mode: request.query.mode ?? 'full',
-            ...(request.query.source !== undefined ? { source: request.query.source } : {}),
-            ...(spooled ? { feedBytes: spooled.bytes } : {}),
-            dryRun: request.query.dryRun ?? false,
-            force: request.query.force ?? false,
-            invalidRecords: request.query.invalidRecords ?? 'refuse',
-            format,
-            feed,
-            origin: originOf(request),
-            ...(hasher && key !== undefined ? { idempotency: { key, requestHash: digestOnce(hasher) } } : {}),
-          });
+          const outcome = await syncs
+            .run({
+              tenantId,
+              collection: request.params.collection,
+              mode: request.query.mode ?? 'full',
+              ...(request.query.source !== undefined ? { source: request.query.source } : {}),
+              ...(spooled ? { feedBytes: spooled.bytes } : {}),
+              dryRun: request.query.dryRun ?? false,
+              force: request.query.force ?? false,
+              invalidRecords: request.query.invalidRecords ?? 'refuse',
+              format,
+              feed,
+              origin: originOf(request),
+              ...(hasher && key !== undefined
+                ? { idempotency: { key, requestHash: digestOnce(hasher) } }
+                : {}),
+            })
+            .catch((error: unknown) => {
+              // A replayed held run answers its 409 again, marked as a replay like any other.
+              if (error instanceof AppError && error.extensions.idempotentReplayed) {
+                reply.header('idempotent-replayed', 'true');
+              }
+              throw error;
+            });
           if (outcome.replayed) reply.header('idempotent-replayed', 'true');
           // Returned, not sent: the answer goes out after the spooled file is removed (finally).
           return outcome.run;

@@ -21,7 +21,7 @@ import {
   type SyncMode,
   type SyncPlan,
 } from './apply.ts';
-import { heldError, requiredFieldsCheck } from './guards.ts';
+import { heldError, heldReplayError, requiredFieldsCheck } from './guards.ts';
 import { skipsStoredIndex } from './index-strategy.ts';
 import { applySourceFeed, sourceProjector } from './source-sync.ts';
 import { FeedInvalid, stageFeed } from './staging.ts';
@@ -325,6 +325,7 @@ export class SyncService {
         await withTenant(this.db, tenantId, (tx) => tx.query(sql.deleteRun(tenantId, runId)));
         // The run row holds the first answer as it was sent (the stored copy predates its last update).
         const first = await this.get(tenantId, error.stored.response.id).catch(() => error.stored.response);
+        if (error.stored.status_code === 409) throw heldReplayError(first);
         return { status: error.stored.status_code, run: first, replayed: true };
       } else {
         await this.recordFailure(tenantId, runId, error, staged, started, collection.name);
