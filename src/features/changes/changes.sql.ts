@@ -63,20 +63,22 @@ const CHANGES_AFTER = `SELECT c.id, c.xid, c.at, c.kind, c.api_key_id, c.sync_ru
 /**
  * One part of a change's rows in one collection (`part`: records, its current versions, or
  * record_versions, its closed ones, whose change id column is `changeColumn`), in record id order
- * along an index on (collection_id, change id, record_id): all of them, or, for the change and
+ * along an index on (change id, collection_id, record_id): all of them, or, for the change and
  * collection the cursor stopped in, those after its record id. Each page is one range of the index,
  * however big the change.
  */
 function changeRows(part: 'records' | 'record_versions', changeColumn: string): string {
+  // records_change indexes the record id as this expression (migration 0011); same order as record_id.
+  const key = part === 'records' ? `(r.record_id || '')` : 'r.record_id';
   const columns = `r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text`;
   const change = `r.tenant_id = $1 AND r.collection_id = col.id AND r.${changeColumn} = ch.id`;
   return `(SELECT ${columns} FROM ${part} r
               WHERE NOT (ch.id = $4::bigint AND col.id <= $5::bigint) AND ${change}
-              ORDER BY r.record_id LIMIT $8)
+              ORDER BY ${key} LIMIT $8)
             UNION ALL
             (SELECT ${columns} FROM ${part} r
-              WHERE ch.id = $4::bigint AND col.id = $5::bigint AND ${change} AND r.record_id > $6::text
-              ORDER BY r.record_id LIMIT $8)`;
+              WHERE ch.id = $4::bigint AND col.id = $5::bigint AND ${change} AND ${key} > $6::text
+              ORDER BY ${key} LIMIT $8)`;
 }
 
 /**
