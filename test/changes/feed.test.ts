@@ -40,13 +40,13 @@ async function sync(collection: string, records: object[], query = '') {
  * With `expect`, long-polls until that many arrived: on PostgreSQL a transaction open anywhere in the
  * cluster (another test file's) holds back what committed after it began.
  */
-async function readAll(path: string, cursor: string | undefined, limit = 2, expect = 0) {
+async function readAll(path: string, cursor: string | undefined, limit = 2, expect = 0, as = key) {
   const items: Json[] = [];
   for (;;) {
     const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set('cursor', cursor);
     if (items.length < expect) query.set('wait', '30');
-    const page = await call('GET', `${path}?${query}`);
+    const page = await server.request('GET', `${path}?${query}`, { key: as });
     assert.equal(page.status, 200, page.text);
     items.push(...page.body.items);
     cursor = page.body.nextCursor;
@@ -142,6 +142,38 @@ test('a collection feed names only its collection; an unknown one is 404', async
   const other = await readAll('/v1/collections/other/changes', start);
   assert.deepEqual(other.items.map(brief), ['other/x create v1']);
   assert.equal((await call('GET', '/v1/collections/nope/changes')).status, 404);
+});
+
+test("another tenant's changes never appear, in its collection of the same name or with its cursor", async () => {
+  // The feed's pages run outside row-level security (docs/architecture.md): only their own tenant
+  // filters keep tenants apart.
+  const start = (await call('GET', '/v1/changes?limit=1000')).body.nextCursor;
+  const neighbour = await server.createTenant('feed-neighbour');
+  const theirs = (method: string, path: string, body?: unknown) =>
+    server.request(method, path, { key: neighbour.key, body });
+  assert.equal((await theirs('PUT', '/v1/collections/products', {})).status, 201);
+  const synced = await theirs('POST', '/v1/collections/products/syncs?mode=partial', [{ id: 'theirs' }]);
+  assert.equal(synced.status, 200, synced.text);
+  await sync('products', [{ id: 'ours' }], '?mode=partial');
+  const ours = await readAll('/v1/changes', start, 2, 1);
+  assert.deepEqual(ours.items.map(brief), ['products/ours create v1']);
+  const collection = await readAll('/v1/collections/products/changes', start);
+  assert.deepEqual(collection.items.map(brief), ['products/ours create v1']);
+  const stream = await call('GET', `/v1/changes?cursor=${start}`, {
+    headers: { accept: 'application/x-ndjson' },
+  });
+  assert.deepEqual(
+    stream.text
+      .trim()
+      .split('\n')
+      .map((line) => brief(JSON.parse(line))),
+    ['products/ours create v1'],
+  );
+  const fromTheirs = await readAll('/v1/changes', undefined, 2, 1, neighbour.key);
+  assert.deepEqual(fromTheirs.items.map(brief), ['products/theirs create v1']);
+  // Our cursor in their hands reads their feed from that position: nothing of ours.
+  const crossed = await readAll('/v1/changes', start, 2, 1, neighbour.key);
+  assert.deepEqual(crossed.items.map(brief), ['products/theirs create v1']);
 });
 
 test('a change whose id was drawn first but committed last is served once, after the others', async () => {

@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../../db/database.ts';
-import { readAsTenant } from '../../db/tenant-scope.ts';
+import { asOwner, readAsTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { diffFields, type JsonObject } from '../../json/index.ts';
 import * as sql from './changes.sql.ts';
@@ -69,7 +69,12 @@ interface FeedRow {
   before_text: string | null;
 }
 
-/** Runs a feed read's statements: in a read-only batch of its own, or in the caller's transaction. */
+/**
+ * Runs a feed read's statements as the connection's user, outside row-level security, every one
+ * naming its tenant: under the policy, PostgreSQL could not use `records_change` for the range of
+ * record ids a page starts from (its key, `record_id || ''`, is not leakproof), and each page would
+ * scan the whole change again. In a read-only batch of its own, or in the caller's transaction.
+ */
 type Runner = <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
 
 /** Changes looked at per statement: each is probed for its records by index. */
@@ -157,7 +162,7 @@ export class ChangeFeed {
     cursorText: string | undefined,
     limit: number,
   ): Promise<FeedPage> {
-    const run: Runner = (fn) => fn(tx);
+    const run: Runner = (fn) => asOwner(tx, () => fn(tx));
     return (await this.readOnce(tenantId, collection, decodeFeedCursor(cursorText), limit, undefined, run))
       .page;
   }
@@ -168,7 +173,7 @@ export class ChangeFeed {
     from: FeedCursor,
     limit: number,
     upTo: string | undefined,
-    run: Runner = (fn) => readAsTenant(this.db, tenantId, fn),
+    run: Runner = (fn) => this.db.transaction(fn, { readOnlyBatch: true }),
   ): Promise<{ page: FeedPage; pending: boolean }> {
     const readAt = this.now().getTime();
     const [{ names, horizon }, ...rest] = await this.readBatch(run, tenantId, collection, from, limit, upTo);
