@@ -1,5 +1,6 @@
+import { Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import { api, ok, type SyncRun } from '../api';
+import { api, ok, Problem, type SyncRun } from '../api';
 import { segment } from '../router';
 import {
   Empty,
@@ -17,6 +18,7 @@ import {
   useSession,
 } from '../ui';
 import { CollectionTabs } from './collection-tabs';
+import { canRevert, HeldRun, RevertRun } from './sync-actions';
 
 type Mode = 'full' | 'partial';
 
@@ -35,11 +37,23 @@ export function Syncs(props: { collection: string }) {
     [collection],
   );
   const items = paged.data?.items;
+  const [notice, setNotice] = useState<string>();
+  const done = (message: string) => {
+    setNotice(message);
+    paged.reload();
+  };
+  const held = items?.filter((run) => run.status === 'held').length ?? 0;
   return (
     <Page title={`Syncs of ${collection}`}>
       <CollectionTabs collection={collection} current="/syncs" />
       <Upload collection={collection} onApplied={paged.reload} />
       <h2>History</h2>
+      <Notice message={notice} />
+      {held > 0 && (
+        <p class="held-note">
+          {held} run(s) on this page are held by a guard and wait for approval: they are marked below.
+        </p>
+      )}
       {paged.error !== undefined && <ErrorMessage error={paged.error} onRetry={paged.reload} />}
       {paged.loading && !items && <Loading what="sync runs" />}
       {items && items.length === 0 && <Empty>No sync has run on {collection} yet.</Empty>}
@@ -55,31 +69,44 @@ export function Syncs(props: { collection: string }) {
                 <th scope="col">Counts</th>
                 <th scope="col">Time</th>
                 <th scope="col">Errors</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {items.map((run) => (
-                <tr key={run.id}>
-                  <th scope="row">
-                    {formatTime(run.startedAt)}
-                    <div class="when">{run.id.slice(0, 8)}</div>
-                  </th>
-                  <td>
-                    <span class={`status status-${run.status}`}>{run.status}</span>
-                    {run.dryRun && ' (dry run)'}
-                  </td>
-                  <td>
-                    {run.mode}
-                    {run.forced && ', forced'}
-                  </td>
-                  <td>
-                    <Counts counts={run.counts} />
-                  </td>
-                  <td>{duration(run)}</td>
-                  <td>
-                    <Errors errors={run.errors} />
-                  </td>
-                </tr>
+                <Fragment key={run.id}>
+                  <tr class={run.status === 'held' ? 'held-row' : undefined}>
+                    <th scope="row">
+                      {formatTime(run.startedAt)}
+                      <div class="when">{run.id.slice(0, 8)}</div>
+                    </th>
+                    <td>
+                      <span class={`status status-${run.status}`}>{run.status}</span>
+                      {run.dryRun && ' (dry run)'}
+                    </td>
+                    <td>
+                      {run.mode}
+                      {run.forced && ', forced'}
+                      {run.source && <div class="when">source {run.source}</div>}
+                      {run.revertOf && <div class="when">reverts {run.revertOf.slice(0, 8)}</div>}
+                    </td>
+                    <td>
+                      <Counts counts={run.counts} />
+                    </td>
+                    <td>{duration(run)}</td>
+                    <td>{run.status === 'held' ? 'see below' : <Errors errors={run.errors} />}</td>
+                    <td class="actions">{canRevert(run) && <RevertRun run={run} onDone={done} />}</td>
+                  </tr>
+                  {run.status === 'held' && (
+                    <tr class="held-row">
+                      <td colSpan={7}>
+                        <HeldRun run={run} onDone={done} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>
@@ -95,6 +122,7 @@ function Upload(props: { collection: string; onApplied: () => void }) {
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File>();
   const [mode, setMode] = useState<Mode>('full');
+  const [source, setSource] = useState('');
   const [plan, setPlan] = useState<SyncRun>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -109,7 +137,10 @@ function Upload(props: { collection: string; onApplied: () => void }) {
       const ndjson = /\.(ndjson|jsonl)$/i.test(file.name);
       const { data } = await ok(
         api.POST('/v1/collections/{collection}/syncs', {
-          params: { path: { collection: props.collection }, query: { mode, dryRun } },
+          params: {
+            path: { collection: props.collection },
+            query: { mode, dryRun, ...(source.trim() ? { source: source.trim() } : {}) },
+          },
           body: file as never,
           bodySerializer: (body: unknown) => body as Blob,
           headers: { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
@@ -126,6 +157,12 @@ function Upload(props: { collection: string; onApplied: () => void }) {
       }
     } catch (problem) {
       setError(problem);
+      // A guard held the run: it is in the history now, waiting for approval.
+      if (problem instanceof Problem && problem.body.syncStatus === 'held') {
+        setPlan(undefined);
+        setNotice('The run is held, nothing was applied: approve or reject it in the history below.');
+        props.onApplied();
+      }
     } finally {
       setBusy(false);
     }
@@ -151,6 +188,18 @@ function Upload(props: { collection: string; onApplied: () => void }) {
             title={readOnlyTitle(canWrite)}
             onChange={(event) => {
               setFile(event.currentTarget.files?.[0]);
+              setPlan(undefined);
+            }}
+          />
+        </div>
+        <div>
+          <label for="feed-source">Source (empty: default)</label>
+          <input
+            id="feed-source"
+            value={source}
+            placeholder="default"
+            onInput={(event) => {
+              setSource(event.currentTarget.value);
               setPlan(undefined);
             }}
           />
@@ -204,7 +253,7 @@ function Upload(props: { collection: string; onApplied: () => void }) {
   );
 }
 
-function PlanIds(props: { label: string; ids: string[]; collection: string }) {
+export function PlanIds(props: { label: string; ids: string[]; collection: string }) {
   if (props.ids.length === 0) return null;
   return (
     <>
@@ -231,6 +280,7 @@ const COUNT_LABELS: [string, string][] = [
   ['unchanged', 'unchanged'],
   ['conflicts', 'conflicts'],
   ['revived', 'revived'],
+  ['ignoredFields', 'fields not owned, left out'],
 ];
 
 function describeCounts(counts: Record<string, unknown>): string {
