@@ -42,18 +42,21 @@ export function HeldRun(props: { run: SyncRun; onDone: (message: string) => void
 
   return (
     <section class="held" aria-label={`Held run ${short}`}>
+      <h3>
+        Held run {short}, started {formatTime(run.startedAt)}
+      </h3>
       <p>
-        <strong>Held: nothing was applied.</strong> It waits for a person until {formatTime(run.heldUntil)},
-        then expires.
+        <strong>Nothing was applied.</strong> It waits for a person until {formatTime(run.heldUntil)}, then
+        expires.
       </p>
-      <h3 class="small-title">Why it was held</h3>
+      <h4 class="small-title">Why it was held</h4>
       <ul class="reasons">
         {run.errors.length === 0 && <li>No reason recorded.</li>}
         {run.errors.slice(0, 20).map((reason, i) => (
           <li key={i}>{reasonText(reason)}</li>
         ))}
       </ul>
-      <h3 class="small-title">What it would do</h3>
+      <h4 class="small-title">What it would do</h4>
       <p>
         <Counts counts={run.counts} />
       </p>

@@ -1,4 +1,3 @@
-import { Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { api, ok, Problem, type SyncRun } from '../api';
 import { segment } from '../router';
@@ -42,17 +41,23 @@ export function Syncs(props: { collection: string }) {
     setNotice(message);
     paged.reload();
   };
-  const held = items?.filter((run) => run.status === 'held').length ?? 0;
+  const held = items?.filter((run) => run.status === 'held') ?? [];
   return (
     <Page title={`Syncs of ${collection}`}>
       <CollectionTabs collection={collection} current="/syncs" />
       <Upload collection={collection} onApplied={paged.reload} />
       <h2>History</h2>
       <Notice message={notice} />
-      {held > 0 && (
-        <p class="held-note">
-          {held} run(s) on this page are held by a guard and wait for approval: they are marked below.
-        </p>
+      {held.length > 0 && (
+        <>
+          <p class="held-note">
+            {held.length} run(s) on this page are held by a guard and wait for approval: nothing of them is
+            applied until then.
+          </p>
+          {held.map((run) => (
+            <HeldRun key={run.id} run={run} onDone={done} />
+          ))}
+        </>
       )}
       {paged.error !== undefined && <ErrorMessage error={paged.error} onRetry={paged.reload} />}
       {paged.loading && !items && <Loading what="sync runs" />}
@@ -76,37 +81,28 @@ export function Syncs(props: { collection: string }) {
             </thead>
             <tbody>
               {items.map((run) => (
-                <Fragment key={run.id}>
-                  <tr class={run.status === 'held' ? 'held-row' : undefined}>
-                    <th scope="row">
-                      {formatTime(run.startedAt)}
-                      <div class="when">{run.id.slice(0, 8)}</div>
-                    </th>
-                    <td>
-                      <span class={`status status-${run.status}`}>{run.status}</span>
-                      {run.dryRun && ' (dry run)'}
-                    </td>
-                    <td>
-                      {run.mode}
-                      {run.forced && ', forced'}
-                      {run.source && <div class="when">source {run.source}</div>}
-                      {run.revertOf && <div class="when">reverts {run.revertOf.slice(0, 8)}</div>}
-                    </td>
-                    <td>
-                      <Counts counts={run.counts} />
-                    </td>
-                    <td>{duration(run)}</td>
-                    <td>{run.status === 'held' ? 'see below' : <Errors errors={run.errors} />}</td>
-                    <td class="actions">{canRevert(run) && <RevertRun run={run} onDone={done} />}</td>
-                  </tr>
-                  {run.status === 'held' && (
-                    <tr class="held-row">
-                      <td colSpan={7}>
-                        <HeldRun run={run} onDone={done} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
+                <tr key={run.id} class={run.status === 'held' ? 'held-row' : undefined}>
+                  <th scope="row">
+                    {formatTime(run.startedAt)}
+                    <div class="when">{run.id.slice(0, 8)}</div>
+                  </th>
+                  <td>
+                    <span class={`status status-${run.status}`}>{run.status}</span>
+                    {run.dryRun && ' (dry run)'}
+                  </td>
+                  <td>
+                    {run.mode}
+                    {run.forced && ', forced'}
+                    {run.source && <div class="when">source {run.source}</div>}
+                    {run.revertOf && <div class="when">reverts {run.revertOf.slice(0, 8)}</div>}
+                  </td>
+                  <td>
+                    <Counts counts={run.counts} />
+                  </td>
+                  <td>{duration(run)}</td>
+                  <td>{run.status === 'held' ? 'held: see above' : <Errors errors={run.errors} />}</td>
+                  <td class="actions">{canRevert(run) && <RevertRun run={run} onDone={done} />}</td>
+                </tr>
               ))}
             </tbody>
           </table>
