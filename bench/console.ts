@@ -218,6 +218,20 @@ async function main() {
       ],
       ['history', `/console/c/products/records/${target}`, (p) => p.getByText('Version 1 ').waitFor()],
       [
+        'record blame',
+        `/console/c/products/records/${target}`,
+        (p) =>
+          p
+            .getByRole('region', { name: 'Blame' })
+            .getByRole('row', { name: /^\/name / })
+            .waitFor(),
+      ],
+      [
+        'named sources',
+        '/console/c/products/sources',
+        (p) => p.getByRole('button', { name: 'Edit source default' }).waitFor(),
+      ],
+      [
         'conflicts',
         '/console/c/products/conflicts',
         (p) => p.getByRole('button', { name: /^Keep manual value/ }).waitFor(),
@@ -244,6 +258,7 @@ async function main() {
       '/v1/collections/products',
       '/v1/collections/products/records?limit=50',
       `/v1/collections/products/records/${target}?meta=true`,
+      `/v1/collections/products/records/${target}/blame`,
       '/v1/collections/products/records?limit=50&overridden=true',
       `/v1/collections/products/records?limit=50&sort=price&filter=${encodeURIComponent(JSON.stringify({ price: { _gte: middlePrice } }))}`,
     ]) {

@@ -1,7 +1,8 @@
 // A collection's named sources and a record's blame in a real browser against the real server: define
 // two sources and remove a third through the Sources tab, sync each source (one feed uploaded from the
-// Syncs page with its source named), edit a field by hand, and see who set each field; a read key
-// sees both pages with every control disabled.
+// Syncs page with its source named), edit a field by hand, and see who set each field; two sources
+// disagreeing make a conflict labelled with both; a read key sees both pages with every control
+// disabled.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -35,7 +36,10 @@ describe('named sources and blame in a browser', { skip: missing }, () => {
     ensureConsoleBuilt();
     server = await startTestServer();
     tenant = await server.createTenant('console-sources');
-    const made = await server.request('PUT', '/v1/collections/products', { key: tenant.key, body: {} });
+    const made = await server.request('PUT', '/v1/collections/products', {
+      key: tenant.key,
+      body: { overlap: 'conflict' },
+    });
     assert.ok(made.status < 300, made.text);
   });
   after(() => server?.close());
@@ -140,6 +144,25 @@ describe('named sources and blame in a browser', { skip: missing }, () => {
       assert.match((await row('/stock').textContent()) ?? '', /4\s*source stock\s*sync run/);
       await page.getByRole('heading', { name: 'Blame' }).scrollIntoViewIfNeeded();
       await checkPage(page, 'record-blame');
+
+      // The default source (owning every field, priority 0) disagrees with erp on /price: a conflict of
+      // kind source, its columns saying which source each value is from.
+      const defaultSync = await server.request('POST', '/v1/collections/products/syncs', {
+        key: tenant.key,
+        body: [{ id: 'p1', price: 99 }],
+      });
+      assert.equal(defaultSync.status, 200, defaultSync.text);
+      await page
+        .getByRole('navigation', { name: 'Collection products' })
+        .getByRole('link', { name: 'Conflicts' })
+        .click();
+      await heading(page, 'Conflicts of products');
+      const conflict = page.getByRole('row', { name: /p1 \/price/ });
+      assert.match(
+        (await conflict.textContent()) ?? '',
+        /two sources disagree[\s\S]*99[\s\S]*source default, lower priority[\s\S]*120[\s\S]*source erp, shown/,
+      );
+      await checkPage(page, 'conflicts-sources');
     } finally {
       await browser.close();
     }
