@@ -69,7 +69,10 @@ export function CollectionSources(props: { collection: string }) {
           disabled={!canAdmin}
           title={canAdmin ? undefined : 'Only an admin key can define sources'}
           aria-expanded={editing === 'new'}
-          onClick={() => setEditing(editing === 'new' ? undefined : 'new')}
+          onClick={() => {
+            setNotice(undefined);
+            setEditing(editing === 'new' ? undefined : 'new');
+          }}
         >
           New source
         </button>
@@ -160,7 +163,10 @@ export function CollectionSources(props: { collection: string }) {
                         disabled={!canAdmin}
                         title={canAdmin ? undefined : 'Only an admin key can edit sources'}
                         aria-label={`Edit source ${source.name}`}
-                        onClick={() => setEditing(source)}
+                        onClick={() => {
+                          setNotice(undefined);
+                          setEditing(source);
+                        }}
                       >
                         Edit
                       </button>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type NamedSource, ok } from '../api';
 import { ErrorMessage, type FormEvent } from '../ui';
 
@@ -25,6 +25,9 @@ export function SourceForm(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const title = initial ? `Edit source ${initial.name}` : 'New source';
+  // The form opens above the table: its heading takes the focus, so the keyboard lands in it.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [initial?.name]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -60,7 +63,9 @@ export function SourceForm(props: {
 
   return (
     <form class="card" onSubmit={submit} aria-label={title}>
-      <h2 class="small-title">{title}</h2>
+      <h2 class="small-title" tabIndex={-1} ref={heading}>
+        {title}
+      </h2>
       {!initial && (
         <>
           <label for="source-name">Name (letters, digits, _ and -)</label>
