@@ -216,7 +216,11 @@ async function main() {
         `/console/c/products/records/${target}`,
         (p) => p.getByRole('button', { name: 'Edit /name' }).waitFor(),
       ],
-      ['history', `/console/c/products/records/${target}`, (p) => p.getByText('Version 1 ').waitFor()],
+      [
+        'history',
+        `/console/c/products/records/${target}`,
+        (p) => p.getByRole('region', { name: 'History' }).getByText('Version 1 ').waitFor(),
+      ],
       [
         'record blame',
         `/console/c/products/records/${target}`,
