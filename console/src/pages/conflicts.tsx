@@ -164,7 +164,11 @@ export function Conflicts(props: { collection: string }) {
                       )}
                     </td>
                     <td>
-                      <JsonValue value={conflict.previousSourceValue} missing="(none)" />
+                      {conflict.kind === 'source' ? (
+                        <span class="missing">— (two sources, not an upstream move)</span>
+                      ) : (
+                        <JsonValue value={conflict.previousSourceValue} missing="(none)" />
+                      )}
                     </td>
                     <td>
                       <JsonValue value={conflict.sourceValue} missing="(none)" />
