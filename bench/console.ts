@@ -216,7 +216,25 @@ async function main() {
         `/console/c/products/records/${target}`,
         (p) => p.getByRole('button', { name: 'Edit /name' }).waitFor(),
       ],
-      ['history', `/console/c/products/records/${target}`, (p) => p.getByText('Version 1 ').waitFor()],
+      [
+        'history',
+        `/console/c/products/records/${target}`,
+        (p) => p.getByRole('region', { name: 'History' }).getByText('Version 1 ').waitFor(),
+      ],
+      [
+        'record blame',
+        `/console/c/products/records/${target}`,
+        (p) =>
+          p
+            .getByRole('region', { name: 'Blame' })
+            .getByRole('row', { name: /^\/name / })
+            .waitFor(),
+      ],
+      [
+        'named sources',
+        '/console/c/products/sources',
+        (p) => p.getByRole('button', { name: 'Edit source default' }).waitFor(),
+      ],
       [
         'conflicts',
         '/console/c/products/conflicts',
@@ -244,6 +262,7 @@ async function main() {
       '/v1/collections/products',
       '/v1/collections/products/records?limit=50',
       `/v1/collections/products/records/${target}?meta=true`,
+      `/v1/collections/products/records/${target}/blame`,
       '/v1/collections/products/records?limit=50&overridden=true',
       `/v1/collections/products/records?limit=50&sort=price&filter=${encodeURIComponent(JSON.stringify({ price: { _gte: middlePrice } }))}`,
     ]) {

@@ -96,3 +96,6 @@ export type WebhookDelivery = Json<'/v1/webhooks/{webhookId}/deliveries', 'get'>
 export type WebhookEvent = NonNullable<
   paths['/v1/webhooks']['post']['requestBody']
 >['content']['application/json']['events'][number];
+export type NamedSource = Json<'/v1/collections/{collection}/sources', 'get'>['items'][number];
+export type RevertResult = Json<'/v1/syncs/{syncId}/revert', 'post'>;
+export type BlameLeaf = Json<'/v1/collections/{collection}/records/{id}/blame', 'get'>['leaves'][number];

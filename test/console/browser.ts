@@ -41,16 +41,42 @@ function newest(path: string): number {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-/** Builds the console when this checkout has no build, or one older than the console's sources. */
-export function ensureConsoleBuilt(): void {
+function builtIsFresh(): boolean {
   const stamp = join(root, 'console', 'dist', 'BUILT');
   const sources = ['src', 'index.html', 'vite.config.ts'].map((p) => newest(join(root, 'console', p)));
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources)) return;
-  const built = spawnSync(process.execPath, ['scripts/build-console.mjs'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  assert.equal(built.status, 0, 'the console build failed');
+  return existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...sources);
+}
+
+/**
+ * Builds the console when this checkout has no build, or one older than the console's sources. The
+ * runner starts several test files at once: one builds (it holds a lock directory), the others wait
+ * for it, since two builds into one dist/ remove each other's files.
+ */
+export function ensureConsoleBuilt(): void {
+  if (builtIsFresh()) return;
+  const lock = join(tmpdir(), `console-build-lock-${root.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another test file builds: wait, then use its build (a lock left by a killed run expires).
+      if (Date.now() > deadline) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      if (builtIsFresh()) return;
+    }
+  }
+  try {
+    if (builtIsFresh()) return;
+    const built = spawnSync(process.execPath, ['scripts/build-console.mjs'], { cwd: root, stdio: 'inherit' });
+    assert.equal(built.status, 0, 'the console build failed');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface Browser {

@@ -34,6 +34,11 @@ async function signIn(page: Page, key: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: 'Collections' }).waitFor();
 }
 
+/** A row of the record page's Fields table (the Blame table below has a row per field too). */
+function fieldRow(page: Page, path: RegExp) {
+  return page.getByRole('region', { name: 'Fields' }).getByRole('row', { name: path });
+}
+
 async function heading(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('heading', { level: 1, name }).waitFor();
 }
@@ -87,7 +92,7 @@ describe('the console in a browser', { skip: missing }, () => {
       await page.getByLabel('New value of /name').fill('Better chair');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByText('Saved /name.').waitFor();
-      const nameRow = page.getByRole('row', { name: /\/name/ });
+      const nameRow = fieldRow(page, /\/name/);
       await nameRow.getByText('overridden').waitFor();
       assert.match(
         (await nameRow.textContent()) ?? '',
@@ -138,15 +143,10 @@ describe('the console in a browser', { skip: missing }, () => {
       await heading(page, 'Record p2');
       const history = page.getByRole('region', { name: 'History' });
       await history.getByText('"Better chair"').first().waitFor();
-      await page
-        .getByRole('row', { name: /\/name/ })
+      await fieldRow(page, /\/name/)
         .getByText('overridden')
         .waitFor();
-      assert.match(
-        (await page.getByRole('row', { name: /\/name/ }).textContent()) ?? '',
-        /"Chair v2"/,
-        'new source beside',
-      );
+      assert.match((await fieldRow(page, /\/name/).textContent()) ?? '', /"Chair v2"/, 'new source beside');
 
       // Snapshot, change something, restore, see it back.
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Snapshots' }).click();
@@ -164,8 +164,7 @@ describe('the console in a browser', { skip: missing }, () => {
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByText('Saved /price.').waitFor();
       assert.equal(
-        await page
-          .getByRole('row', { name: /\/price/ })
+        await fieldRow(page, /\/price/)
           .locator('td')
           .first()
           .textContent(),
@@ -190,7 +189,7 @@ describe('the console in a browser', { skip: missing }, () => {
 
       await page.goto(`${server.url}/console/c/products/records/p1`);
       await heading(page, 'Record p1');
-      const price = page.getByRole('row', { name: /\/price/ });
+      const price = fieldRow(page, /\/price/);
       await price.waitFor();
       assert.equal(await price.locator('td').first().textContent(), '10', 'the value the snapshot had');
     } finally {

@@ -6,6 +6,7 @@ const tabs = [
   { suffix: '', label: 'Records' },
   { suffix: '/conflicts', label: 'Conflicts' },
   { suffix: '/syncs', label: 'Syncs' },
+  { suffix: '/sources', label: 'Sources' },
 ];
 
 export function CollectionTabs(props: { collection: string; current: string }) {

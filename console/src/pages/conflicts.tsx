@@ -153,15 +153,32 @@ export function Conflicts(props: { collection: string }) {
                       </Link>{' '}
                       <code>{conflict.path}</code>
                       <div class="when">{formatTime(conflict.createdAt)}</div>
+                      {conflict.kind === 'source' && <div class="when">two sources disagree</div>}
                     </th>
                     <td>
                       <JsonValue value={conflict.manualValue} missing="(removed)" />
+                      {conflict.kind === 'source' && (
+                        <div class="when">
+                          source {conflict.otherSource}, lower priority (not a manual value)
+                        </div>
+                      )}
                     </td>
                     <td>
-                      <JsonValue value={conflict.previousSourceValue} missing="(none)" />
+                      {conflict.kind === 'source' ? (
+                        <span class="missing">— (two sources, not an upstream move)</span>
+                      ) : (
+                        <JsonValue value={conflict.previousSourceValue} missing="(none)" />
+                      )}
                     </td>
                     <td>
                       <JsonValue value={conflict.sourceValue} missing="(none)" />
+                      {conflict.source && (
+                        <div class="when">
+                          {conflict.kind === 'source'
+                            ? `source ${conflict.source}, shown`
+                            : `from ${conflict.source}`}
+                        </div>
+                      )}
                     </td>
                     <td class="actions">
                       <button

@@ -26,6 +26,7 @@ import {
   useSession,
 } from '../ui';
 import { CollectionTabs } from './collection-tabs';
+import { Blame } from './record-blame';
 import { History } from './record-history';
 
 interface Loaded {
@@ -184,6 +185,7 @@ export function RecordPage(props: { collection: string; id: string }) {
         />
       )}
       {record.error === undefined && <History collection={collection} id={id} tick={historyTick} />}
+      {record.error === undefined && <Blame collection={collection} id={id} tick={historyTick} />}
     </Page>
   );
 }

@@ -3,10 +3,8 @@
 //
 // Pages other features will add (leave their paths free; docs/console.md says what each needs):
 //   /changes                                   the change feed
-//   /c/:collection/sources                     a collection's named sources and field ownership
-//   /c/:collection/held                        held runs: approve or reject; revert a run (on syncs)
-//   blame                                      a section of the record page (record.tsx)
 import type { JSX } from 'preact';
+import { CollectionSources } from './collection-sources';
 import { Collections } from './collections';
 import { Conflicts } from './conflicts';
 import { Keys } from './keys';
@@ -30,6 +28,7 @@ export const routes: Route[] = [
   { path: '/c/:collection/records/:id', render: (p) => <RecordPage collection={p.collection!} id={p.id!} /> },
   { path: '/c/:collection/conflicts', render: (p) => <Conflicts collection={p.collection!} /> },
   { path: '/c/:collection/syncs', render: (p) => <Syncs collection={p.collection!} /> },
+  { path: '/c/:collection/sources', render: (p) => <CollectionSources collection={p.collection!} /> },
   { path: '/snapshots', render: () => <Snapshots /> },
   { path: '/snapshots/:id', render: (p) => <SnapshotPage id={p.id!} /> },
   { path: '/sources', render: () => <Sources /> },

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { api, ok, type SyncRun } from '../api';
+import { api, ok, Problem, type SyncRun } from '../api';
 import { segment } from '../router';
 import {
   Empty,
@@ -17,6 +17,7 @@ import {
   useSession,
 } from '../ui';
 import { CollectionTabs } from './collection-tabs';
+import { canRevert, HeldRun, RevertRun } from './sync-actions';
 
 type Mode = 'full' | 'partial';
 
@@ -35,11 +36,29 @@ export function Syncs(props: { collection: string }) {
     [collection],
   );
   const items = paged.data?.items;
+  const [notice, setNotice] = useState<string>();
+  const done = (message: string) => {
+    setNotice(message);
+    paged.reload();
+  };
+  const held = items?.filter((run) => run.status === 'held') ?? [];
   return (
     <Page title={`Syncs of ${collection}`}>
       <CollectionTabs collection={collection} current="/syncs" />
       <Upload collection={collection} onApplied={paged.reload} />
       <h2>History</h2>
+      <Notice message={notice} />
+      {held.length > 0 && (
+        <>
+          <p class="held-note">
+            {held.length} run(s) on this page are held by a guard and wait for approval: nothing of them is
+            applied until then.
+          </p>
+          {held.map((run) => (
+            <HeldRun key={run.id} run={run} onDone={done} />
+          ))}
+        </>
+      )}
       {paged.error !== undefined && <ErrorMessage error={paged.error} onRetry={paged.reload} />}
       {paged.loading && !items && <Loading what="sync runs" />}
       {items && items.length === 0 && <Empty>No sync has run on {collection} yet.</Empty>}
@@ -55,11 +74,14 @@ export function Syncs(props: { collection: string }) {
                 <th scope="col">Counts</th>
                 <th scope="col">Time</th>
                 <th scope="col">Errors</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {items.map((run) => (
-                <tr key={run.id}>
+                <tr key={run.id} class={run.status === 'held' ? 'held-row' : undefined}>
                   <th scope="row">
                     {formatTime(run.startedAt)}
                     <div class="when">{run.id.slice(0, 8)}</div>
@@ -71,14 +93,15 @@ export function Syncs(props: { collection: string }) {
                   <td>
                     {run.mode}
                     {run.forced && ', forced'}
+                    {run.source && <div class="when">source {run.source}</div>}
+                    {run.revertOf && <div class="when">reverts {run.revertOf.slice(0, 8)}</div>}
                   </td>
                   <td>
                     <Counts counts={run.counts} />
                   </td>
                   <td>{duration(run)}</td>
-                  <td>
-                    <Errors errors={run.errors} />
-                  </td>
+                  <td>{run.status === 'held' ? 'held: see above' : <Errors errors={run.errors} />}</td>
+                  <td class="actions">{canRevert(run) && <RevertRun run={run} onDone={done} />}</td>
                 </tr>
               ))}
             </tbody>
@@ -95,6 +118,7 @@ function Upload(props: { collection: string; onApplied: () => void }) {
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File>();
   const [mode, setMode] = useState<Mode>('full');
+  const [source, setSource] = useState('');
   const [plan, setPlan] = useState<SyncRun>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -109,7 +133,10 @@ function Upload(props: { collection: string; onApplied: () => void }) {
       const ndjson = /\.(ndjson|jsonl)$/i.test(file.name);
       const { data } = await ok(
         api.POST('/v1/collections/{collection}/syncs', {
-          params: { path: { collection: props.collection }, query: { mode, dryRun } },
+          params: {
+            path: { collection: props.collection },
+            query: { mode, dryRun, ...(source.trim() ? { source: source.trim() } : {}) },
+          },
           body: file as never,
           bodySerializer: (body: unknown) => body as Blob,
           headers: { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
@@ -126,6 +153,12 @@ function Upload(props: { collection: string; onApplied: () => void }) {
       }
     } catch (problem) {
       setError(problem);
+      // A guard held the run: it is in the history now, waiting for approval.
+      if (problem instanceof Problem && problem.body.syncStatus === 'held') {
+        setPlan(undefined);
+        setNotice('The run is held, nothing was applied: approve or reject it in the history below.');
+        props.onApplied();
+      }
     } finally {
       setBusy(false);
     }
@@ -151,6 +184,18 @@ function Upload(props: { collection: string; onApplied: () => void }) {
             title={readOnlyTitle(canWrite)}
             onChange={(event) => {
               setFile(event.currentTarget.files?.[0]);
+              setPlan(undefined);
+            }}
+          />
+        </div>
+        <div>
+          <label for="feed-source">Source (empty: default)</label>
+          <input
+            id="feed-source"
+            value={source}
+            placeholder="default"
+            onInput={(event) => {
+              setSource(event.currentTarget.value);
               setPlan(undefined);
             }}
           />
@@ -204,7 +249,7 @@ function Upload(props: { collection: string; onApplied: () => void }) {
   );
 }
 
-function PlanIds(props: { label: string; ids: string[]; collection: string }) {
+export function PlanIds(props: { label: string; ids: string[]; collection: string }) {
   if (props.ids.length === 0) return null;
   return (
     <>
@@ -231,6 +276,7 @@ const COUNT_LABELS: [string, string][] = [
   ['unchanged', 'unchanged'],
   ['conflicts', 'conflicts'],
   ['revived', 'revived'],
+  ['ignoredFields', 'fields not owned, left out'],
 ];
 
 function describeCounts(counts: Record<string, unknown>): string {
