@@ -321,6 +321,7 @@ function stateOf(row: RewrittenRow, prefix: 'a' | 'b' | 'n'): StoredState {
     overrides: (row[`${prefix}_overrides`] ?? {}) as StoredState['overrides'],
     manual_delete: row[`${prefix}_manual_delete`] ?? null,
     data: row[`${prefix}_data`] as StoredState['data'],
+    source_parts: (row[`${prefix}_source_parts`] ?? null) as StoredState['source_parts'],
   };
 }
 

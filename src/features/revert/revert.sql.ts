@@ -102,7 +102,8 @@ export function selectRewritten(
 ): Statement {
   const state = (t: string) =>
     `${t}.source AS ${t}_source, ${t}.source_hash AS ${t}_source_hash, ${t}.upstream_gone AS ${t}_upstream_gone,
-     ${t}.overrides AS ${t}_overrides, ${t}.manual_delete AS ${t}_manual_delete, ${t}.data AS ${t}_data`;
+     ${t}.overrides AS ${t}_overrides, ${t}.manual_delete AS ${t}_manual_delete, ${t}.data AS ${t}_data,
+     ${t}.source_parts AS ${t}_source_parts`;
   return {
     text: `SELECT a.record_id, a.version AS a_version, b.record_id IS NOT NULL AS has_before,
         ${state('a')}, ${state('b')}, ${state('n')}
@@ -149,9 +150,9 @@ export function writeStates(
   return {
     text: `UPDATE records r SET source = x.source, source_hash = x.source_hash, upstream_gone = x.upstream_gone,
         overrides = x.overrides, manual_delete = x.manual_delete, data = x.data,
-        version = r.version + 1, change_id = $3, updated_at = now()
+        source_parts = x.source_parts, version = r.version + 1, change_id = $3, updated_at = now()
       FROM jsonb_to_recordset($4::jsonb) AS x(record_id text, source jsonb, source_hash text,
-        upstream_gone boolean, overrides jsonb, manual_delete jsonb, data jsonb)
+        upstream_gone boolean, overrides jsonb, manual_delete jsonb, data jsonb, source_parts jsonb)
       WHERE r.tenant_id = $1 AND r.collection_id = $2 AND r.record_id = x.record_id`,
     values: [tenantId, collectionId, revertChangeId, states],
   };
