@@ -10,6 +10,7 @@
  * - the full import of the collection, the cost of anything that reads the whole collection.
  * A revert proportional to the run's changes costs about what the restore of the same change costs and
  * a small fraction of the import.
+ * BENCH_AUTO_EXPLAIN_MS=1000 logs the plan of every statement slower than that (see below).
  */
 import postgres from 'postgres';
 import { openPostgres } from '../src/db/adapters/postgres.ts';
@@ -82,6 +83,20 @@ async function main(): Promise<void> {
   const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
   await admin.unsafe(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   await admin.unsafe(`CREATE DATABASE ${DB_NAME}`);
+  // BENCH_AUTO_EXPLAIN_MS: every statement of the bench's database slower than this is logged with
+  // its plan and row counts (auto_explain, to the server's log), nested ones (in functions) too.
+  const explainMs = process.env.BENCH_AUTO_EXPLAIN_MS;
+  if (explainMs) {
+    for (const setting of [
+      `session_preload_libraries = 'auto_explain'`,
+      `auto_explain.log_min_duration = ${Number(explainMs)}`,
+      'auto_explain.log_analyze = on',
+      'auto_explain.log_buffers = on',
+      'auto_explain.log_nested_statements = on',
+    ]) {
+      await admin.unsafe(`ALTER DATABASE ${DB_NAME} SET ${setting}`);
+    }
+  }
   await admin.end();
   const url = new URL(BASE_URL);
   url.pathname = `/${DB_NAME}`;

@@ -12,6 +12,8 @@ export interface Config {
   snapshotRetentionDays: number;
   /** Days a held run waits for approval before it expires and its staged rows go. */
   heldRunDays: number;
+  /** How often held runs past their time are expired (serve). */
+  heldRunExpiryMs: number;
   importDir: string | undefined;
   logLevel: string;
   /** Feed URLs on loopback/private addresses are refused unless this is set (they are tenant input). */
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     adminKey: nonEmpty(env.SYNC_MANAGER_ADMIN_KEY),
     snapshotRetentionDays: integer(env, 'SNAPSHOT_RETENTION_DAYS', 30, 0, 36500),
     heldRunDays: integer(env, 'SYNC_MANAGER_HELD_RUN_DAYS', 7, 1, 3650),
+    heldRunExpiryMs: integer(env, 'SYNC_MANAGER_HELD_RUN_EXPIRY_MS', 60_000, 10, 86_400_000),
     importDir: optionalPath(env.SYNC_MANAGER_IMPORT_DIR),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     allowPrivateFeedUrls: env.SYNC_MANAGER_ALLOW_PRIVATE_URLS === 'true',

@@ -9,6 +9,7 @@ import { AppError } from './errors.ts';
 import { ApiKeyService } from './features/api-keys/api-keys.service.ts';
 import { generateKey } from './features/api-keys/key-format.ts';
 import { type BackgroundWork, startBackgroundWork } from './features/auto-import/background.ts';
+import { startHeldRunExpiry } from './features/held-runs/expiry.ts';
 import { type PruneTimer, schedulePruning } from './features/snapshots/retention.ts';
 import { SnapshotService } from './features/snapshots/snapshots.service.ts';
 import { startWebhookDelivery } from './features/webhooks/background.ts';
@@ -52,6 +53,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       chmodSync(localFile, 0o600);
     }
     const background = startBackgroundWork(config, db, app.log);
+    const heldExpiry = startHeldRunExpiry(
+      db,
+      config.heldRunExpiryMs,
+      app.log.child({ component: 'held-runs' }),
+    );
     const webhooks = startWebhookDelivery(config, db, app.log.child({ component: 'webhooks' }), now);
     const snapshots = new SnapshotService(db, { retentionDays: config.snapshotRetentionDays, ...now });
     const pruning = schedulePruning(() => snapshots.pruneAll({ dryRun: false }), app.log, {
@@ -68,6 +74,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           if (localFile) rmSync(localFile, { force: true });
           await pruning.stop();
           await background.stop();
+          await heldExpiry.stop();
           await webhooks.stop();
           await app.close();
           await db.close();

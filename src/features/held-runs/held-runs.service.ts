@@ -2,10 +2,13 @@ import type { Database, Queryable } from '../../db/database.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import type { FeedSummary } from '../../sync/feed/index.ts';
+import type { SourceDefinition } from '../../sync/merge-sources.ts';
 import type { CollectionService } from '../collections/collections.service.ts';
 import { lockCollection } from '../collections/collections.sql.ts';
+import { isSingleSource, loadSourceDefinitions } from '../sources/named-sources.service.ts';
 import { type ApplyResult, applyStaged, type SyncMode, type SyncPlan } from '../syncs/apply.ts';
 import type { GuardReason } from '../syncs/guards.ts';
+import { applySourceFeed, type SourceApplyResult, type SourceHold } from '../syncs/source-sync.ts';
 import type { StagedFeed } from '../syncs/staging.ts';
 import type { SyncRunView, SyncService } from '../syncs/syncs.service.ts';
 import * as syncSql from '../syncs/syncs.sql.ts';
@@ -17,6 +20,8 @@ type Hold = {
   reasons: GuardReason[];
   plan: SyncPlan;
   staged: { rows: number; unchanged: number; live: number };
+  /** A named source's run (docs/sources.md): the source and the definitions it was planned with. */
+  named?: SourceHold;
 };
 
 const PLAN_SAMPLE = 20;
@@ -43,12 +48,16 @@ export async function holdRun(
   await tx.query(sql.removeInserted(tenantId, collection.id, applied.changeId!));
   await tx.query(sql.deleteSnapshot(tenantId, applied.snapshotId!));
   const [created] = await tx.query<{ ids: string[] }>(sql.sampleCreated(tenantId, runId, PLAN_SAMPLE));
-  const plan: SyncPlan = { ...applied.plan!, create: created!.ids };
+  // New ids are in the held rows (written while streaming) or, on the named-source path, in the plan.
+  const create = [...new Set([...applied.plan!.create, ...created!.ids])].sort().slice(0, PLAN_SAMPLE);
+  const plan: SyncPlan = { ...applied.plan!, create };
+  const named = (applied as Partial<SourceApplyResult>).sourceHold;
   const [newest] = await tx.query<{ change_id: string | null }>(sql.newestChange(tenantId, collection.id));
   const hold: Hold = {
     reasons: applied.held,
     plan,
     staged: { rows: input.staged.rows, unchanged: input.staged.unchanged, live: input.staged.live },
+    ...(named ? { named } : {}),
   };
   await tx.query(
     sql.markHeld(tenantId, runId, applied.counts, applied.held, hold, input.heldRunDays, newest!.change_id),
@@ -97,10 +106,16 @@ export class HeldRunService {
       const [newest] = await tx.query<{ change_id: string | null }>(
         sql.newestChange(tenantId, collection.id),
       );
-      if (newest!.change_id !== run.planned_at_change) {
+      const hold = run.hold!;
+      const sources = await loadSourceDefinitions(tx, tenantId, collection.id);
+      const sourcesAsPlanned = hold.named
+        ? sameSources(hold.named.sources, sources)
+        : isSingleSource(sources);
+      if (newest!.change_id !== run.planned_at_change || !sourcesAsPlanned) {
+        const what = sourcesAsPlanned ? 'changed' : 'had its sources changed';
         throw new AppError(
           'collection_changed',
-          `The collection "${run.collection}" changed since sync run ${runId} was planned: sync again to plan afresh`,
+          `The collection "${run.collection}" ${what} since sync run ${runId} was planned: sync again to plan afresh`,
           { syncId: runId },
         );
       }
@@ -114,10 +129,9 @@ export class HeldRunService {
       await tx.query(sql.restageGone(tenantId, runId));
       const inserted = await tx.query(sql.insertHeldNew(tenantId, collection.id, runId, changeId));
       await tx.query(syncSql.indexStaging);
-      const hold = run.hold!;
       const summary: FeedSummary = { rows: hold.staged.rows, errors: [], errorCount: 0, format: 'json' };
       const staged: StagedFeed = { ...hold.staged, summary, inserted: inserted.length };
-      const applied = await applyStaged(tx, {
+      const input = {
         tenantId,
         runId,
         collection,
@@ -127,7 +141,16 @@ export class HeldRunService {
         staged,
         snapshotId: snapshot!.id,
         changeId,
-      });
+      };
+      const named = hold.named;
+      const applied = named
+        ? await applySourceFeed(tx, {
+            ...input,
+            source: named.sources.find((source) => source.name === named.source)!,
+            sources: named.sources,
+            ignoredFields: named.ignoredFields,
+          })
+        : await applyStaged(tx, input);
       await tx.query(
         syncSql.finishRun(
           tenantId,
@@ -173,6 +196,17 @@ export class HeldRunService {
 /** Platform-level: every tenant's held runs past their time expire, and their staged rows go. */
 export async function expireHeldRuns(db: Database): Promise<number> {
   return (await db.transaction((tx) => tx.query(sql.expireHeldRuns))).length;
+}
+
+/** The definitions a named source's run was merged with are still the collection's. */
+function sameSources(planned: SourceDefinition[], now: SourceDefinition[]): boolean {
+  const key = (list: SourceDefinition[]) =>
+    JSON.stringify(
+      [...list]
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map(({ name, fields, priority, ignoreEmpty }) => [name, fields, priority, ignoreEmpty]),
+    );
+  return key(planned) === key(now);
 }
 
 async function requireHeld(tx: Queryable, tenantId: string, runId: string): Promise<HeldRow> {

@@ -13,6 +13,7 @@ import {
   parsePointer,
   removeAt,
 } from '../../json/index.ts';
+import { type SourceParts, storedParts } from '../../sync/merge-sources.ts';
 
 /** A stored version of a record, as records and record_versions hold it. */
 export type StoredState = {
@@ -23,6 +24,8 @@ export type StoredState = {
   manual_delete: unknown;
   /** The effective value; null = deleted; `true` = the source value. */
   data: JsonObject | true | null;
+  /** Each named source's part (docs/sources.md); null: one part, `default`, the source itself. */
+  source_parts: SourceParts | null;
 };
 
 export type RecordRevert = {
@@ -78,6 +81,7 @@ export function revertRecord(before: StoredState | null, after: StoredState, now
     overrides,
     manual_delete: now.manual_delete,
     data,
+    source_parts: revertParts(after, now, before),
   };
   const eNext = effectiveOf(next);
   const kept: string[] = [];
@@ -95,7 +99,39 @@ const NOT_EXISTING: StoredState = {
   overrides: {},
   manual_delete: null,
   data: null,
+  source_parts: null,
 };
+
+/**
+ * The per-source parts, source by source: a part the record still has as the run left it goes back
+ * whole (with its hash); one rewritten since is reverted field by field like the source value, its hash
+ * kept only where its value is exactly one side's (else null: the next sync compares it afresh).
+ * No parts on any side (one source owning everything) stays null.
+ */
+function revertParts(base: StoredState, now: StoredState, target: StoredState): SourceParts | null {
+  if (base.source_parts === null && now.source_parts === null && target.source_parts === null) return null;
+  const [a, n, b] = [storedParts(base), storedParts(now), storedParts(target)];
+  const result: SourceParts = { ...n };
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const inA = Object.hasOwn(a, name) ? a[name] : undefined;
+    const inB = Object.hasOwn(b, name) ? b[name] : undefined;
+    const inN = Object.hasOwn(n, name) ? n[name] : undefined;
+    if (jsonEqual((inA ?? null) as JsonValue, (inB ?? null) as JsonValue)) continue;
+    if (jsonEqual((inN ?? null) as JsonValue, (inA ?? null) as JsonValue)) {
+      if (inB === undefined) delete result[name];
+      else result[name] = inB;
+      continue;
+    }
+    if (!inA || !inB || !inN) continue; // added or dropped on one side, rewritten since: it stays
+    const v = revertValue(inA.v, inN.v, inB.v) ?? inN.v;
+    const h = jsonEqual(v, inB.v) ? inB.h : jsonEqual(v, inN.v) ? inN.h : null;
+    result[name] = { h, v };
+  }
+  // Back to exactly what a side stored as "no parts": stored as it was.
+  if (target.source_parts === null && jsonEqual(result as JsonValue, b as JsonValue)) return null;
+  if (now.source_parts === null && jsonEqual(result as JsonValue, n as JsonValue)) return null;
+  return result;
+}
 
 /**
  * `now` with each change that turns `base` into `target` applied where `now` still equals `base` at
@@ -152,6 +188,7 @@ export function sameContent(a: StoredState, b: StoredState): boolean {
     a.upstream_gone === b.upstream_gone &&
     jsonEqual(a.overrides, b.overrides) &&
     jsonEqual((a.manual_delete ?? null) as JsonValue, (b.manual_delete ?? null) as JsonValue) &&
-    jsonEqual(effectiveOf(a), effectiveOf(b))
+    jsonEqual(effectiveOf(a), effectiveOf(b)) &&
+    jsonEqual((a.source_parts ?? null) as JsonValue, (b.source_parts ?? null) as JsonValue)
   );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../../db/database.ts';
-import { withTenant } from '../../db/tenant-scope.ts';
+import { asOwner, withTenant } from '../../db/tenant-scope.ts';
 import { AppError } from '../../errors.ts';
 import { getAt, type JsonObject, type JsonValue, jsonEqual, parsePointer } from '../../json/index.ts';
 import { lockCollection } from '../collections/collections.sql.ts';
@@ -106,6 +106,7 @@ export class RevertService {
       if (run.change_id === null) return result;
       const runChange = run.change_id;
       await tx.query(lockCollection(tenantId, cid));
+      await refreshStaleStatistics(tx);
       if (!request.dryRun) await tx.query(sql.lockTouched(tenantId, cid, runChange));
 
       const [plan] = await tx.query<{
@@ -321,7 +322,18 @@ function stateOf(row: RewrittenRow, prefix: 'a' | 'b' | 'n'): StoredState {
     overrides: (row[`${prefix}_overrides`] ?? {}) as StoredState['overrides'],
     manual_delete: row[`${prefix}_manual_delete`] ?? null,
     data: row[`${prefix}_data`] as StoredState['data'],
+    source_parts: (row[`${prefix}_source_parts`] ?? null) as StoredState['source_parts'],
   };
+}
+
+/** ANALYZE (lightly) the tables the revert's plans read when much was written since their last one. */
+async function refreshStaleStatistics(tx: Queryable): Promise<void> {
+  await asOwner(tx, async () => {
+    const stale = await tx.query<{ relname: string }>(sql.staleTables);
+    if (stale.length === 0) return;
+    await tx.query(sql.analyzeLightly);
+    for (const { relname } of stale) await tx.query(sql.analyzeTable[relname]!);
+  });
 }
 
 function historyPruned(runId: string, days?: number): AppError {

@@ -17,7 +17,8 @@ export type GuardReason = {
 
 /**
  * The reasons to hold a run, in a fixed order; none when it may be applied. `live`: the records live
- * before the run (the share's denominator).
+ * before the run (the share's denominator). The field guard counts the staged changed rows of the
+ * single-source path (sync_feed against records.source).
  */
 export async function guardReasons(
   tx: Queryable,
@@ -30,6 +31,32 @@ export async function guardReasons(
     live: number;
   },
 ): Promise<GuardReason[]> {
+  const fields = Object.entries(input.guards.maxFieldChangeRatio ?? {});
+  const changed = new Map<string, number>();
+  if (fields.length > 0 && input.updated > 0 && input.live > 0) {
+    const rows = await tx.query<{ pointer: string; changed: number }>(
+      countFieldChanges(
+        input.tenantId,
+        input.collectionId,
+        fields.map(([pointer]) => ({ pointer, path: parsePointer(pointer) })),
+      ),
+    );
+    for (const row of rows) changed.set(row.pointer, row.changed);
+  }
+  return heldReasons({ ...input, fieldChanges: changed });
+}
+
+/**
+ * The reasons from counts already known: `fieldChanges` is, per pointer of maxFieldChangeRatio, the
+ * updated records whose source value changes there (the named-source path counts them as it merges).
+ */
+export function heldReasons(input: {
+  guards: RunGuards;
+  deleteGuard: string | null;
+  updated: number;
+  live: number;
+  fieldChanges: ReadonlyMap<string, number>;
+}): GuardReason[] {
   const reasons: GuardReason[] = [];
   if (input.deleteGuard) reasons.push({ code: 'delete_guard', message: input.deleteGuard });
   const { guards, live, updated } = input;
@@ -41,24 +68,14 @@ export async function guardReasons(
       message: `the sync would update ${share(updated)}, more than maxChangeRatio ${guards.maxChangeRatio} allows`,
     });
   }
-  const fields = Object.entries(guards.maxFieldChangeRatio ?? {});
-  if (fields.length > 0 && updated > 0) {
-    const rows = await tx.query<{ pointer: string; changed: number }>(
-      countFieldChanges(
-        input.tenantId,
-        input.collectionId,
-        fields.map(([pointer]) => ({ pointer, path: parsePointer(pointer) })),
-      ),
-    );
-    for (const [pointer, max] of fields) {
-      const changed = rows.find((row) => row.pointer === pointer)?.changed ?? 0;
-      if (changed / live > max) {
-        reasons.push({
-          code: 'field_change_guard',
-          pointer,
-          message: `the sync would change ${pointer} in ${share(changed)}, more than maxFieldChangeRatio ${max} allows`,
-        });
-      }
+  for (const [pointer, max] of Object.entries(guards.maxFieldChangeRatio ?? {})) {
+    const changed = input.fieldChanges.get(pointer) ?? 0;
+    if (changed / live > max) {
+      reasons.push({
+        code: 'field_change_guard',
+        pointer,
+        message: `the sync would change ${pointer} in ${share(changed)}, more than maxFieldChangeRatio ${max} allows`,
+      });
     }
   }
   return reasons;

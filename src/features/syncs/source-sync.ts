@@ -1,7 +1,14 @@
 import { chunkRows, copyRow } from '../../db/copy/copy-text.ts';
 import type { Queryable } from '../../db/database.ts';
 import { asOwner } from '../../db/tenant-scope.ts';
-import { type JsonObject, jsonEqual, type OverrideSet } from '../../json/index.ts';
+import {
+  getAt,
+  type JsonObject,
+  type JsonValue,
+  jsonEqual,
+  type OverrideSet,
+  parsePointer,
+} from '../../json/index.ts';
 import type { FeedRecord } from '../../sync/feed/index.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import {
@@ -15,13 +22,8 @@ import {
   storedParts,
 } from '../../sync/merge-sources.ts';
 import type { Collection } from '../collections/collections.service.ts';
-import {
-  type ApplyResult,
-  DeleteGuardTripped,
-  deleteGuard,
-  type SyncCounts,
-  type SyncMode,
-} from './apply.ts';
+import { type ApplyResult, deleteGuard, type SyncCounts, type SyncMode } from './apply.ts';
+import { heldReasons } from './guards.ts';
 import * as own from './source-sync.sql.ts';
 import type { StagedFeed } from './staging.ts';
 import * as sql from './syncs.sql.ts';
@@ -51,6 +53,15 @@ export function sourceProjector(source: SourceDefinition, idField: string) {
   };
   return projector;
 }
+
+/**
+ * What a held run of a named source keeps to be applied later exactly as planned: the source and the
+ * definitions it was merged with (docs/run-safety.md).
+ */
+export type SourceHold = { source: string; sources: SourceDefinition[]; ignoredFields: number };
+
+/** The result of a named source's apply: a held one carries what approving it needs. */
+export type SourceApplyResult = ApplyResult & { sourceHold: SourceHold };
 
 type PageRow = {
   record_id: string;
@@ -95,7 +106,7 @@ export async function applySourceFeed(
     snapshotId: string | null;
     changeId: string | null;
   },
-): Promise<ApplyResult> {
+): Promise<SourceApplyResult> {
   const { tenantId, collection, source, dryRun, staged, changeId } = input;
   const cid = collection.id;
   const full = input.mode === 'full';
@@ -133,6 +144,21 @@ export async function applySourceFeed(
   const plan = { create: [] as string[], update: [] as string[], delete: [] as string[] };
   const note = (kind: keyof typeof plan, id: string) => {
     if (plan[kind].length < PLAN_SAMPLE) plan[kind].push(id);
+  };
+  // maxFieldChangeRatio: per pointer, the updated records whose merged source value changes there.
+  const fieldGuards = Object.keys(collection.guards.maxFieldChangeRatio ?? {}).map((pointer) => ({
+    pointer,
+    path: parsePointer(pointer),
+  }));
+  const fieldChanges = new Map<string, number>();
+  const countFieldChanges = (row: PageRow, merged: JsonObject) => {
+    const before: JsonValue = row.source ?? mergeParts(storedParts(row), ordered).value;
+    for (const { pointer, path } of fieldGuards) {
+      const was = getAt(before, path);
+      const now = getAt(merged, path);
+      const same = was.found ? now.found && jsonEqual(was.value, now.value) : !now.found;
+      if (!same) fieldChanges.set(pointer, (fieldChanges.get(pointer) ?? 0) + 1);
+    }
   };
 
   const decide = (row: PageRow) => {
@@ -213,6 +239,7 @@ export async function applySourceFeed(
     } else {
       counts.updated++;
       note('update', row.record_id);
+      if (fieldGuards.length > 0 && row.from_upstream) countFieldChanges(row, merged);
     }
     lines.push(
       copyRow([row.record_id, 'write', JSON.stringify(merged), partsText, JSON.stringify(overrides), data]),
@@ -238,8 +265,26 @@ export async function applySourceFeed(
   counts.conflicts += sourceConflicts.length;
   lap('mergeMs');
 
+  // The delete guard counts the real deletes: records no source has any more (decide).
   const guard = deleteGuard(full, staged.rows, staged.live, counts.deleted, collection.maxDeleteRatio);
-  if (guard && !input.force && !dryRun) throw new DeleteGuardTripped(guard, counts);
+  const held = input.force
+    ? []
+    : heldReasons({
+        guards: collection.guards,
+        deleteGuard: guard,
+        updated: counts.updated,
+        live: staged.live,
+        fieldChanges,
+      });
+  const sourceHold: SourceHold = {
+    source: source.name,
+    sources: input.sources,
+    ignoredFields: input.ignoredFields,
+  };
+  if (held.length > 0 && !dryRun) {
+    // Held: nothing written; the staged feed is kept by holdRun and merged again on approval.
+    return { counts, plan, guard, held, snapshotId: input.snapshotId, changeId, timings, sourceHold };
+  }
 
   if (!dryRun && changeId) {
     const written = counts.created + counts.updated + counts.deleted;
@@ -288,11 +333,10 @@ export async function applySourceFeed(
     counts,
     plan: dryRun ? plan : null,
     guard,
-    // Held runs stage the single-source apply's rows; a named source's run is not held yet: its
-    // delete guard refuses as before, the other guards are not checked (docs/run-safety.md).
-    held: [],
+    held,
     snapshotId: input.snapshotId,
     changeId,
     timings,
+    sourceHold,
   };
 }
