@@ -9,7 +9,7 @@ let tenantDir: string;
 let key: string;
 
 before(async () => {
-  serve = await startServe();
+  serve = await startServe({ heldRunDays: 2 }); // the setting reaches the importer's syncs too
   ({ key } = await serve.createTenant('acme'));
   tenantDir = join(serve.importDir, 'acme');
   mkdirSync(tenantDir, { recursive: true });
@@ -37,6 +37,9 @@ test('a held auto-import file goes to .held/ with its reasons; approving applies
   assert.equal(reasons.reasons[0].code, 'delete_guard');
   assert.ok(list(held).includes(report.replace(/\.error\.json$/, '')), 'the file beside its report');
   assert.ok(!existsSync(join(tenantDir, 'stock.json')));
+  const run = await serve.call('GET', `/v1/syncs/${reasons.syncId}`, { key });
+  const heldFor = Date.parse(run.body.heldUntil) - Date.parse(run.body.startedAt);
+  assert.ok(heldFor > 0 && heldFor <= 2 * 86_400_000 + 60_000, `held until ${run.body.heldUntil}`);
 
   // The held file is edited by someone afterwards: the approval does not read it.
   writeFileSync(join(held, report.replace(/\.error\.json$/, '')), feed([1], 99));

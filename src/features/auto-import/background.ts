@@ -24,6 +24,7 @@ export interface BackgroundWork {
 export function startBackgroundWork(config: Config, db: Database, log: FastifyBaseLogger): BackgroundWork {
   const syncs = new SyncService(db, new CollectionService(db), {
     snapshotRetentionDays: config.snapshotRetentionDays,
+    heldRunDays: config.heldRunDays,
   });
   const sync = feedSyncThroughSyncService(syncs);
   const workers: IntervalWorker[] = [];
