@@ -15,6 +15,7 @@ import {
   storedParts,
 } from '../../sync/merge-sources.ts';
 import type { Collection } from '../collections/collections.service.ts';
+import * as sql from './apply.sql.ts';
 import {
   type ApplyResult,
   DeleteGuardTripped,
@@ -24,7 +25,6 @@ import {
 } from './apply.ts';
 import * as own from './source-sync.sql.ts';
 import type { StagedFeed } from './staging.ts';
-import * as sql from './syncs.sql.ts';
 
 const PAGE = 2000;
 const PLAN_SAMPLE = 20;
