@@ -19,8 +19,6 @@ import { type FeedValidator, feedValidator, type Staged, streamAndStage } from '
 import type { SyncOutcome } from './sync-outcome.ts';
 import * as sql from './sync-runs.sql.ts';
 
-export type { SyncOutcome } from './sync-outcome.ts';
-
 export type SyncOrigin = {
   kind: 'api' | 'cli' | 'auto-import' | 'schedule';
   apiKeyId?: string | null;
