@@ -1,12 +1,12 @@
 // The plan of a sync locks the stored records its staged rows name, in the same pass that counts them
-// (syncs.sql.ts planFeed): an edit that commits after the plan read a record must wait for the sync,
+// (plan.sql.ts planFeed): an edit that commits after the plan read a record must wait for the sync,
 // or the sync's write would overwrite it. A race is not reproducible on demand, so this checks the lock
 // itself: while the plan's transaction is open, another connection cannot lock the record. PostgreSQL
 // only (PGlite serves one connection, so nothing can race it).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import postgres from 'postgres';
-import { planFeed } from '../../src/features/syncs/syncs.sql.ts';
+import { planFeed } from '../../src/features/syncs/plan.sql.ts';
 import { BACKEND } from '../helpers/database.ts';
 import { makeCollection, sync, tenantServer } from './sync-helpers.ts';
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CollectionService } from '../../src/features/collections/collections.service.ts';
+import { copyStoredIndex } from '../../src/features/syncs/staging.sql.ts';
 import { addStoredLines } from '../../src/features/syncs/staging.ts';
 import { SyncService } from '../../src/features/syncs/syncs.service.ts';
-import { copyStoredIndex } from '../../src/features/syncs/syncs.sql.ts';
 import { EntryNumbers, StoredIndex } from '../../src/sync/stored-index.ts';
 import { handMade, makeCollection, ndjson, stored, sync, tenantServer } from './sync-helpers.ts';
 

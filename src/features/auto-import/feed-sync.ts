@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { acceptedRun } from '../syncs/sync-outcome.ts';
 import type { SyncOrigin, SyncService } from '../syncs/syncs.service.ts';
 
 /** Where an automatic sync came from, stored in sync_runs.origin. */
@@ -37,18 +38,19 @@ export type FeedSync = (input: FeedSyncInput) => Promise<FeedSyncResult>;
 export function feedSyncThroughSyncService(syncs: SyncService): FeedSync {
   return async (input) => {
     const origin: SyncOrigin = input.origin;
-    const outcome = await syncs.run({
-      tenantId: input.tenantId,
-      collection: input.collection,
-      ...(input.source ? { source: input.source } : {}),
-      mode: input.mode,
-      dryRun: false,
-      force: false,
-      format: input.format ?? 'auto',
-      feed: input.body,
-      origin,
-    });
-    const { run } = outcome;
+    const run = acceptedRun(
+      await syncs.run({
+        tenantId: input.tenantId,
+        collection: input.collection,
+        ...(input.source ? { source: input.source } : {}),
+        mode: input.mode,
+        dryRun: false,
+        force: false,
+        format: input.format ?? 'auto',
+        feed: input.body,
+        origin,
+      }),
+    );
     return {
       id: run.id,
       status: run.status === 'running' ? 'failed' : run.status,

@@ -8,10 +8,12 @@ import { lockCollection } from '../collections/collections.sql.ts';
 import { isSingleSource, loadSourceDefinitions } from '../sources/named-sources.service.ts';
 import { type ApplyResult, applyStaged, type SyncMode, type SyncPlan } from '../syncs/apply.ts';
 import type { GuardReason } from '../syncs/guards.ts';
+import * as snapshotSql from '../syncs/lock-and-snapshot.sql.ts';
 import { applySourceFeed, type SourceApplyResult, type SourceHold } from '../syncs/source-sync.ts';
+import * as stagingSql from '../syncs/staging.sql.ts';
 import type { StagedFeed } from '../syncs/staging.ts';
+import * as runSql from '../syncs/sync-runs.sql.ts';
 import type { SyncRunView, SyncService } from '../syncs/syncs.service.ts';
-import * as syncSql from '../syncs/syncs.sql.ts';
 import { emitEvent } from '../webhooks/webhooks.sql.ts';
 import * as sql from './held-runs.sql.ts';
 
@@ -120,15 +122,15 @@ export class HeldRunService {
         );
       }
       const [snapshot] = await tx.query<{ id: string }>(
-        syncSql.snapshotBefore(tenantId, this.options.snapshotRetentionDays),
+        snapshotSql.snapshotBefore(tenantId, this.options.snapshotRetentionDays),
       );
-      const changeId = (await tx.query<{ id: string }>(syncSql.nextChangeId))[0]!.id;
-      await tx.query(syncSql.createStaging);
-      await tx.query(syncSql.createGoneStaging);
+      const changeId = (await tx.query<{ id: string }>(snapshotSql.nextChangeId))[0]!.id;
+      await tx.query(stagingSql.createStaging);
+      await tx.query(stagingSql.createGoneStaging);
       await tx.query(sql.restageFeed(tenantId, runId));
       await tx.query(sql.restageGone(tenantId, runId));
       const inserted = await tx.query(sql.insertHeldNew(tenantId, collection.id, runId, changeId));
-      await tx.query(syncSql.indexStaging);
+      await tx.query(stagingSql.indexStaging);
       const summary: FeedSummary = { rows: hold.staged.rows, errors: [], errorCount: 0, format: 'json' };
       const staged: StagedFeed = { ...hold.staged, summary, inserted: inserted.length };
       const input = {
@@ -152,7 +154,7 @@ export class HeldRunService {
           })
         : await applyStaged(tx, input);
       await tx.query(
-        syncSql.finishRun(
+        runSql.finishRun(
           tenantId,
           runId,
           'succeeded',

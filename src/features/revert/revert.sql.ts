@@ -29,7 +29,7 @@ export const staleTables = `SELECT c.relname::text AS relname FROM pg_stat_user_
   WHERE s.relid IN ('records'::regclass, 'record_versions'::regclass)
     AND s.n_mod_since_analyze >= 1000 AND s.n_mod_since_analyze > greatest(c.reltuples, 0) / 5`;
 
-/** The columns the revert's plans join and filter on; a small sample (the sync's, syncs.sql.ts). */
+/** The columns the revert's plans join and filter on; a small sample (the sync's, apply.sql.ts). */
 export const analyzeLightly = `SELECT set_config('default_statistics_target', '10', true)`;
 export const analyzeTable: Record<string, string> = {
   records: 'ANALYZE records (tenant_id, collection_id, record_id, change_id)',

@@ -1,14 +1,18 @@
 import { copyRow } from '../../db/copy/copy-text.ts';
 import type { Queryable } from '../../db/database.ts';
 import { asOwner } from '../../db/tenant-scope.ts';
-import { AppError } from '../../errors.ts';
 import type { JsonObject, OverrideSet } from '../../json/index.ts';
 import { once } from '../../lib/once.ts';
 import { type MergeConflict, mergeRecord } from '../../sync/merge.ts';
 import type { Collection } from '../collections/collections.service.ts';
-import { type GuardReason, guardReasons } from './guards.ts';
+import * as sql from './apply.sql.ts';
+import { checkGuards, type GuardCheck } from './check-guards.ts';
+import type { GuardReason } from './guards.ts';
+import { samplePlan } from './plan.sql.ts';
+import { planStaged, type StagedPlan } from './plan.ts';
 import type { StagedFeed } from './staging.ts';
-import * as sql from './syncs.sql.ts';
+
+export { deleteGuard } from './check-guards.ts';
 
 export type SyncMode = 'full' | 'partial';
 
@@ -45,91 +49,59 @@ export type ApplyResult = {
 const MERGE_PAGE = 2000;
 const PLAN_SAMPLE = 20;
 
-export class DeleteGuardTripped extends AppError {
-  constructor(
-    message: string,
-    readonly counts: SyncCounts,
-  ) {
-    super('delete_guard', message);
-  }
+/** What applyStaged and applyPlan are given: the run, its collection and what its feed staged. */
+export type ApplyInput = {
+  tenantId: string;
+  runId: string;
+  collection: Collection;
+  mode: SyncMode;
+  dryRun: boolean;
+  force: boolean;
+  staged: StagedFeed;
+  /** Taken by the caller before the feed was staged (null in a dry run). */
+  snapshotId: string | null;
+  changeId: string | null;
+};
+
+/**
+ * The set-based apply of what stageFeed left, inside the run's transaction and under the collection's
+ * lock: plan with counting queries over the small staging tables, check the guards, then write.
+ */
+export async function applyStaged(tx: Queryable, input: ApplyInput): Promise<ApplyResult> {
+  const plan = await planStaged(tx, input);
+  const guards = await checkGuards(tx, input, plan);
+  return applyPlan(tx, input, plan, guards);
 }
 
 /**
- * The set-based apply of what stageFeed left (changed rows in sync_feed, gone ids in sync_gone; new ids
- * are already in records), inside the run's transaction and under the collection's lock: plan with
- * counting queries over those small tables, check the delete guard, merge the few changed records that
- * carry overrides in JS, then one statement per kind of write. Every written row gets version + 1 and
- * the run's change id; the history trigger keeps the old rows.
+ * The writes of a plan whose guards were checked. A run that trips a guard writes nothing and returns
+ * a sample of its plan (it is held); otherwise the few changed records that carry overrides are merged
+ * in JS, then one statement per kind of write. Every written row gets version + 1 and the run's change
+ * id; the history trigger keeps the old rows.
  */
-export async function applyStaged(
+export async function applyPlan(
   tx: Queryable,
-  input: {
-    tenantId: string;
-    runId: string;
-    collection: Collection;
-    mode: SyncMode;
-    dryRun: boolean;
-    force: boolean;
-    staged: StagedFeed;
-    /** Taken by the caller before the feed was staged (null in a dry run). */
-    snapshotId: string | null;
-    changeId: string | null;
-  },
+  input: ApplyInput,
+  plan: StagedPlan,
+  { guard, held }: GuardCheck,
 ): Promise<ApplyResult> {
   const { tenantId, runId, collection, mode, dryRun, staged, snapshotId, changeId } = input;
   const cid = collection.id;
   const full = mode === 'full';
-  const timings: Record<string, number> = {};
+  const counts = { ...plan.counts };
+  const timings: Record<string, number> = { ...plan.timings };
   let clock = performance.now();
   const lap = (name: string) => {
     const now = performance.now();
     timings[name] = Math.round(now - clock);
     clock = now;
   };
-
-  const [feedPlan] = await tx.query<{
-    upserts: number;
-    matched: number;
-    changed: number;
-    revived: number;
-    to_merge: number;
-    tombstoned: number;
-  }>(sql.planFeed(tenantId, cid, !dryRun));
-  const gone = full
-    ? (await tx.query<{ gone: number; live_gone: number }>(sql.planGone(tenantId, cid)))[0]!
-    : { gone: 0, live_gone: 0 };
-  const live = staged.live;
-  const p = { ...feedPlan!, created: feedPlan!.upserts - feedPlan!.matched };
-  const goneDeletes = full && collection.deletePolicy === 'delete' ? gone.live_gone : 0;
-  const counts: SyncCounts = {
-    created: staged.inserted + p.created + p.revived,
-    updated: p.changed - p.revived,
-    unchanged: staged.unchanged + p.upserts - p.created - p.changed,
-    deleted: p.tombstoned + goneDeletes,
-    conflicts: 0,
-    revived: p.revived,
-    overridesRetired: 0,
-    rows: staged.rows,
-  };
-  lap('planMs');
-
-  const guard = deleteGuard(full, staged.rows, live, counts.deleted, collection.maxDeleteRatio);
-  const held = input.force
-    ? []
-    : await guardReasons(tx, {
-        tenantId,
-        collectionId: cid,
-        guards: collection.guards,
-        deleteGuard: guard,
-        updated: counts.updated,
-        live,
-      });
   if (held.length > 0 && !dryRun) {
-    const [sample] = await tx.query<SyncPlan>(sql.samplePlan(tenantId, cid, full, PLAN_SAMPLE));
+    const [sample] = await tx.query<SyncPlan>(samplePlan(tenantId, cid, full, PLAN_SAMPLE));
     return { counts, plan: sample!, guard, held, snapshotId, changeId, timings };
   }
 
-  if (p.to_merge > 0) {
+  if (plan.toMerge > 0) {
     const merged = await mergeOverridden(tx, tenantId, collection, runId, dryRun);
     counts.conflicts = merged.conflicts;
     counts.overridesRetired = merged.retired;
@@ -137,17 +109,17 @@ export async function applyStaged(
   lap('mergeMs');
 
   if (!dryRun && changeId) {
-    if (p.to_merge > 0) await tx.query(sql.updateMerged(tenantId, cid, changeId));
-    if (p.changed - p.to_merge > 0) await tx.query(sql.updatePlain(tenantId, cid, changeId));
-    if (p.created > 0) await tx.query(sql.insertNew(tenantId, cid, changeId));
-    if (p.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
-    if (goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
+    if (plan.toMerge > 0) await tx.query(sql.updateMerged(tenantId, cid, changeId));
+    if (plan.changed - plan.toMerge > 0) await tx.query(sql.updatePlain(tenantId, cid, changeId));
+    if (plan.created > 0) await tx.query(sql.insertNew(tenantId, cid, changeId));
+    if (plan.tombstoned > 0) await tx.query(sql.deleteTombstoned(tenantId, cid, changeId));
+    if (plan.goneDeletes > 0) await tx.query(sql.deleteGone(tenantId, cid, changeId));
     // After deleteGone (which sets the flag on what it deletes): the rest of the newly gone.
-    const marked = gone.gone > 0 ? (await tx.query(sql.markGone(tenantId, cid, changeId))).length : 0;
+    const marked = plan.gone > 0 ? (await tx.query(sql.markGone(tenantId, cid, changeId))).length : 0;
     // Statistics after growth: without them the planner takes a collection for one row, and joins
     // that go through every record once per staged row cost O(n²).
-    const grown = staged.inserted + p.created;
-    if (grown >= 100 && grown > live / 5) {
+    const grown = staged.inserted + plan.created;
+    if (grown >= 100 && grown > staged.live / 5) {
       await asOwner(tx, async () => {
         await tx.query(sql.sampleStatisticsLightly);
         await tx.query(sql.analyzeRecords);
@@ -158,29 +130,12 @@ export async function applyStaged(
   }
   lap('writeMs');
 
-  let plan: SyncPlan | null = null;
+  let sampled: SyncPlan | null = null;
   if (dryRun) {
-    const [sample] = await tx.query<SyncPlan>(sql.samplePlan(tenantId, cid, full, PLAN_SAMPLE));
-    plan = sample!;
+    const [sample] = await tx.query<SyncPlan>(samplePlan(tenantId, cid, full, PLAN_SAMPLE));
+    sampled = sample!;
   }
-  return { counts, plan, guard, held, snapshotId, changeId, timings };
-}
-
-export function deleteGuard(
-  full: boolean,
-  rows: number,
-  live: number,
-  deleting: number,
-  maxRatio: number,
-): string | null {
-  if (!full || live === 0) return null;
-  if (rows === 0) {
-    return `the feed is empty and would delete all ${live} records of the collection (use force to allow)`;
-  }
-  if (deleting / live > maxRatio) {
-    return `the sync would delete ${deleting} of ${live} records (${((100 * deleting) / live).toFixed(1)}%), more than maxDeleteRatio ${maxRatio} allows (use force to allow)`;
-  }
-  return null;
+  return { counts, plan: sampled, guard, held, snapshotId, changeId, timings };
 }
 
 type MergeRow = {

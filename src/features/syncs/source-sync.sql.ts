@@ -3,7 +3,7 @@ import { isUuid } from '../../lib/uuid.ts';
 import { HASH_CHARS } from '../../sync/stored-index.ts';
 
 // The statements of a sync in a collection with several sources (docs/sources.md). The feed is staged
-// in sync_feed and sync_gone as for one source (syncs.sql.ts); `doc` holds the fields the source owns.
+// in sync_feed and sync_gone as for one source (staging.sql.ts); `doc` holds the fields the source owns.
 
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 

@@ -22,11 +22,11 @@ import {
   storedParts,
 } from '../../sync/merge-sources.ts';
 import type { Collection } from '../collections/collections.service.ts';
+import * as sql from './apply.sql.ts';
 import { type ApplyResult, deleteGuard, type SyncCounts, type SyncMode } from './apply.ts';
 import { heldReasons } from './guards.ts';
 import * as own from './source-sync.sql.ts';
 import type { StagedFeed } from './staging.ts';
-import * as sql from './syncs.sql.ts';
 
 const PAGE = 2000;
 const PLAN_SAMPLE = 20;

@@ -19,7 +19,7 @@ import {
 } from '../../sync/feed/index.ts';
 import { StoredIndex } from '../../sync/stored-index.ts';
 import { copySourceIndex } from './source-sync.sql.ts';
-import * as sql from './syncs.sql.ts';
+import * as sql from './staging.sql.ts';
 
 /**
  * Rows are written to the database in chunks of about this size, one COPY statement each. Each chunk

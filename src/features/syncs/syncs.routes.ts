@@ -9,6 +9,7 @@ import { errorResponses, Page, PageQuery, withHeaders } from '../../http/schemas
 import { isUuid } from '../../lib/uuid.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import { type SpooledBody, spoolBody } from './body-spool.ts';
+import { acceptedRun } from './sync-outcome.ts';
 import {
   SyncCollectionParams,
   SyncFeedBody,
@@ -113,33 +114,25 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
           feed = limited(body, bodyLimit, hasher);
         }
         try {
-          const outcome = await syncs
-            .run({
-              tenantId,
-              collection: request.params.collection,
-              mode: request.query.mode ?? 'full',
-              ...(request.query.source !== undefined ? { source: request.query.source } : {}),
-              ...(spooled ? { feedBytes: spooled.bytes } : {}),
-              dryRun: request.query.dryRun ?? false,
-              force: request.query.force ?? false,
-              invalidRecords: request.query.invalidRecords ?? 'refuse',
-              format,
-              feed,
-              origin: originOf(request),
-              ...(hasher && key !== undefined
-                ? { idempotency: { key, requestHash: digestOnce(hasher) } }
-                : {}),
-            })
-            .catch((error: unknown) => {
-              // A replayed held run answers its 409 again, marked as a replay like any other.
-              if (error instanceof AppError && error.extensions.idempotentReplayed) {
-                reply.header('idempotent-replayed', 'true');
-              }
-              throw error;
-            });
-          if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-          // Returned, not sent: the answer goes out after the spooled file is removed (finally).
-          return outcome.run;
+          const outcome = await syncs.run({
+            tenantId,
+            collection: request.params.collection,
+            mode: request.query.mode ?? 'full',
+            ...(request.query.source !== undefined ? { source: request.query.source } : {}),
+            ...(spooled ? { feedBytes: spooled.bytes } : {}),
+            dryRun: request.query.dryRun ?? false,
+            force: request.query.force ?? false,
+            invalidRecords: request.query.invalidRecords ?? 'refuse',
+            format,
+            feed,
+            origin: originOf(request),
+            ...(hasher && key !== undefined ? { idempotency: { key, requestHash: digestOnce(hasher) } } : {}),
+          });
+          // A replayed held run answers its 409 again, marked as a replay like any other.
+          if (outcome.kind === 'replayed') reply.header('idempotent-replayed', 'true');
+          // Returned, not sent: the answer goes out after the spooled file is removed (finally). A held
+          // run's 409 is thrown, for the error handler.
+          return acceptedRun(outcome);
         } finally {
           await spooled?.remove();
         }
