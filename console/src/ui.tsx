@@ -216,6 +216,20 @@ export function formatTime(iso: string | null | undefined): string {
  * A confirmation in a modal dialog (the browser's own: focus stays inside, Escape cancels). It says
  * what will happen; the action runs only on the confirm button.
  */
+/** A scheduled source's last fetch: its status, when, and its error; "not yet" before the first. */
+export function LastRun(props: {
+  run: { status: string; at: string; error?: string | null } | null | undefined;
+}) {
+  const { run } = props;
+  if (!run) return <>not yet</>;
+  return (
+    <>
+      <span class={`status status-${run.status}`}>{run.status}</span> {formatTime(run.at)}
+      {run.error && <div class="invalid">{run.error}</div>}
+    </>
+  );
+}
+
 export function ConfirmDialog(props: {
   open: boolean;
   title: string;

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expireHeldRuns } from '../../src/features/held-runs/held-runs.service.ts';
-import { type Ctx, makeCollection, stored, sync, tenantServer } from '../sync/sync-helpers.ts';
+import { makeCollection, stored, sync, tenantServer } from '../sync/sync-helpers.ts';
+import { call, heldRows } from './held-run-calls.ts';
 
 const fixture = tenantServer();
 
 const item = (i: number, price: number, name = `item ${i}`) => ({ id: `p${i}`, name, price });
 const items = (n: number, price: (i: number) => number, name?: (i: number) => string) =>
   Array.from({ length: n }, (_, i) => item(i, price(i), name?.(i)));
-
-async function call(ctx: Ctx, syncId: string, action: 'approve' | 'reject' | '') {
-  const path = action ? `/v1/syncs/${syncId}/${action}` : `/v1/syncs/${syncId}`;
-  return ctx.server.request(action ? 'POST' : 'GET', path, { key: ctx.key });
-}
-
-async function heldRows(ctx: Ctx, syncId: string): Promise<number> {
-  const [row] = await ctx.server.db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM held_run_rows WHERE sync_run_id = $1',
-    [syncId],
-  );
-  return row!.n;
-}
 
 test('maxChangeRatio holds a run that updates too many records: nothing applied, reasons and plan kept', async () => {
   const { ctx, tenantId } = fixture;

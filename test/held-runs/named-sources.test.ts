@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { expireHeldRuns } from '../../src/features/held-runs/held-runs.service.ts';
 import { defineSource, threeSources } from '../sources/owned-fields-fixture.ts';
 import { type Ctx, makeCollection, stored, sync, tenantServer } from '../sync/sync-helpers.ts';
+import { call, heldRows } from './held-run-calls.ts';
 
 // Held runs of a named source (docs/run-safety.md, docs/sources.md): the guards check what the merge
 // would do, the staged feed is kept, and approving merges exactly it.
@@ -13,19 +14,6 @@ const products = (n: number, price: (i: number) => number, name = (i: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `p${i}`, name: name(i), price: price(i) }));
 const stocks = (n: number, stock: (i: number) => number) =>
   Array.from({ length: n }, (_, i) => ({ id: `p${i}`, stock: stock(i) }));
-
-async function call(ctx: Ctx, syncId: string, action: 'approve' | 'reject' | '') {
-  const path = action ? `/v1/syncs/${syncId}/${action}` : `/v1/syncs/${syncId}`;
-  return ctx.server.request(action ? 'POST' : 'GET', path, { key: ctx.key });
-}
-
-async function heldRows(ctx: Ctx, syncId: string): Promise<number> {
-  const [row] = await ctx.server.db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM held_run_rows WHERE sync_run_id = $1',
-    [syncId],
-  );
-  return row!.n;
-}
 
 /** A collection fed by the ERP (names, prices) and a supplier (stock of the first few), both synced once. */
 async function catalog(ctx: Ctx, name: string, settings: Record<string, unknown>, n = 10, stocked = 2) {

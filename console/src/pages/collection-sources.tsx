@@ -5,6 +5,7 @@ import {
   Empty,
   ErrorMessage,
   formatTime,
+  LastRun,
   Loading,
   Notice,
   Page,
@@ -145,17 +146,7 @@ export function CollectionSources(props: { collection: string }) {
                       )}
                     </td>
                     <td>
-                      {source.lastRun ? (
-                        <>
-                          <span class={`status status-${source.lastRun.status}`}>
-                            {source.lastRun.status}
-                          </span>{' '}
-                          {formatTime(source.lastRun.at)}
-                          {source.lastRun.error && <div class="invalid">{source.lastRun.error}</div>}
-                        </>
-                      ) : (
-                        'not yet'
-                      )}
+                      <LastRun run={source.lastRun} />
                     </td>
                     <td class="actions">
                       <button

@@ -6,6 +6,7 @@ import {
   Empty,
   ErrorMessage,
   formatTime,
+  LastRun,
   Link,
   Loading,
   Notice,
@@ -87,17 +88,7 @@ export function Sources() {
                     </td>
                     <td>{formatTime(source.nextRunAt)}</td>
                     <td>
-                      {source.lastRun ? (
-                        <>
-                          <span class={`status status-${source.lastRun.status}`}>
-                            {source.lastRun.status}
-                          </span>{' '}
-                          {formatTime(source.lastRun.at)}
-                          {source.lastRun.error && <div class="invalid">{source.lastRun.error}</div>}
-                        </>
-                      ) : (
-                        'not yet'
-                      )}
+                      <LastRun run={source.lastRun} />
                     </td>
                     <td class="actions">
                       <button
