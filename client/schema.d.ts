@@ -455,7 +455,7 @@ export interface paths {
         };
         /**
          * A collection's sync history, newest first
-         * @description Every run of the collection, newest first: status, counts, timings and origin.
+         * @description Every run of the collection, newest first: status, counts, timings and origin. `status=held` lists the runs waiting for approval.
          */
         get: operations["listSyncs"];
         put?: never;
@@ -3470,6 +3470,7 @@ export interface operations {
                 limit?: number;
                 /** @description the nextCursor of the page before; opaque */
                 cursor?: string;
+                status?: "running" | "succeeded" | "failed" | "planned" | "held" | "rejected" | "expired";
             };
             header?: never;
             path: {

@@ -66,7 +66,7 @@ describe('held runs and revert in a browser', { skip: missing }, () => {
       const held = page.getByRole('region', { name: `Held run ${first.slice(0, 8)}` });
       await held.getByText(/more than maxChangeRatio 0\.5/).waitFor();
       assert.match((await held.textContent()) ?? '', /4 updated[\s\S]*Updated \(first 4\)[\s\S]*p1/);
-      await page.getByText('1 run(s) on this page are held').waitFor();
+      await page.getByText('1 run(s) are held').waitFor();
       await checkPage(page, 'syncs-held');
       await held.getByRole('button', { name: `Reject held run ${first.slice(0, 8)}…` }).click();
       const reject = page.getByRole('dialog', { name: 'Reject this held run?' });

@@ -177,6 +177,21 @@ test('approve after a manual edit is 409 collection_changed; reject and expiry r
     items(2, () => 1),
   );
   assert.ok((await heldRows(ctx, second.body.syncId)) > 0);
+  // The history filtered by status: the runs waiting for approval, however far back.
+  const history = (query: string) =>
+    ctx.server.request('GET', `/v1/collections/edits/syncs?${query}`, { key: ctx.key });
+  const waiting = await history('status=held');
+  assert.deepEqual(
+    waiting.body.items.map((run: { id: string }) => run.id),
+    [second.body.syncId],
+  );
+  const onePage = await history('status=rejected&limit=1');
+  assert.deepEqual(
+    onePage.body.items.map((run: { id: string }) => run.id),
+    [held.body.syncId],
+  );
+  assert.equal(onePage.body.nextCursor, null);
+  assert.equal((await history('status=nonsense')).status, 400);
   await ctx.server.db.query(`UPDATE sync_runs SET held_until = now() - interval '1 second' WHERE id = $1`, [
     second.body.syncId,
   ]);

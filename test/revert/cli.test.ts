@@ -190,6 +190,14 @@ test('a held sync exits 1 naming the run; syncs approve applies it, syncs reject
     JSON.parse(list.stdout).map((run: { status: string }) => run.status),
     ['rejected', 'succeeded', 'succeeded'],
   );
+  const rejectedOnly = await runCli(
+    ['syncs', 'list', 'guarded', '--status', 'rejected', '--tenant', 'acme', '--json'],
+    env,
+  );
+  assert.deepEqual(
+    JSON.parse(rejectedOnly.stdout).map((run: { id: string }) => run.id),
+    [secondId],
+  );
 });
 
 test('an approval killed with SIGKILL applies all or nothing; the run stays held until approved', async () => {

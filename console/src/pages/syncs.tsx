@@ -13,6 +13,7 @@ import {
   Pager,
   readOnlyTitle,
   TableWrap,
+  useAsync,
   usePaged,
   useSession,
 } from '../ui';
@@ -20,6 +21,9 @@ import { CollectionTabs } from './collection-tabs';
 import { canRevert, HeldRun, RevertRun } from './sync-actions';
 
 type Mode = 'full' | 'partial';
+
+/** Held runs listed above the history at most; more are rare (each expires after some days). */
+const HELD_SHOWN = 50;
 
 /** Sync history with counts, timings and errors; upload a feed file, see the dry-run plan, apply it. */
 export function Syncs(props: { collection: string }) {
@@ -35,13 +39,26 @@ export function Syncs(props: { collection: string }) {
       ).data,
     [collection],
   );
+  // Every held run, however far back in the history: each waits for a person.
+  const waiting = useAsync(
+    async () =>
+      (
+        await ok(
+          api.GET('/v1/collections/{collection}/syncs', {
+            params: { path: { collection }, query: { status: 'held', limit: HELD_SHOWN } },
+          }),
+        )
+      ).data,
+    [collection],
+  );
   const items = paged.data?.items;
   const [notice, setNotice] = useState<string>();
   const done = (message: string) => {
     setNotice(message);
     paged.reload();
+    waiting.reload();
   };
-  const held = items?.filter((run) => run.status === 'held') ?? [];
+  const held = waiting.data?.items ?? [];
   return (
     <Page title={`Syncs of ${collection}`}>
       <CollectionTabs collection={collection} current="/syncs" />
@@ -51,8 +68,9 @@ export function Syncs(props: { collection: string }) {
       {held.length > 0 && (
         <>
           <p class="held-note">
-            {held.length} run(s) on this page are held by a guard and wait for approval: nothing of them is
-            applied until then.
+            {held.length}
+            {waiting.data?.nextCursor ? ' or more' : ''} run(s) are held by a guard and wait for approval:
+            nothing of them is applied until then.
           </p>
           {held.map((run) => (
             <HeldRun key={run.id} run={run} onDone={done} />

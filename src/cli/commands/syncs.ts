@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { listAll, withClient } from '../context.ts';
 import { jsonOption, tenantOption } from '../options.ts';
 import { printFields, printJson, printTable } from '../output.ts';
@@ -20,6 +20,8 @@ interface SyncRun {
   plan?: unknown;
 }
 
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'planned', 'held', 'rejected', 'expired'];
+
 export function registerSyncs(program: Command): void {
   const syncs = program.command('syncs').description("sync runs: a collection's history, or one run");
   syncs
@@ -27,11 +29,18 @@ export function registerSyncs(program: Command): void {
     .description("a collection's sync runs, newest first")
     .addOption(tenantOption())
     .addOption(jsonOption())
-    .action(async (collection: string, options: { tenant: string; json?: boolean }) => {
+    .addOption(
+      new Option(
+        '--status <status>',
+        'only the runs of this status (held: the ones waiting for approval)',
+      ).choices(RUN_STATUSES),
+    )
+    .action(async (collection: string, options: { tenant: string; json?: boolean; status?: string }) => {
       await withClient(async (client) => {
+        const status = options.status ? `?status=${options.status}` : '';
         const runs = await listAll<SyncRun>(
           client,
-          `/v1/collections/${encodeURIComponent(collection)}/syncs`,
+          `/v1/collections/${encodeURIComponent(collection)}/syncs${status}`,
           options.tenant,
         );
         if (options.json) return printJson(runs);

@@ -64,19 +64,21 @@ export function findRun(tenantId: string, runId: string): Statement {
   };
 }
 
-/** Newest first; the cursor is the (started_at, id) of the last run seen. */
+/** Newest first, of one status or all; the cursor is the (started_at, id) of the last run seen. */
 export function listRuns(
   tenantId: string,
   collectionId: string,
   after: { startedAt: string; id: string } | null,
   limit: number,
+  status: string | null = null,
 ): Statement {
   return {
     text: `SELECT ${RUN_COLUMNS} FROM sync_runs r JOIN collections c ON c.tenant_id = r.tenant_id AND c.id = r.collection_id
       WHERE r.tenant_id = $1 AND r.collection_id = $2
         AND ($3::text IS NULL OR (r.started_at, r.id) < ($3::text::timestamptz, $4::uuid))
+        AND ($6::text IS NULL OR r.status = $6)
       ORDER BY r.started_at DESC, r.id DESC LIMIT $5`,
-    values: [tenantId, collectionId, after?.startedAt ?? null, after?.id ?? null, limit],
+    values: [tenantId, collectionId, after?.startedAt ?? null, after?.id ?? null, limit, status],
   };
 }
 

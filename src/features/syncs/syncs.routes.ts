@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { actorOf, tenantOf } from '../../http/auth.ts';
 import { encodeCursor } from '../../http/pagination.ts';
-import { errorResponses, Page, PageQuery, withHeaders } from '../../http/schemas.ts';
+import { errorResponses, Page, withHeaders } from '../../http/schemas.ts';
 import { isUuid } from '../../lib/uuid.ts';
 import type { FeedFormat } from '../../sync/feed/index.ts';
 import { type SpooledBody, spoolBody } from './body-spool.ts';
@@ -15,6 +15,7 @@ import {
   SyncFeedBody,
   SyncHeaders,
   SyncIdParams,
+  SyncListQuery,
   SyncQuery,
   SyncRunView,
 } from './syncs.schemas.ts';
@@ -149,10 +150,11 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         operationId: 'listSyncs',
         summary: "A collection's sync history, newest first",
-        description: 'Every run of the collection, newest first: status, counts, timings and origin.',
+        description:
+          'Every run of the collection, newest first: status, counts, timings and origin. `status=held` lists the runs waiting for approval.',
         tags: ['syncs'],
         params: SyncCollectionParams,
-        querystring: PageQuery,
+        querystring: SyncListQuery,
         response: { 200: Page(SyncRunView), ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -163,6 +165,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
         request.params.collection,
         decodeRunCursor(request.query.cursor),
         limit + 1,
+        request.query.status ?? null,
       );
       if (runs.length <= limit) return { items: runs, nextCursor: null };
       return { items: runs.slice(0, limit), nextCursor: encodeCursor(cursorKeys[limit - 1]!) };

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Name } from '../../http/schemas.ts';
+import { Name, PageQuery } from '../../http/schemas.ts';
 
 export const SyncCollectionParams = Type.Object({ collection: Name });
 export const SyncIdParams = Type.Object({ syncId: Type.String({ format: 'uuid' }) });
@@ -47,6 +47,26 @@ const Counts = Type.Object(
   { additionalProperties: true },
 );
 
+/** A run's status (docs/sync.md, docs/run-safety.md). */
+export const RunStatus = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+  Type.Literal('planned'),
+  Type.Literal('held'),
+  Type.Literal('rejected'),
+  Type.Literal('expired'),
+]);
+
+/** The sync history's query: a page, optionally of one status (`held`: the runs waiting for approval). */
+export const SyncListQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    status: Type.Optional(RunStatus),
+  },
+  { additionalProperties: false },
+);
+
 export const SyncRunView = Type.Object({
   id: Type.String(),
   collection: Type.String(),
@@ -56,15 +76,7 @@ export const SyncRunView = Type.Object({
   mode: Type.String(),
   dryRun: Type.Boolean(),
   forced: Type.Boolean(),
-  status: Type.Union([
-    Type.Literal('running'),
-    Type.Literal('succeeded'),
-    Type.Literal('failed'),
-    Type.Literal('planned'),
-    Type.Literal('held'),
-    Type.Literal('rejected'),
-    Type.Literal('expired'),
-  ]),
+  status: RunStatus,
   counts: Counts,
   snapshotId: Type.Union([Type.String(), Type.Null()]),
   changeId: Type.Union([Type.String(), Type.Null()]),

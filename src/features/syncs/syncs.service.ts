@@ -261,10 +261,11 @@ export class SyncService {
     collectionName: string,
     after: { startedAt: string; id: string } | null,
     limit: number,
+    status: string | null = null,
   ): Promise<{ runs: SyncRunView[]; cursorKeys: string[] }> {
     return withTenant(this.db, tenantId, async (tx) => {
       const collection = await this.collections.require(tx, tenantId, collectionName);
-      const rows = await tx.query<RunRow>(sql.listRuns(tenantId, collection.id, after, limit));
+      const rows = await tx.query<RunRow>(sql.listRuns(tenantId, collection.id, after, limit, status));
       return { runs: rows.map(toView), cursorKeys: rows.map((row) => `${row.started_key}|${row.id}`) };
     });
   }
