@@ -63,6 +63,7 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ feed: ChangeFeed }> = asy
       // The first page before any byte: a bad or expired cursor is still a problem document.
       const first = await feed.read(tenantId, collection, query.cursor, {
         limit: STREAM_BATCH,
+        withData: includeData,
         waitMs,
         signal: aborted.signal,
       });
@@ -70,7 +71,11 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ feed: ChangeFeed }> = asy
       // page is read while this one is written, so the database and the writing overlap.
       const after = (page: FeedPage) =>
         page.hasMore && !aborted.signal.aborted
-          ? feed.read(tenantId, collection, page.nextCursor, { limit: STREAM_BATCH, upTo: first.upTo })
+          ? feed.read(tenantId, collection, page.nextCursor, {
+              limit: STREAM_BATCH,
+              upTo: first.upTo,
+              withData: includeData,
+            })
           : null;
       async function* lines(): AsyncGenerator<string> {
         let page: FeedPage | null = first;
@@ -88,6 +93,7 @@ export const changeRoutes: FastifyPluginAsyncTypebox<{ feed: ChangeFeed }> = asy
     }
     const page = await feed.read(tenantId, collection, query.cursor, {
       limit: query.limit ?? 100,
+      withData: includeData,
       waitMs,
       signal: aborted.signal,
     });

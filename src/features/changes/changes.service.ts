@@ -33,7 +33,7 @@ export interface ChangeItem {
   changeId: string;
 }
 
-/** A change item with its record's new value as JSON text (null for a delete). */
+/** A change item with its record's new value as JSON text (null for a delete; '' when not read). */
 export interface ChangeEntry {
   item: ChangeItem;
   dataText: string | null;
@@ -122,7 +122,7 @@ export class ChangeFeed {
     tenantId: string,
     collection: string | null,
     cursorText: string | undefined,
-    options: { limit: number; waitMs?: number; signal?: AbortSignal; upTo?: string },
+    options: { limit: number; waitMs?: number; signal?: AbortSignal; upTo?: string; withData?: boolean },
   ): Promise<FeedPage> {
     const deadline = Date.now() + (options.waitMs ?? 0);
     let cursor = decodeFeedCursor(cursorText);
@@ -142,6 +142,7 @@ export class ChangeFeed {
         cursor,
         options.limit,
         options.upTo,
+        options.withData ?? true,
       );
       const left = deadline - Date.now();
       if (page.entries.length > 0 || !woken || left <= 0 || options.signal?.aborted) return page;
@@ -154,7 +155,7 @@ export class ChangeFeed {
     }
   }
 
-  /** One page inside the caller's transaction, already switched to the tenant (no long poll). */
+  /** One page inside the caller's transaction, already switched to the tenant (no long poll, no values). */
   async readWithin(
     tx: Queryable,
     tenantId: string,
@@ -163,8 +164,9 @@ export class ChangeFeed {
     limit: number,
   ): Promise<FeedPage> {
     const run: Runner = (fn) => asOwner(tx, () => fn(tx));
-    return (await this.readOnce(tenantId, collection, decodeFeedCursor(cursorText), limit, undefined, run))
-      .page;
+    return (
+      await this.readOnce(tenantId, collection, decodeFeedCursor(cursorText), limit, undefined, false, run)
+    ).page;
   }
 
   private async readOnce(
@@ -173,10 +175,19 @@ export class ChangeFeed {
     from: FeedCursor,
     limit: number,
     upTo: string | undefined,
+    withData: boolean,
     run: Runner = (fn) => this.db.transaction(fn, { readOnlyBatch: true }),
   ): Promise<{ page: FeedPage; pending: boolean }> {
     const readAt = this.now().getTime();
-    const [{ names, horizon }, ...rest] = await this.readBatch(run, tenantId, collection, from, limit, upTo);
+    const [{ names, horizon }, ...rest] = await this.readBatch(
+      run,
+      tenantId,
+      collection,
+      from,
+      limit,
+      upTo,
+      withData,
+    );
     let rows = rest[0]!;
     if (from.seenAt !== null && horizon !== null && from.seenAt < horizon) {
       throw new AppError(
@@ -231,7 +242,16 @@ export class ChangeFeed {
       rows = await run((tx) => {
         tx.query(sql.readSettings).catch(() => {}); // if it failed, so does the read, whose error is thrown
         return tx.query<FeedRow>(
-          sql.readFeed(tenantId, collection, next, CHANGE_BATCH, limit - served, next.seen, head.xmin),
+          sql.readFeed(
+            tenantId,
+            collection,
+            next,
+            CHANGE_BATCH,
+            limit - served,
+            next.seen,
+            head.xmin,
+            withData,
+          ),
         );
       });
     }
@@ -244,6 +264,7 @@ export class ChangeFeed {
     from: FeedCursor,
     limit: number,
     upTo: string | undefined,
+    withData: boolean,
   ) {
     return run(async (tx) => {
       const settings = tx.query(sql.readSettings);
@@ -251,7 +272,7 @@ export class ChangeFeed {
       const collections = tx.query<{ id: string; name: string }>(sql.listCollections(tenantId, collection));
       const horizon = tx.query<{ pruned_before: Date }>(sql.horizon(tenantId));
       const rows = tx.query<FeedRow>(
-        sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit, from.seen, upTo ?? null),
+        sql.readFeed(tenantId, collection, from, CHANGE_BATCH, limit, from.seen, upTo ?? null, withData),
       );
       const list = await collections;
       if (collection !== null && list.length === 0) {

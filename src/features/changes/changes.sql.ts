@@ -70,7 +70,11 @@ const CHANGES_AFTER = `SELECT c.id, c.xid, c.at, c.kind, c.api_key_id, c.sync_ru
 function changeRows(part: 'records' | 'record_versions', changeColumn: string): string {
   // records_change indexes the record id as this expression (migration 0011); same order as record_id.
   const key = part === 'records' ? `(r.record_id || '')` : 'r.record_id';
-  const columns = `r.collection_id, r.record_id, r.version, effective_value(r.data, r.source)::text AS data_text`;
+  // The value's text only where it is read: with include=data, or to diff an update (version > 1);
+  // otherwise '' for a live record and NULL for a deleted one, which is all that tells the op.
+  const data = `CASE WHEN $11::boolean OR r.version > 1 THEN effective_value(r.data, r.source)::text
+    WHEN r.data IS NULL THEN NULL ELSE '' END`;
+  const columns = `r.collection_id, r.record_id, r.version, ${data} AS data_text`;
   const change = `r.tenant_id = $1 AND r.collection_id = col.id AND r.${changeColumn} = ch.id`;
   return `(SELECT ${columns} FROM ${part} r
               WHERE NOT (ch.id = $4::bigint AND col.id <= $5::bigint) AND ${change}
@@ -87,7 +91,8 @@ function changeRows(part: 'records' | 'record_versions', changeColumn: string): 
  * or before `upTo`, an xmin an earlier read of the same stream took. Reads the rows each writer
  * already wrote: the change's current versions in records, its closed ones in record_versions, each
  * with the version before it (to diff) when there is one; of the tenant's collections, or of the one
- * named `collection`. At most `changeLimit` changes and `limit` rows. Always one row at least: `xmin`
+ * named `collection`. At most `changeLimit` changes and `limit` rows; the new values' text only with
+ * `withData` (and for updates, to diff them). Always one row at least: `xmin`
  * (up to where this read could see), `changes_read`, the last change read, and `pending` (committed
  * changes wait behind a transaction still open: the caller polls for them); the change columns are
  * NULL when none follows.
@@ -100,6 +105,7 @@ export function readFeed(
   limit: number,
   seen: string | null = null,
   upTo: string | null = null,
+  withData = true,
 ): Statement {
   return {
     text: `WITH snap AS MATERIALIZED (SELECT coalesce($9::xid8, ${XMIN}) AS xmin),
@@ -148,6 +154,7 @@ export function readFeed(
       limit,
       upTo,
       seen,
+      withData,
     ],
   };
 }
