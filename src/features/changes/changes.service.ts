@@ -155,7 +155,10 @@ export class ChangeFeed {
     }
   }
 
-  /** One page inside the caller's transaction, already switched to the tenant (no long poll, no values). */
+  /**
+   * One page inside the caller's tenant transaction (no long poll, no values): its statements run as
+   * the owner (Runner, above) and the tenant role is entered again after them.
+   */
   async readWithin(
     tx: Queryable,
     tenantId: string,
